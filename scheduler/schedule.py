@@ -1,0 +1,85 @@
+"""The schedule file (``schedule.json``): what a solve produces and what ``rota check`` reads back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SolverReport(Model):
+    status: str = Field(description="optimal, feasible, infeasible, no_solution or cancelled")
+    objective: int | None = None
+    best_bound: float | None = None
+    gap: float | None = Field(default=None, description="(objective - bound) / objective")
+    wall_time: float = Field(description="Seconds spent searching")
+    first_solution_time: float | None = Field(default=None, description="Seconds to the first schedule")
+    time_limit: float | None = None
+    workers: int | None = None
+    seed: int | None = None
+
+
+class Assignment(Model):
+    volunteer: str
+    post: str
+    shift: str = Field(description="Shift template id")
+    date: dt.date = Field(description="Local date on which the shift starts")
+    start: dt.datetime = Field(description="ISO 8601 with the site's UTC offset")
+    end: dt.datetime
+    hours: float
+    night: bool = False
+    intensity: str = "normal"
+
+
+class Uncovered(Model):
+    post: str
+    shift: str
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    required: int
+    assigned: int
+    missing: int = Field(description="People short of the required headcount")
+    missing_skills: dict[str, int] = Field(
+        default_factory=dict, description="Skill -> people with it missing"
+    )
+    reason: str = Field(default="", description="Why it could not be covered, where that can be found")
+    blocked_by: dict[str, int] = Field(
+        default_factory=dict, description="Rule or unavailability -> how many candidates it blocks"
+    )
+    detail: str = ""
+
+
+class VolunteerTotals(Model):
+    volunteer: str
+    name: str
+    shifts: int
+    hours: float
+    nights: int
+    heavy_shifts: int
+    weekend_shifts: int
+    load: int = Field(description="Intensity-weighted load (history included), per mille of capacity")
+
+
+class ObjectiveTerm(Model):
+    name: str
+    value: int
+    weight: int
+    weighted: int
+
+
+class Schedule(Model):
+    site: str
+    timezone: str
+    start: dt.date
+    days: int
+    status: str
+    solver: SolverReport
+    assignments: list[Assignment] = Field(default_factory=list)
+    uncovered: list[Uncovered] = Field(default_factory=list)
+    volunteers: list[VolunteerTotals] = Field(default_factory=list)
+    objective_terms: list[ObjectiveTerm] = Field(default_factory=list)

@@ -1,0 +1,30 @@
+"""How to run the search, and what it reports while it runs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+DEFAULT_WORKERS = 2  # the machines this runs on have two cores
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of the search, sent on every improving solution and bound change."""
+
+    elapsed: float  # seconds since the search started
+    objective: float | None  # best schedule found so far, None before the first one
+    bound: float | None  # proven lower bound
+    solutions: int  # improving solutions found so far
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float = 30.0  # seconds
+    workers: int = DEFAULT_WORKERS
+    seed: int = 0
+    log_search: bool = False  # CP-SAT's own log on stdout
+    on_progress: Callable[[Progress], None] | None = None
+    stop: threading.Event | None = None  # set it to stop the search; the best schedule so far is kept
+    hint: Iterable[tuple[str, str]] | None = None  # (person, shift) pairs to start the search from
