@@ -13,7 +13,15 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 Id = Annotated[
     str,
@@ -43,6 +51,17 @@ def _date_or_datetime(value: object) -> object:
 
 
 When = Annotated[dt.date | dt.datetime, BeforeValidator(_date_or_datetime)]
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError(
+            "expected a wall-clock time in the site's time zone, without a UTC offset (e.g. '22:00')"
+        )
+    return value
+
+
+LocalTime = Annotated[dt.time, AfterValidator(_wall_clock)]
 
 
 class Weekday(StrEnum):
@@ -99,8 +118,8 @@ class Horizon(Model):
 class NightDefinition(Model):
     """A shift is a night shift when at least ``min_hours`` of it fall between ``start`` and ``end``."""
 
-    start: dt.time = dt.time(22, 0)
-    end: dt.time = dt.time(6, 0)
+    start: LocalTime = dt.time(22, 0)
+    end: LocalTime = dt.time(6, 0)
     min_hours: float = Field(default=3.0, gt=0, le=24)
 
 
@@ -161,8 +180,8 @@ class ShiftTemplate(Model):
     """A recurring shift at a post. ``end`` <= ``start`` means the shift ends the next day."""
 
     id: Id
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
     weekdays: list[Weekday] = Field(
         default_factory=lambda: list(ALL_WEEKDAYS), description="Weekdays on which the shift runs"
     )
@@ -196,7 +215,9 @@ class Post(Model):
     id: Id
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(
-        default="other", min_length=1, max_length=40,
+        default="other",
+        min_length=1,
+        max_length=40,
         description="gate, patrol, delivery, care_visit, hotline, ... (free text)",
     )
     intensity: Intensity = Intensity.normal
@@ -220,8 +241,8 @@ class AvailabilityWindow(Model):
     """A weekly window in which the volunteer can work; ``end`` <= ``start`` runs past midnight."""
 
     weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS))
-    start: dt.time = dt.time(0, 0)
-    end: dt.time = dt.time(0, 0)
+    start: LocalTime = dt.time(0, 0)
+    end: LocalTime = dt.time(0, 0)
 
 
 class Period(Model):
@@ -359,12 +380,17 @@ class Scenario(Model):
                 raise ValueError(f"pinned[{i}].shift: post {pin.post!r} has no shift {pin.shift!r}")
             if not self.horizon.start <= pin.date < self.horizon.end:
                 raise ValueError(f"pinned[{i}].date: {pin.date} is outside the horizon")
-        for v in self.volunteers:
-            for field, ids in (("preferred_posts", v.preferences.preferred_posts),
-                               ("unwanted_posts", v.preferences.unwanted_posts)):
-                for pid in ids:
-                    if pid not in posts:
-                        raise ValueError(f"volunteers[{v.id}].preferences.{field}: no post {pid!r}")
+        for i, v in enumerate(self.volunteers):
+            prefs = v.preferences
+            for field, ids, known, what in (
+                ("preferred_posts", prefs.preferred_posts, posts, "post"),
+                ("unwanted_posts", prefs.unwanted_posts, posts, "post"),
+                ("preferred_shifts", prefs.preferred_shifts, templates, "shift template"),
+                ("unwanted_shifts", prefs.unwanted_shifts, templates, "shift template"),
+            ):
+                for ref in ids:
+                    if ref not in known:
+                        raise ValueError(f"volunteers[{i}].preferences.{field}: no {what} {ref!r}")
         return self
 
 

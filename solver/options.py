@@ -17,6 +17,7 @@ class Progress:
     objective: float | None  # best schedule found so far, None before the first one
     bound: float | None  # proven lower bound
     solutions: int  # improving solutions found so far
+    phase: str = ""  # "coverage" while staffing every slot first, then "balance"
 
 
 @dataclass
@@ -28,3 +29,8 @@ class SolveOptions:
     on_progress: Callable[[Progress], None] | None = None
     stop: threading.Event | None = None  # set it to stop the search; the best schedule so far is kept
     hint: Iterable[tuple[str, str]] | None = None  # (person, shift) pairs to start the search from
+    # Staff every slot first (coverage terms only), then improve the rest without losing coverage.
+    # Right when coverage dominates the objective; a benchmark with a flat objective turns it off.
+    coverage_first: bool = True
+    coverage_share: float = 0.4  # at most this share of the time limit goes to the coverage phase
+    greedy_start: bool = True  # start from a greedy schedule when there is no other hint

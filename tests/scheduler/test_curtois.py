@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -160,11 +159,9 @@ def test_parse_matches_readme_table(n):
 
 
 @needs_data
-def test_parsing_all_instances_is_fast():
-    t = time.perf_counter()
+def test_parsing_all_instances():
     for n in NUMBERS:
-        parse_instance(BENCH / f"Instance{n}.txt")
-    assert time.perf_counter() - t < 5
+        assert parse_instance(BENCH / f"Instance{n}.txt").horizon % 7 == 0
 
 
 @needs_data
@@ -378,9 +375,7 @@ def test_to_problem_instance2_successions_and_days_off_block_every_type():
 @pytest.mark.parametrize("n", NUMBERS)
 def test_to_problem_sizes(n):
     inst = load(n)
-    t = time.perf_counter()
     p = to_problem(inst)
-    assert time.perf_counter() - t < 5
     assert len(p.shifts) == inst.horizon * len(inst.shifts)
     assert len({s.id for s in p.shifts}) == len(p.shifts)
     assert len(p.people) == len(inst.staff)

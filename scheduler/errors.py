@@ -1,0 +1,85 @@
+"""Turning bad input into clear messages that name the field and what was expected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputError(ValueError):
+    """Bad input: each problem names the field (a dotted path) and what was expected."""
+
+    def __init__(self, source: str, problems: list[FieldProblem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+
+class FieldProblem:
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('posts', 2, 'shifts', 0, 'start') -> 'posts[2].shifts[0].start'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def validation_problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[FieldProblem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        # pydantic adds the union member or validator name to the location; drop those for readability
+        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
+            shown = json.dumps(error["input"], default=str)
+            if len(shown) <= 60:
+                message += f" (got {shown})"
+        problems.append(FieldProblem(field_path(prefix + loc), message))
+    return problems
+
+
+def load_json_file(path: Path) -> Any:
+    """Read a JSON file or raise InputError saying where it is broken."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), [FieldProblem("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), [FieldProblem("", f"cannot read the file: {exc}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(path),
+            [FieldProblem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")],
+        ) from None
+
+
+def parse_model(model: type[M], data: Any, source: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(source, validation_problems(exc)) from None
+
+
+def load_model(model: type[M], path: Path) -> M:
+    return parse_model(model, load_json_file(path), str(path))

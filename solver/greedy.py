@@ -1,0 +1,200 @@
+"""A greedy first schedule, used as the starting point (hint) of the CP-SAT search.
+
+It walks the shifts in time order and gives each open place to the least-loaded person who can take
+it without breaking an upper-limit rule (rest, hours, consecutive days and nights, days off, ...).
+Rules that set a minimum (minimum blocks, minimum total hours) cannot be honoured one shift at a time;
+for those the schedule is only a starting point. Anything ``solver.validate`` still objects to is
+removed at the end, so for volunteer problems the result is always a valid schedule.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+from solver import validate
+from solver.load import load_share
+from solver.problem import WEEK, Person, Problem, Shift
+
+_REPAIR_ROUNDS = 5
+
+
+class _State:
+    """What one person has been given so far, with the counters the upper-limit rules need."""
+
+    def __init__(self, problem: Problem, person: Person):
+        self.problem = problem
+        self.person = person
+        self.shifts: list[Shift] = []
+        self.minutes_by_day: dict[int, int] = defaultdict(int)
+        self.count_by_day: dict[int, int] = defaultdict(int)
+        self.nights: set[int] = set()
+        self.types_by_day: dict[int, set[str]] = defaultdict(set)
+        self.count_by_type: dict[str, int] = defaultdict(int)
+        self.total_minutes = 0
+        self.load = 0
+        for d in range(-len(person.history.days), 0):
+            h = person.history.day(d)
+            if h.worked:
+                self.minutes_by_day[d] = h.minutes
+                self.count_by_day[d] = 1
+            if h.night:
+                self.nights.add(d)
+            self.types_by_day[d] = set(h.types)
+
+    def works(self, day: int) -> bool:
+        return self.count_by_day.get(day, 0) > 0
+
+    def can_take(self, shift: Shift) -> bool:
+        rules = self.person.rules
+        problem = self.problem
+        if not self.person.may_work(shift.id):
+            return False
+        if self.count_by_day.get(shift.day, 0) >= rules.max_shifts_per_day:
+            return False
+        rest = max(0, rules.min_rest_minutes)
+        last = self.person.history.last_shift_end
+        if last is not None and shift.start < last + rest:
+            return False
+        for other in self.shifts:
+            if shift.start < other.end + rest and other.start < shift.end + rest:
+                return False
+        if rules.max_shifts_by_type.get(shift.type) is not None and (
+            self.count_by_type[shift.type] >= rules.max_shifts_by_type[shift.type]
+        ):
+            return False
+        if (
+            rules.max_total_minutes is not None
+            and self.total_minutes + shift.minutes > rules.max_total_minutes
+        ):
+            return False
+        day = shift.day
+        new_day = not self.works(day)
+        if new_day and not self._runs_ok(day, self.works, rules.max_consecutive_days):
+            return False
+        if (
+            shift.night
+            and day not in self.nights
+            and not self._runs_ok(day, lambda d: d in self.nights, rules.max_consecutive_nights)
+        ):
+            return False
+        for start in range(max(day - WEEK + 1, -(WEEK - 1)), min(day, problem.days - WEEK) + 1):
+            window = range(start, start + WEEK)
+            if rules.max_minutes_per_7_days is not None and (
+                sum(self.minutes_by_day.get(d, 0) for d in window) + shift.minutes
+                > rules.max_minutes_per_7_days
+            ):
+                return False
+            if rules.min_days_off_per_7 and new_day:
+                worked = sum(1 for d in window if self.works(d)) + 1
+                if WEEK - worked < rules.min_days_off_per_7:
+                    return False
+        if rules.max_weekends is not None and problem.is_weekend(day) and new_day:
+            week = (problem.first_weekday + day) // WEEK
+            weekends = {
+                (problem.first_weekday + d) // WEEK
+                for d in range(problem.days)
+                if problem.is_weekend(d) and self.works(d)
+            }
+            if week not in weekends and len(weekends) >= rules.max_weekends:
+                return False
+        for first, second in problem.forbidden_successions:
+            if shift.type == second and first in self.types_by_day.get(day - 1, ()):
+                return False
+            if shift.type == first and second in self.types_by_day.get(day + 1, ()):
+                return False
+        return True
+
+    def _runs_ok(self, day: int, flag, limit: int | None) -> bool:
+        if limit is None:
+            return True
+        before = 0
+        while flag(day - 1 - before):
+            before += 1
+        after = 0
+        while day + 1 + after < self.problem.days and flag(day + 1 + after):
+            after += 1
+        return before + 1 + after <= limit
+
+    def take(self, shift: Shift, share: int) -> None:
+        self.shifts.append(shift)
+        self.minutes_by_day[shift.day] += shift.minutes
+        self.count_by_day[shift.day] += 1
+        if shift.night:
+            self.nights.add(shift.day)
+        self.types_by_day[shift.day].add(shift.type)
+        self.count_by_type[shift.type] += 1
+        self.total_minutes += shift.minutes
+        self.load += share
+
+
+def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
+    """A schedule built one place at a time; see the module docstring."""
+    rng = random.Random(seed)
+    states = {p.id: _State(problem, p) for p in problem.people}
+    order = list(problem.people)
+    rng.shuffle(order)  # ties between equally loaded people are broken at random, reproducibly
+    rank = {p.id: i for i, p in enumerate(order)}
+    on_shift: dict[str, list[str]] = defaultdict(list)
+
+    def share(person: Person, shift: Shift) -> int:
+        if person.capacity_minutes <= 0:
+            return shift.minutes
+        return load_share(problem, person, shift)
+
+    for person_id, shift_id in sorted(_fixed_pairs(problem)):
+        if person_id in states and shift_id in problem._shift_index():
+            shift = problem.shift(shift_id)
+            states[person_id].take(shift, share(states[person_id].person, shift))
+            on_shift[shift_id].append(person_id)
+
+    for shift in sorted(problem.shifts, key=lambda s: (s.start, s.end, s.id)):
+        wanted = shift.required if shift.max_staff is None else min(shift.required, shift.max_staff)
+        while len(on_shift[shift.id]) < wanted:
+            missing_skills = {
+                skill
+                for skill, need in shift.skills.items()
+                if sum(1 for pid in on_shift[shift.id] if skill in states[pid].person.skills) < need
+            }
+            candidates = [
+                st
+                for pid, st in states.items()
+                if pid not in on_shift[shift.id] and st.person.may_work(shift.id)
+            ]
+            candidates.sort(
+                key=lambda st: (
+                    -len(missing_skills & st.person.skills),
+                    st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0),
+                    st.load,
+                    rank[st.person.id],
+                )
+            )
+            chosen = next((st for st in candidates if st.can_take(shift)), None)
+            if chosen is None:
+                break
+            chosen.take(shift, share(chosen.person, shift))
+            on_shift[shift.id].append(chosen.person.id)
+
+    assignments = [(pid, sid) for sid, people in on_shift.items() for pid in people]
+    return _repair(problem, assignments)
+
+
+def _fixed_pairs(problem: Problem) -> set[tuple[str, str]]:
+    fixed = set(problem.pinned)
+    if problem.freeze_before is not None:
+        frozen = {s.id for s in problem.shifts if s.start < problem.freeze_before}
+        fixed |= {(p, s) for p, s in problem.reference if s in frozen}
+    return fixed
+
+
+def _repair(problem: Problem, assignments: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop assignments the independent checker objects to (never pins or the frozen past)."""
+    fixed = _fixed_pairs(problem)
+    current = list(assignments)
+    for _ in range(_REPAIR_ROUNDS):
+        violations = validate.validate(problem, current)
+        bad = {(v.person, sid) for v in violations if v.person for sid in v.shifts} - fixed
+        if not bad:
+            break
+        current = [pair for pair in current if pair not in bad]
+    return current

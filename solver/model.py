@@ -1,0 +1,179 @@
+"""The CP-SAT model: variables and the day-level views the rules and objective terms are written on.
+
+Reading order, as in the OR-Tools examples: :func:`build` creates the decision variables (one Boolean
+per person and shift they may work), then adds every hard rule of ``solver.rules`` and states the
+objective as the weighted sum of the terms in ``solver.objectives``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solver.problem import Person, Problem, Shift
+
+Literal = cp_model.IntVar | int  # a Boolean variable or a constant 0/1
+
+
+@dataclass
+class Model:
+    """A CP-SAT model of one problem, with indexed access to its decision variables."""
+
+    problem: Problem
+    cp: cp_model.CpModel
+    # assign[p][s]: person p works shift s (only for pairs that are allowed at all)
+    assign: list[dict[int, cp_model.IntVar]]
+    # the shifts of each day, by index
+    shifts_on_day: list[list[int]]
+    _works: dict[tuple[int, int], Literal] = field(default_factory=dict)
+    _nights: dict[tuple[int, int], Literal] = field(default_factory=dict)
+    terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)  # shared sub-expressions of the terms
+    # auxiliary variables with the rule that gives their value from the decisions (in creation order),
+    # so a hint on the decisions can be completed into a full solution
+    derived: list[tuple[cp_model.IntVar, Callable[[Callable], int]]] = field(default_factory=list)
+
+    @property
+    def people(self) -> tuple[Person, ...]:
+        return self.problem.people
+
+    @property
+    def shifts(self) -> tuple[Shift, ...]:
+        return self.problem.shifts
+
+    def new_derived(self, lb: int, ub: int, name: str, value: Callable[[Callable], int]) -> cp_model.IntVar:
+        """An auxiliary variable whose value in any sensible solution is ``value(evaluate)``, where
+        ``evaluate(expr)`` gives the value of an expression of earlier variables."""
+        var = self.cp.new_int_var(lb, ub, name)
+        self.derived.append((var, value))
+        return var
+
+    def complete(self, decisions: dict[int, int]) -> dict[int, int]:
+        """Values of every variable, given the decision variables' values (by variable index)."""
+        values = dict(decisions)
+
+        def evaluate(expr) -> int:
+            if isinstance(expr, int):
+                return expr
+            flat = cp_model.cmh.FlatIntExpr(expr)
+            return flat.offset + sum(c * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True))
+
+        for var, value in self.derived:
+            domain = list(var.proto.domain)  # (the proto container mishandles negative indices)
+            lb, ub = domain[0], domain[-1]
+            values[var.index] = min(ub, max(lb, value(evaluate)))
+        return values
+
+    def weighted(self, names: Iterable[str] | None = None) -> cp_model.LinearExprT:
+        """The weighted sum of the given terms (all by default)."""
+        chosen = self.terms if names is None else [n for n in names if n in self.terms]
+        return sum(getattr(self.problem.weights, n) * self.terms[n] for n in chosen)
+
+    def vars_of_shift(self, s: int) -> list[cp_model.IntVar]:
+        return [a[s] for a in self.assign if s in a]
+
+    def pairs_of_shift(self, s: int) -> list[tuple[int, cp_model.IntVar]]:
+        return [(p, a[s]) for p, a in enumerate(self.assign) if s in a]
+
+    def vars_on_day(self, p: int, day: int) -> list[cp_model.IntVar]:
+        a = self.assign[p]
+        return [a[s] for s in self.shifts_on_day[day] if s in a]
+
+    def works(self, p: int, day: int) -> Literal:
+        """1 if person p works on the given day; history days (< 0) are constants."""
+        if day < 0:
+            return int(self.people[p].history.day(day).worked)
+        key = (p, day)
+        if key not in self._works:
+            self._works[key] = self._any(self.vars_on_day(p, day), f"works[{self.people[p].id},d{day}]")
+        return self._works[key]
+
+    def night(self, p: int, day: int) -> Literal:
+        """1 if person p works a night shift starting on the given day."""
+        if day < 0:
+            return int(self.people[p].history.day(day).night)
+        key = (p, day)
+        if key not in self._nights:
+            a = self.assign[p]
+            nights = [a[s] for s in self.shifts_on_day[day] if s in a and self.shifts[s].night]
+            self._nights[key] = self._any(nights, f"night[{self.people[p].id},d{day}]")
+        return self._nights[key]
+
+    def any_of(self, literals: Iterable[Literal], name: str) -> Literal:
+        return self._any(list(literals), name)
+
+    def _any(self, literals: list[Literal], name: str) -> Literal:
+        """A literal equal to the OR of the given ones (no new variable when there are 0 or 1)."""
+        variables = [v for v in literals if not isinstance(v, int)]
+        if any(isinstance(v, int) and v for v in literals):
+            return 1
+        if not variables:
+            return 0
+        if len(variables) == 1:
+            return variables[0]
+        y = self.new_derived(0, 1, name, lambda ev: max(ev(v) for v in variables))
+        for v in variables:
+            self.cp.add_implication(v, y)
+        self.cp.add_bool_or(variables).only_enforce_if(y)
+        return y
+
+
+def build(problem: Problem, *, skip: Iterable[str] = ()) -> Model:
+    """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
+    show each rule decides its case)."""
+    from solver import objectives, rules
+
+    skipped = set(skip)
+    unknown = skipped - set(rules.HARD_RULES) - set(objectives.SOFT_TERMS)
+    if unknown:
+        raise ValueError(f"unknown rule or term names: {sorted(unknown)}")
+
+    cp = cp_model.CpModel()
+    cp.name = problem.name
+    shifts_on_day: list[list[int]] = [[] for _ in range(problem.days)]
+    for s, shift in enumerate(problem.shifts):
+        shifts_on_day[shift.day].append(s)
+
+    # 1. Decision variables: one Boolean per (person, shift) pair the person is allowed to work.
+    check_eligibility = "eligibility" not in skipped
+    forced = _forced_pairs(problem)
+    assign: list[dict[int, cp_model.IntVar]] = []
+    for person in problem.people:
+        row: dict[int, cp_model.IntVar] = {}
+        for s, shift in enumerate(problem.shifts):
+            if not check_eligibility or person.may_work(shift.id) or (person.id, shift.id) in forced:
+                row[s] = cp.new_bool_var(f"assign[{person.id},{shift.id}]")
+        assign.append(row)
+    model = Model(problem=problem, cp=cp, assign=assign, shifts_on_day=shifts_on_day)
+
+    # 2. Hard rules.
+    for name, rule in rules.HARD_RULES.items():
+        if name not in skipped:
+            rule(model)
+
+    # 3. Objective: the weighted sum of the soft terms.
+    for name, term in objectives.SOFT_TERMS.items():
+        if getattr(problem.weights, name) != 0 and name not in skipped:
+            model.terms[name] = term(model)
+    cp.minimize(model.weighted())
+    return model
+
+
+def _forced_pairs(problem: Problem) -> set[tuple[str, str]]:
+    """Pairs that must be modelled even if the person may not work the shift now: pins (an impossible
+    pin then makes the model infeasible, which is reported) and the frozen past of a re-solve."""
+    forced = set(problem.pinned)
+    if problem.freeze_before is not None:
+        frozen = {s.id for s in problem.shifts if s.start < problem.freeze_before}
+        forced |= {(p, s) for p, s in problem.reference if s in frozen}
+    return forced
+
+
+def group_by(items: Iterable, key) -> dict:
+    groups = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups

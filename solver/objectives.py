@@ -1,0 +1,231 @@
+"""Soft terms of the objective: each is one small function returning a linear expression (its raw,
+unweighted value); ``build`` multiplies it by the weight of the same name in ``Problem.weights``.
+
+``solver.validate.evaluate_terms`` computes the same values in plain Python, so the schedule can say
+why it looks the way it does, term by term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ortools.sat.python import cp_model
+
+from solver.load import history_load, load_share
+from solver.model import Model
+from solver.problem import Intensity, Shift
+from solver.validate import change_cost
+
+
+def uncovered(m: Model) -> cp_model.LinearExprT:
+    """People missing from shifts, times each shift's ``under_weight``."""
+    total = []
+    for s, shift in enumerate(m.shifts):
+        variables = m.vars_of_shift(s)
+        if shift.required == 0:
+            continue
+        if shift.max_staff is not None and shift.max_staff <= shift.required:
+            missing = shift.required - sum(variables)  # exact: the cap keeps it >= 0
+        else:
+            missing = _at_least(m, shift.required - sum(variables), shift.required, f"missing[{shift.id}]")
+        total.append(shift.under_weight * missing)
+    return sum(total)
+
+
+def skill_shortfall(m: Model) -> cp_model.LinearExprT:
+    """People with a required skill missing from shifts."""
+    total = []
+    for s, shift in enumerate(m.shifts):
+        for skill, need in sorted(shift.skills.items()):
+            if need <= 0:
+                continue
+            skilled = [var for p, var in m.pairs_of_shift(s) if skill in m.people[p].skills]
+            total.append(_at_least(m, need - sum(skilled), need, f"skill_short[{shift.id},{skill}]"))
+    return sum(total)
+
+
+def overstaffed(m: Model) -> cp_model.LinearExprT:
+    """People beyond ``required`` on shifts without a hard cap, times each shift's ``over_weight``."""
+    total = []
+    for s, shift in enumerate(m.shifts):
+        variables = m.vars_of_shift(s)
+        cap = len(variables) if shift.max_staff is None else min(shift.max_staff, len(variables))
+        if cap <= shift.required:
+            continue
+        extra = _at_least(m, sum(variables) - shift.required, cap - shift.required, f"extra[{shift.id}]")
+        total.append(shift.over_weight * extra)
+    return sum(total)
+
+
+def _loads(m: Model) -> list[tuple[cp_model.LinearExprT, int]]:
+    """Each balanced person's load in per mille of their capacity (history included): the sum of
+    ``load_share`` of their shifts plus ``history_load``. Small integer coefficients keep the LP
+    relaxation well scaled."""
+    if "loads" in m.cache:
+        return m.cache["loads"]
+    loads = []
+    for p, person in enumerate(m.people):
+        if person.capacity_minutes <= 0 or not m.assign[p]:
+            continue
+        shares = {s: load_share(m.problem, person, m.shifts[s]) for s in m.assign[p]}
+        base = history_load(m.problem, person)
+        loads.append((base + sum(shares[s] * v for s, v in m.assign[p].items()), base + sum(shares.values())))
+    m.cache["loads"] = loads
+    return loads
+
+
+def load_max(m: Model) -> cp_model.LinearExprT:
+    """The most loaded person's load: nobody is worn out."""
+    return _max_of(m, _loads(m), "load_max")
+
+
+def load_spread(m: Model) -> cp_model.LinearExprT:
+    """Most minus least loaded person: the load is shared."""
+    return _spread(m, _loads(m), "load")
+
+
+def _counts(m: Model, counts: Callable[[Shift], bool]) -> list[tuple[cp_model.LinearExprT, int]]:
+    """Per person who can work at least one such shift: how many they work (and at most could)."""
+    result = []
+    for p in range(len(m.people)):
+        variables = [v for s, v in m.assign[p].items() if counts(m.shifts[s])]
+        if variables:
+            result.append((sum(variables), len(variables)))
+    return result
+
+
+def nights_spread(m: Model) -> cp_model.LinearExprT:
+    """Most minus fewest night shifts among people who can work nights."""
+    return _spread(m, _counts(m, lambda s: s.night), "nights")
+
+
+def weekends_spread(m: Model) -> cp_model.LinearExprT:
+    """Most minus fewest weekend shifts among people who can work weekends."""
+    return _spread(m, _counts(m, lambda s: m.problem.is_weekend(s.day)), "weekends")
+
+
+def heavy_spread(m: Model) -> cp_model.LinearExprT:
+    """Most minus fewest heavy shifts among people who can work heavy posts."""
+    return _spread(m, _counts(m, lambda s: s.intensity is Intensity.HEAVY), "heavy")
+
+
+def preference(m: Model) -> cp_model.LinearExprT:
+    """Unwanted shifts worked plus wanted shifts not worked, by their weights."""
+    index = {shift.id: s for s, shift in enumerate(m.shifts)}
+    total = []
+    for p, person in enumerate(m.people):
+        a = m.assign[p]
+        for shift_id, weight in sorted(person.avoids.items()):
+            var = a.get(index.get(shift_id, -1))
+            if var is not None:
+                total.append(weight * var)
+        for shift_id, weight in sorted(person.wants.items()):
+            var = a.get(index.get(shift_id, -1))
+            total.append(weight * (1 - var) if var is not None else weight)
+    return sum(total)
+
+
+def isolated_day_off(m: Model) -> cp_model.LinearExprT:
+    """Single days off between two working days (on-off-on): no real rest."""
+    return _patterns(m, (1, 0, 1), "isolated_day_off")
+
+
+def isolated_work_day(m: Model) -> cp_model.LinearExprT:
+    """Single working days between days off (off-on-off): a broken rhythm."""
+    return _patterns(m, (0, 1, 0), "isolated_work_day")
+
+
+def change(m: Model) -> cp_model.LinearExprT:
+    """Changes against the previous schedule, costlier the closer they are to the cut-off."""
+    problem = m.problem
+    if not problem.reference and problem.freeze_before is None:
+        return 0
+    cutoff = problem.freeze_before
+    total = []
+    for p, person in enumerate(m.people):
+        for s, var in m.assign[p].items():
+            shift = m.shifts[s]
+            if cutoff is not None and shift.start < cutoff:
+                continue
+            if not person.may_work(shift.id):
+                continue
+            cost = change_cost(problem, shift)
+            total.append(cost * (1 - var) if (person.id, shift.id) in problem.reference else cost * var)
+    return sum(total)
+
+
+SOFT_TERMS: dict[str, Callable[[Model], cp_model.LinearExprT]] = {
+    "uncovered": uncovered,
+    "skill_shortfall": skill_shortfall,
+    "overstaffed": overstaffed,
+    "load_max": load_max,
+    "load_spread": load_spread,
+    "nights_spread": nights_spread,
+    "weekends_spread": weekends_spread,
+    "heavy_spread": heavy_spread,
+    "preference": preference,
+    "isolated_day_off": isolated_day_off,
+    "isolated_work_day": isolated_work_day,
+    "change": change,
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _at_least(m: Model, expr: cp_model.LinearExprT, upper: int, name: str) -> cp_model.IntVar:
+    """A variable in [0, upper] that is at least ``expr``: max(0, expr) once minimised."""
+    var = m.new_derived(0, upper, name, lambda ev: max(0, ev(expr)))
+    m.cp.add(var >= expr)
+    return var
+
+
+def _max_of(m: Model, values: list[tuple[cp_model.LinearExprT, int]], name: str) -> cp_model.LinearExprT:
+    """max(values), exact at the optimum; ``values`` are (expression, upper bound) pairs."""
+    if not values:
+        return 0
+    exprs = [v for v, _ in values]
+    top = m.new_derived(0, max(ub for _, ub in values), name, lambda ev: max(ev(v) for v in exprs))
+    for v, _ in values:
+        m.cp.add(top >= v)
+    return top
+
+
+def _spread(m: Model, values: list[tuple[cp_model.LinearExprT, int]], name: str) -> cp_model.LinearExprT:
+    """max(values) - min(values), exact at the optimum (both ends are pushed by the objective)."""
+    if len(values) < 2:
+        return 0
+    upper = max(ub for _, ub in values)
+    exprs = [v for v, _ in values]
+    high = m.new_derived(0, upper, f"{name}_most", lambda ev: max(ev(v) for v in exprs))
+    low = m.new_derived(0, upper, f"{name}_least", lambda ev: min(ev(v) for v in exprs))
+    for v, _ in values:
+        m.cp.add(high >= v)
+        m.cp.add(low <= v)
+    return high - low
+
+
+def _patterns(m: Model, pattern: tuple[int, int, int], name: str) -> cp_model.LinearExprT:
+    """Count days d in 0..days-2 where (works[d-1], works[d], works[d+1]) equals the pattern."""
+    total = []
+    for p, person in enumerate(m.people):
+        if not m.assign[p]:
+            continue
+        for d in range(m.problem.days - 1):
+            window = [m.works(p, d - 1), m.works(p, d), m.works(p, d + 1)]
+            # the pattern holds iff sum of matching literals == 3
+            matching = [w if bit else _negate(w) for w, bit in zip(window, pattern, strict=True)]
+            if any(isinstance(x, int) and x == 0 for x in matching):
+                continue
+            variables = [x for x in matching if not isinstance(x, int)]
+            hit = m.new_derived(
+                0, 1, f"{name}[{person.id},d{d}]", lambda ev, xs=variables: min(ev(x) for x in xs)
+            )
+            # hit >= AND(matching): sum(not x) + hit >= 1
+            m.cp.add_bool_or([x.Not() for x in variables] + [hit])
+            total.append(hit)
+    return sum(total)
+
+
+def _negate(literal):
+    return 1 - literal if isinstance(literal, int) else literal.Not()

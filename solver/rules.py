@@ -1,0 +1,298 @@
+"""Hard rules: each is one small function that adds its constraints to the model.
+
+The names are stable: ``solver.validate`` checks the same rules under the same names, and tests
+build a model with one rule skipped to show that the rule alone decides its case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from solver.model import Model
+from solver.problem import WEEK
+
+
+def eligibility(m: Model) -> None:
+    """People only work shifts they may work (availability, health, dated absences, days off).
+
+    Enforced by construction: ``build`` creates no variable for a forbidden pair. Skipping this rule
+    makes ``build`` create them.
+    """
+
+
+def pinned(m: Model) -> None:
+    """Pinned assignments stay."""
+    index = {shift.id: s for s, shift in enumerate(m.shifts)}
+    people = {person.id: p for p, person in enumerate(m.people)}
+    for person_id, shift_id in sorted(m.problem.pinned):
+        var = m.assign[people[person_id]].get(index[shift_id])
+        m.cp.add(var == 1 if var is not None else False).with_name(f"pinned[{person_id},{shift_id}]")
+
+
+def frozen(m: Model) -> None:
+    """Shifts that started before the re-solve cut-off keep exactly their previous people."""
+    cutoff = m.problem.freeze_before
+    if cutoff is None:
+        return
+    reference = m.problem.reference
+    for s, shift in enumerate(m.shifts):
+        if shift.start >= cutoff:
+            continue
+        for p, var in m.pairs_of_shift(s):
+            m.cp.add(var == int((m.people[p].id, shift.id) in reference))
+
+
+def max_staff(m: Model) -> None:
+    """No more people on a shift than its hard cap."""
+    for s, shift in enumerate(m.shifts):
+        variables = m.vars_of_shift(s)
+        if shift.max_staff is not None and len(variables) > shift.max_staff:
+            m.cp.add(sum(variables) <= shift.max_staff).with_name(f"max_staff[{shift.id}]")
+
+
+def no_double_booking(m: Model) -> None:
+    """Nobody works two shifts that overlap in time."""
+    for p in range(len(m.people)):
+        _at_most_one_per_clique(m, p, gap=0, name="no_double_booking")
+
+
+def min_rest(m: Model) -> None:
+    """At least ``min_rest_minutes`` between the end of one shift and the start of the next, including
+    the last shift before the horizon."""
+    for p, person in enumerate(m.people):
+        rest = person.rules.min_rest_minutes
+        if rest <= 0:
+            continue
+        _at_most_one_per_clique(m, p, gap=rest, name="min_rest")
+        last = person.history.last_shift_end
+        if last is not None:
+            for s, var in m.assign[p].items():
+                if m.shifts[s].start < last + rest:
+                    m.cp.add(var == 0).with_name(f"min_rest[{person.id},{m.shifts[s].id},history]")
+
+
+def max_shifts_per_day(m: Model) -> None:
+    """At most ``max_shifts_per_day`` shifts start on one day."""
+    for p, person in enumerate(m.people):
+        limit = person.rules.max_shifts_per_day
+        for day in range(m.problem.days):
+            variables = m.vars_on_day(p, day)
+            if len(variables) > limit:
+                m.cp.add(sum(variables) <= limit).with_name(f"max_shifts_per_day[{person.id},d{day}]")
+
+
+def max_consecutive_days(m: Model) -> None:
+    """No run of worked days (history included) longer than the limit."""
+    for p, person in enumerate(m.people):
+        _limit_runs(m, p, person.rules.max_consecutive_days, m.works, "max_consecutive_days")
+
+
+def max_consecutive_nights(m: Model) -> None:
+    """No run of consecutive nights (history included) longer than the limit."""
+    for p, person in enumerate(m.people):
+        _limit_runs(m, p, person.rules.max_consecutive_nights, m.night, "max_consecutive_nights")
+
+
+def min_consecutive_days(m: Model) -> None:
+    """Every block of working days is at least the minimum long, unless it touches the first or last
+    day of the horizon."""
+    for p, person in enumerate(m.people):
+        k = person.rules.min_consecutive_days
+        if not k or k <= 1:
+            continue
+        for d in range(1, m.problem.days):
+            for j in range(1, k):
+                if d + j > m.problem.days - 1:
+                    break
+                # a block starting on day d goes on through day d + j
+                _clause(m, [m.works(p, d - 1), _not(m.works(p, d)), m.works(p, d + j)])
+
+
+def min_consecutive_days_off(m: Model) -> None:
+    """Every block of days off is at least the minimum long, unless it touches the first or last day
+    of the horizon."""
+    for p, person in enumerate(m.people):
+        k = person.rules.min_consecutive_days_off
+        if not k or k <= 1:
+            continue
+        for d in range(1, m.problem.days):
+            for j in range(1, k):
+                if d + j > m.problem.days - 1:
+                    break
+                _clause(m, [_not(m.works(p, d - 1)), m.works(p, d), _not(m.works(p, d + j))])
+
+
+def min_days_off_per_7(m: Model) -> None:
+    """In every 7 consecutive days (history included) at least the minimum number of days off."""
+    for p, person in enumerate(m.people):
+        off = person.rules.min_days_off_per_7
+        if not off:
+            continue
+        for start in _weekly_windows(m):
+            worked = [m.works(p, d) for d in range(start, start + WEEK)]
+            if _has_vars(worked):
+                m.cp.add(sum(worked) <= WEEK - off).with_name(f"min_days_off_per_7[{person.id},d{start}]")
+
+
+def max_minutes_per_7_days(m: Model) -> None:
+    """Minutes worked in every 7 consecutive days (history included) stay within the cap; where the
+    history alone already exceeds it, no more work is added to that window."""
+    for p, person in enumerate(m.people):
+        cap = person.rules.max_minutes_per_7_days
+        if cap is None:
+            continue
+        by_day = [
+            [(m.shifts[s].minutes, var) for s, var in _day_vars(m, p, d)] for d in range(m.problem.days)
+        ]
+        for start in _weekly_windows(m):
+            past = sum(person.history.day(d).minutes for d in range(start, min(start + WEEK, 0)))
+            window = [item for d in range(max(start, 0), start + WEEK) for item in by_day[d]]
+            room = max(0, cap - past)
+            if window and sum(minutes for minutes, _ in window) > room:
+                m.cp.add(sum(minutes * var for minutes, var in window) <= room).with_name(
+                    f"max_minutes_per_7_days[{person.id},d{start}]"
+                )
+
+
+def total_minutes(m: Model) -> None:
+    """Minutes worked over the horizon within [min_total_minutes, max_total_minutes]."""
+    for p, person in enumerate(m.people):
+        low, high = person.rules.min_total_minutes, person.rules.max_total_minutes
+        if low is None and high is None:
+            continue
+        total = sum(m.shifts[s].minutes * var for s, var in m.assign[p].items())
+        if high is not None:
+            m.cp.add(total <= high).with_name(f"max_total_minutes[{person.id}]")
+        if low:
+            m.cp.add(total >= low).with_name(f"min_total_minutes[{person.id}]")
+
+
+def max_weekends(m: Model) -> None:
+    """At most ``max_weekends`` weekends with any shift on their Saturday or Sunday."""
+    problem = m.problem
+    weekends: dict[int, list[int]] = {}
+    for d in range(problem.days):
+        if problem.is_weekend(d):
+            weekends.setdefault((problem.first_weekday + d) // WEEK, []).append(d)
+    for p, person in enumerate(m.people):
+        limit = person.rules.max_weekends
+        if limit is None:
+            continue
+        worked = [
+            m.any_of((m.works(p, d) for d in days), f"weekend[{person.id},w{week}]")
+            for week, days in sorted(weekends.items())
+        ]
+        if _has_vars(worked) and len(worked) > limit:
+            m.cp.add(sum(worked) <= limit).with_name(f"max_weekends[{person.id}]")
+
+
+def max_shifts_by_type(m: Model) -> None:
+    """At most the given number of shifts of each type over the horizon."""
+    for p, person in enumerate(m.people):
+        for shift_type, limit in sorted(person.rules.max_shifts_by_type.items()):
+            variables = [var for s, var in m.assign[p].items() if m.shifts[s].type == shift_type]
+            if len(variables) > limit:
+                m.cp.add(sum(variables) <= limit).with_name(f"max_shifts_by_type[{person.id},{shift_type}]")
+
+
+def forbidden_succession(m: Model) -> None:
+    """A shift of type b never follows a shift of type a on the next day, for each forbidden (a, b)."""
+    forbidden = m.problem.forbidden_successions
+    if not forbidden:
+        return
+    for p, person in enumerate(m.people):
+        a = m.assign[p]
+
+        def of_type(day: int, shift_type: str, p: int = p, a: dict = a) -> list:
+            return [a[s] for s in m.shifts_on_day[day] if s in a and m.shifts[s].type == shift_type]
+
+        for first, second in sorted(forbidden):
+            if first in person.history.day(-1).types:
+                for var in of_type(0, second) if m.problem.days else []:
+                    m.cp.add(var == 0)
+            for d in range(m.problem.days - 1):
+                before, after = of_type(d, first), of_type(d + 1, second)
+                if before and after:
+                    worked = m.any_of(before, f"type[{person.id},d{d},{first}]")
+                    for var in after:
+                        m.cp.add_bool_or([_not(worked), var.Not()])
+
+
+HARD_RULES: dict[str, Callable[[Model], None]] = {
+    "eligibility": eligibility,
+    "pinned": pinned,
+    "frozen": frozen,
+    "max_staff": max_staff,
+    "no_double_booking": no_double_booking,
+    "min_rest": min_rest,
+    "max_shifts_per_day": max_shifts_per_day,
+    "max_consecutive_days": max_consecutive_days,
+    "min_consecutive_days": min_consecutive_days,
+    "min_consecutive_days_off": min_consecutive_days_off,
+    "min_days_off_per_7": min_days_off_per_7,
+    "max_minutes_per_7_days": max_minutes_per_7_days,
+    "max_consecutive_nights": max_consecutive_nights,
+    "total_minutes": total_minutes,
+    "max_weekends": max_weekends,
+    "max_shifts_by_type": max_shifts_by_type,
+    "forbidden_succession": forbidden_succession,
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _at_most_one_per_clique(m: Model, p: int, gap: int, name: str) -> None:
+    """Shifts whose intervals [start, end + gap) overlap exclude each other.
+
+    Those intervals form an interval graph, whose maximal cliques are the sets of intervals alive at
+    some start point; one at-most-one constraint per maximal clique states all pairwise exclusions.
+    """
+    items = sorted((m.shifts[s].start, m.shifts[s].end + gap, s) for s in m.assign[p])
+    for i, (start, _, _) in enumerate(items):
+        if i + 1 < len(items) and items[i + 1][0] == start:
+            continue  # the clique at this start point is taken at the last interval starting here
+        alive = [(end, s) for (st, end, s) in items[: i + 1] if end > start]
+        if len(alive) < 2:
+            continue
+        next_start = items[i + 1][0] if i + 1 < len(items) else None
+        if next_start is not None and min(end for end, _ in alive) > next_start:
+            continue  # the next start point's clique contains this one
+        m.cp.add_at_most_one(m.assign[p][s] for _, s in alive).with_name(f"{name}[{m.people[p].id},t{start}]")
+
+
+def _limit_runs(m: Model, p: int, limit: int | None, literal, name: str) -> None:
+    """No ``limit + 1`` consecutive days with ``literal(p, day)`` true (history included)."""
+    if limit is None:
+        return
+    length = limit + 1
+    for start in range(-limit, m.problem.days - limit):
+        window = [literal(p, d) for d in range(start, start + length)]
+        if _has_vars(window):
+            m.cp.add(sum(window) <= limit).with_name(f"{name}[{m.people[p].id},d{start}]")
+
+
+def _weekly_windows(m: Model) -> range:
+    """Start days of the 7-day windows that contain a horizon day and lie in known days."""
+    return range(-(WEEK - 1), m.problem.days - WEEK + 1)
+
+
+def _day_vars(m: Model, p: int, day: int) -> list[tuple[int, object]]:
+    a = m.assign[p]
+    return [(s, a[s]) for s in m.shifts_on_day[day] if s in a]
+
+
+def _has_vars(literals) -> bool:
+    return any(not isinstance(v, int) for v in literals)
+
+
+def _not(literal):
+    return 1 - literal if isinstance(literal, int) else literal.Not()
+
+
+def _clause(m: Model, literals) -> None:
+    """Add OR(literals), simplifying constants."""
+    if any(isinstance(v, int) and v == 1 for v in literals):
+        return
+    variables = [v for v in literals if not isinstance(v, int)]
+    m.cp.add_bool_or(variables)

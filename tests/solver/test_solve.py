@@ -1,0 +1,105 @@
+"""The CP-SAT solver against the independent checker, on random and on hand-made problems."""
+
+from __future__ import annotations
+
+import threading
+
+from hypothesis import HealthCheck, given, settings
+
+from solver.options import SolveOptions
+from solver.problem import Person, Problem, Rules, Shift, Status
+from solver.solve import solve
+from solver.validate import evaluate_terms, expected_shortfalls, objective, validate
+from tests.solver.strategies import problems
+
+ONE_WORKER = SolveOptions(time_limit=10, workers=1, seed=0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_random_problems_have_no_violations(problem):
+    solution = solve(problem, ONE_WORKER)
+    if not solution.has_schedule:
+        # only a minimum the rules cannot reach, contradictory pins or a frozen past make it infeasible
+        assert solution.status is Status.INFEASIBLE
+        assert (
+            problem.pinned
+            or problem.freeze_before is not None
+            or any(p.rules.min_total_minutes for p in problem.people)
+        )
+        return
+    assert validate(problem, solution.assignments, solution.uncovered) == []
+    assert list(solution.uncovered) == expected_shortfalls(problem, solution.assignments)
+    assert {t.name: t.value for t in solution.terms} == evaluate_terms(problem, solution.assignments)
+    truth = objective(problem, solution.assignments)
+    assert solution.objective == truth
+    # the model's own objective uses auxiliary variables that are exact at the optimum, never below
+    assert solution.stats["model_objective"] >= truth
+    if solution.status is Status.OPTIMAL:
+        assert solution.stats["model_objective"] == truth
+        assert solution.best_bound <= truth + 1e-6
+
+
+def _gate(days: int, people: int) -> Problem:
+    shifts = tuple(
+        Shift(
+            id=f"g/{t}/{d}",
+            post="g",
+            type=t,
+            day=d,
+            start=d * 1440 + h * 60,
+            end=d * 1440 + h * 60 + 480,
+            required=2,
+            max_staff=2,
+            night=t == "night",
+        )
+        for d in range(days)
+        for t, h in (("early", 6), ("late", 14), ("night", 22))
+    )
+    rules = Rules(
+        min_rest_minutes=660,
+        max_consecutive_days=5,
+        min_days_off_per_7=2,
+        max_minutes_per_7_days=40 * 60,
+        max_consecutive_nights=2,
+    )
+    crew = tuple(
+        Person(id=f"v{i}", rules=rules, capacity_minutes=40 * 60 * (days + 7) // 7) for i in range(people)
+    )
+    return Problem(days=days, shifts=shifts, people=crew)
+
+
+def test_a_coverable_gate_is_fully_covered():
+    problem = _gate(days=7, people=12)
+    solution = solve(problem, SolveOptions(time_limit=3, workers=1, seed=0))
+    assert solution.has_schedule
+    assert solution.uncovered == ()
+    assert validate(problem, solution.assignments, solution.uncovered) == []
+
+
+def test_too_few_people_leaves_listed_gaps_not_an_error():
+    problem = _gate(days=7, people=3)
+    solution = solve(problem, ONE_WORKER)
+    assert solution.has_schedule
+    missing = sum(s.missing for s in solution.uncovered)
+    # three people can give at most 3 x 5 shifts a week against 42 places
+    assert missing >= 42 - 15
+    assert validate(problem, solution.assignments, solution.uncovered) == []
+
+
+def test_progress_is_reported_and_the_search_can_be_stopped():
+    problem = _gate(days=14, people=20)
+    seen = []
+    stop = threading.Event()
+
+    def on_progress(progress):
+        seen.append(progress)
+        if progress.objective is not None:
+            stop.set()
+
+    solution = solve(problem, SolveOptions(time_limit=60, workers=1, on_progress=on_progress, stop=stop))
+    assert seen and seen[0].elapsed >= 0
+    assert solution.wall_time < 30
+    assert solution.stats["cancelled"] is True
+    if solution.has_schedule:
+        assert validate(problem, solution.assignments, solution.uncovered) == []
