@@ -300,16 +300,20 @@ def eligibility(problem: Problem, person: Person, shifts: list[Shift], days: _Da
     unavailable = person.unavailable
     if not unavailable:
         return
+    cutoff = problem.freeze_before
     for s in shifts if days.focus is None else (days.focus,):
         reason = unavailable.get(s.id)
-        if reason is not None:
-            yield Violation(
-                "eligibility",
-                person.id,
-                (s.id,),
-                s.day,
-                f"{person.id} is assigned to {s.id} but may not work it ({reason})",
-            )
+        if reason is None:
+            continue
+        if cutoff is not None and s.start < cutoff and (person.id, s.id) in problem.reference:
+            continue  # the frozen past stands as it was worked, whatever was recorded since
+        yield Violation(
+            "eligibility",
+            person.id,
+            (s.id,),
+            s.day,
+            f"{person.id} is assigned to {s.id} but may not work it ({reason})",
+        )
 
 
 def _pairs_within(shifts: list[Shift], gap: int, focus: Shift | None) -> Iterator[tuple[Shift, Shift]]:
