@@ -8,7 +8,7 @@ objective as the weighted sum of the terms in ``solver.objectives``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -28,8 +28,12 @@ class Model:
     assign: list[dict[int, cp_model.IntVar]]
     # the shifts of each day, by index
     shifts_on_day: list[list[int]]
+    # by_shift[s]: (person index, variable) of everyone who may work shift s
+    by_shift: list[list[tuple[int, cp_model.IntVar]]]
     _works: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _nights: dict[tuple[int, int], Literal] = field(default_factory=dict)
+    _minutes: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
+    skipped: frozenset[str] = frozenset()  # rules and terms left out (tests only)
     terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # shared sub-expressions of the terms
     # auxiliary variables with the rule that gives their value from the decisions (in creation order),
@@ -73,10 +77,10 @@ class Model:
         return sum(getattr(self.problem.weights, n) * self.terms[n] for n in chosen)
 
     def vars_of_shift(self, s: int) -> list[cp_model.IntVar]:
-        return [a[s] for a in self.assign if s in a]
+        return [var for _, var in self.by_shift[s]]
 
     def pairs_of_shift(self, s: int) -> list[tuple[int, cp_model.IntVar]]:
-        return [(p, a[s]) for p, a in enumerate(self.assign) if s in a]
+        return self.by_shift[s]
 
     def vars_on_day(self, p: int, day: int) -> list[cp_model.IntVar]:
         a = self.assign[p]
@@ -88,7 +92,9 @@ class Model:
             return int(self.people[p].history.day(day).worked)
         key = (p, day)
         if key not in self._works:
-            self._works[key] = self._any(self.vars_on_day(p, day), f"works[{self.people[p].id},d{day}]")
+            self._works[key] = self.same_day_any(
+                p, self.vars_on_day(p, day), f"works[{self.people[p].id},d{day}]"
+            )
         return self._works[key]
 
     def night(self, p: int, day: int) -> Literal:
@@ -99,14 +105,44 @@ class Model:
         if key not in self._nights:
             a = self.assign[p]
             nights = [a[s] for s in self.shifts_on_day[day] if s in a and self.shifts[s].night]
-            self._nights[key] = self._any(nights, f"night[{self.people[p].id},d{day}]")
+            self._nights[key] = self.same_day_any(p, nights, f"night[{self.people[p].id},d{day}]")
         return self._nights[key]
+
+    def day_minutes(self, p: int, day: int) -> cp_model.LinearExprT:
+        """Minutes person p works in shifts starting on the given (horizon) day."""
+        key = (p, day)
+        if key not in self._minutes:
+            a = self.assign[p]
+            terms = [(self.shifts[s].minutes, a[s]) for s in self.shifts_on_day[day] if s in a]
+            self._minutes[key] = self.linked(
+                [c * v for c, v in terms], sum(c for c, _ in terms), f"minutes[{self.people[p].id},d{day}]"
+            )
+        return self._minutes[key]
+
+    def linked(self, terms: list, upper: int, name: str) -> cp_model.LinearExprT:
+        """An integer variable equal to sum(terms), so that the many constraints that use the sum refer
+        to one variable instead of repeating every term (a much smaller model)."""
+        if len(terms) <= 1:
+            return sum(terms)
+        total = sum(terms)
+        var = self.new_derived(0, upper, name, lambda ev: ev(total))
+        self.cp.add(var == total)
+        return var
+
+    def same_day_any(self, p: int, variables: list[cp_model.IntVar], name: str) -> Literal:
+        """OR of shifts of one person on one day. Where the person works at most one shift a day the OR
+        is the sum, held by one linking equality (which itself enforces "at most one")."""
+        if len(variables) <= 1:
+            return variables[0] if variables else 0
+        if self.people[p].rules.max_shifts_per_day <= 1 and "max_shifts_per_day" not in self.skipped:
+            return self.linked(list(variables), 1, name)
+        return self._any(variables, name)
 
     def any_of(self, literals: Iterable[Literal], name: str) -> Literal:
         return self._any(list(literals), name)
 
-    def _any(self, literals: list[Literal], name: str) -> Literal:
-        """A literal equal to the OR of the given ones (no new variable when there are 0 or 1)."""
+    def _any(self, literals: list, name: str) -> Literal:
+        """A 0/1 value equal to the OR of the given 0/1 expressions (no new variable for 0 or 1 of them)."""
         variables = [v for v in literals if not isinstance(v, int)]
         if any(isinstance(v, int) and v for v in literals):
             return 1
@@ -116,14 +152,17 @@ class Model:
             return variables[0]
         y = self.new_derived(0, 1, name, lambda ev: max(ev(v) for v in variables))
         for v in variables:
-            self.cp.add_implication(v, y)
-        self.cp.add_bool_or(variables).only_enforce_if(y)
+            self.cp.add(y >= v)
+        self.cp.add(y <= sum(variables))
         return y
 
 
-def build(problem: Problem, *, skip: Iterable[str] = ()) -> Model:
+def build(
+    problem: Problem, *, skip: Iterable[str] = (), candidates: Mapping[str, Collection[str]] | None = None
+) -> Model:
     """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
-    show each rule decides its case)."""
+    show each rule decides its case). ``candidates`` (person id -> shift ids) restricts the decision
+    variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past)."""
     from solver import objectives, rules
 
     skipped = set(skip)
@@ -143,11 +182,26 @@ def build(problem: Problem, *, skip: Iterable[str] = ()) -> Model:
     assign: list[dict[int, cp_model.IntVar]] = []
     for person in problem.people:
         row: dict[int, cp_model.IntVar] = {}
+        blocked = person.unavailable if check_eligibility else {}
+        allowed = None if candidates is None else candidates.get(person.id, ())
         for s, shift in enumerate(problem.shifts):
-            if not check_eligibility or person.may_work(shift.id) or (person.id, shift.id) in forced:
+            if (person.id, shift.id) in forced or (
+                shift.id not in blocked and (allowed is None or shift.id in allowed)
+            ):
                 row[s] = cp.new_bool_var(f"assign[{person.id},{shift.id}]")
         assign.append(row)
-    model = Model(problem=problem, cp=cp, assign=assign, shifts_on_day=shifts_on_day)
+    by_shift: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in problem.shifts]
+    for p, row in enumerate(assign):
+        for s, var in row.items():
+            by_shift[s].append((p, var))
+    model = Model(
+        problem=problem,
+        cp=cp,
+        assign=assign,
+        shifts_on_day=shifts_on_day,
+        by_shift=by_shift,
+        skipped=frozenset(skipped),
+    )
 
     # 2. Hard rules.
     for name, rule in rules.HARD_RULES.items():

@@ -69,7 +69,9 @@ def _loads(m: Model) -> list[tuple[cp_model.LinearExprT, int]]:
             continue
         shares = {s: load_share(m.problem, person, m.shifts[s]) for s in m.assign[p]}
         base = history_load(m.problem, person)
-        loads.append((base + sum(shares[s] * v for s, v in m.assign[p].items()), base + sum(shares.values())))
+        upper = base + sum(shares.values())
+        work = m.linked([shares[s] * v for s, v in m.assign[p].items()], upper, f"load[{person.id}]")
+        loads.append((base + work, upper))
     m.cache["loads"] = loads
     return loads
 
@@ -84,29 +86,29 @@ def load_spread(m: Model) -> cp_model.LinearExprT:
     return _spread(m, _loads(m), "load")
 
 
-def _counts(m: Model, counts: Callable[[Shift], bool]) -> list[tuple[cp_model.LinearExprT, int]]:
+def _counts(m: Model, counts: Callable[[Shift], bool], name: str) -> list[tuple[cp_model.LinearExprT, int]]:
     """Per person who can work at least one such shift: how many they work (and at most could)."""
     result = []
     for p in range(len(m.people)):
         variables = [v for s, v in m.assign[p].items() if counts(m.shifts[s])]
         if variables:
-            result.append((sum(variables), len(variables)))
+            result.append((m.linked(variables, len(variables), f"{name}[{m.people[p].id}]"), len(variables)))
     return result
 
 
 def nights_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest night shifts among people who can work nights."""
-    return _spread(m, _counts(m, lambda s: s.night), "nights")
+    return _spread(m, _counts(m, lambda s: s.night, "nights"), "nights")
 
 
 def weekends_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest weekend shifts among people who can work weekends."""
-    return _spread(m, _counts(m, lambda s: m.problem.is_weekend(s.day)), "weekends")
+    return _spread(m, _counts(m, lambda s: m.problem.is_weekend(s.day), "weekends"), "weekends")
 
 
 def heavy_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest heavy shifts among people who can work heavy posts."""
-    return _spread(m, _counts(m, lambda s: s.intensity is Intensity.HEAVY), "heavy")
+    return _spread(m, _counts(m, lambda s: s.intensity is Intensity.HEAVY, "heavy"), "heavy")
 
 
 def preference(m: Model) -> cp_model.LinearExprT:
@@ -213,19 +215,15 @@ def _patterns(m: Model, pattern: tuple[int, int, int], name: str) -> cp_model.Li
             continue
         for d in range(m.problem.days - 1):
             window = [m.works(p, d - 1), m.works(p, d), m.works(p, d + 1)]
-            # the pattern holds iff sum of matching literals == 3
-            matching = [w if bit else _negate(w) for w, bit in zip(window, pattern, strict=True)]
+            matching = [w if bit else 1 - w for w, bit in zip(window, pattern, strict=True)]
             if any(isinstance(x, int) and x == 0 for x in matching):
                 continue
-            variables = [x for x in matching if not isinstance(x, int)]
+            if all(isinstance(x, int) for x in matching):
+                total.append(1)
+                continue
             hit = m.new_derived(
-                0, 1, f"{name}[{person.id},d{d}]", lambda ev, xs=variables: min(ev(x) for x in xs)
+                0, 1, f"{name}[{person.id},d{d}]", lambda ev, xs=matching: min(ev(x) for x in xs)
             )
-            # hit >= AND(matching): sum(not x) + hit >= 1
-            m.cp.add_bool_or([x.Not() for x in variables] + [hit])
+            m.cp.add(hit >= sum(matching) - (len(matching) - 1))  # all three match -> hit
             total.append(hit)
     return sum(total)
-
-
-def _negate(literal):
-    return 1 - literal if isinstance(literal, int) else literal.Not()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_WORKERS = 2  # the machines this runs on have two cores
 
@@ -34,3 +34,6 @@ class SolveOptions:
     coverage_first: bool = True
     coverage_share: float = 0.4  # at most this share of the time limit goes to the coverage phase
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
+    # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
+    direct_limit: int = 40_000
+    parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name

@@ -6,6 +6,7 @@ build a model with one rule skipped to show that the rule alone decides its case
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 from solver.model import Model
@@ -141,15 +142,13 @@ def max_minutes_per_7_days(m: Model) -> None:
         cap = person.rules.max_minutes_per_7_days
         if cap is None:
             continue
-        by_day = [
-            [(m.shifts[s].minutes, var) for s, var in _day_vars(m, p, d)] for d in range(m.problem.days)
-        ]
+        most = [sum(m.shifts[s].minutes for s, _ in _day_vars(m, p, d)) for d in range(m.problem.days)]
         for start in _weekly_windows(m):
+            days = range(max(start, 0), start + WEEK)
             past = sum(person.history.day(d).minutes for d in range(start, min(start + WEEK, 0)))
-            window = [item for d in range(max(start, 0), start + WEEK) for item in by_day[d]]
             room = max(0, cap - past)
-            if window and sum(minutes for minutes, _ in window) > room:
-                m.cp.add(sum(minutes * var for minutes, var in window) <= room).with_name(
+            if sum(most[d] for d in days) > room:
+                m.cp.add(sum(m.day_minutes(p, d) for d in days if most[d]) <= room).with_name(
                     f"max_minutes_per_7_days[{person.id},d{start}]"
                 )
 
@@ -213,9 +212,9 @@ def forbidden_succession(m: Model) -> None:
             for d in range(m.problem.days - 1):
                 before, after = of_type(d, first), of_type(d + 1, second)
                 if before and after:
-                    worked = m.any_of(before, f"type[{person.id},d{d},{first}]")
+                    worked = m.same_day_any(p, before, f"type[{person.id},d{d},{first}]")
                     for var in after:
-                        m.cp.add_bool_or([_not(worked), var.Not()])
+                        m.cp.add(worked + var <= 1)
 
 
 HARD_RULES: dict[str, Callable[[Model], None]] = {
@@ -247,18 +246,24 @@ def _at_most_one_per_clique(m: Model, p: int, gap: int, name: str) -> None:
 
     Those intervals form an interval graph, whose maximal cliques are the sets of intervals alive at
     some start point; one at-most-one constraint per maximal clique states all pairwise exclusions.
+    A sweep over the start points finds them in O(n log n).
     """
     items = sorted((m.shifts[s].start, m.shifts[s].end + gap, s) for s in m.assign[p])
-    for i, (start, _, _) in enumerate(items):
-        if i + 1 < len(items) and items[i + 1][0] == start:
-            continue  # the clique at this start point is taken at the last interval starting here
-        alive = [(end, s) for (st, end, s) in items[: i + 1] if end > start]
-        if len(alive) < 2:
-            continue
-        next_start = items[i + 1][0] if i + 1 < len(items) else None
-        if next_start is not None and min(end for end, _ in alive) > next_start:
-            continue  # the next start point's clique contains this one
-        m.cp.add_at_most_one(m.assign[p][s] for _, s in alive).with_name(f"{name}[{m.people[p].id},t{start}]")
+    alive: list[tuple[int, int]] = []  # (end, shift) heap of the intervals alive at the sweep point
+    i = 0
+    while i < len(items):
+        start = items[i][0]
+        while alive and alive[0][0] <= start:
+            heapq.heappop(alive)
+        while i < len(items) and items[i][0] == start:
+            heapq.heappush(alive, (items[i][1], items[i][2]))
+            i += 1
+        next_start = items[i][0] if i < len(items) else None
+        if len(alive) >= 2 and (next_start is None or alive[0][0] <= next_start):
+            # maximal: some interval ends before the next start, so the next clique differs
+            m.cp.add_at_most_one(m.assign[p][s] for _, s in alive).with_name(
+                f"{name}[{m.people[p].id},t{start}]"
+            )
 
 
 def _limit_runs(m: Model, p: int, limit: int | None, literal, name: str) -> None:
@@ -286,13 +291,13 @@ def _has_vars(literals) -> bool:
     return any(not isinstance(v, int) for v in literals)
 
 
-def _not(literal):
-    return 1 - literal if isinstance(literal, int) else literal.Not()
+def _not(value):
+    """The negation of a 0/1 value (a constant, a Boolean or a 0/1 expression)."""
+    return 1 - value
 
 
 def _clause(m: Model, literals) -> None:
-    """Add OR(literals), simplifying constants."""
+    """At least one of the given 0/1 values is 1 (constants simplified)."""
     if any(isinstance(v, int) and v == 1 for v in literals):
         return
-    variables = [v for v in literals if not isinstance(v, int)]
-    m.cp.add_bool_or(variables)
+    m.cp.add(sum(v for v in literals if not isinstance(v, int)) >= 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from ortools.sat.python import cp_model
 
@@ -28,6 +28,31 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
     """Find the best schedule within the time limit. Never raises for an over-demanding problem:
     uncovered demand is part of the answer.
 
+    Problems up to ``options.direct_limit`` decision variables are solved as one CP-SAT model (see
+    :func:`solve_model`); larger ones by large neighbourhood search around CP-SAT (``solver.lns``).
+    """
+    options = options or SolveOptions()
+    if not skip and candidate_pairs(problem) > options.direct_limit:
+        from solver.lns import solve_large
+
+        return solve_large(problem, options)
+    return solve_model(problem, options, skip=skip)
+
+
+def candidate_pairs(problem: Problem) -> int:
+    """How many (person, shift) decision variables the whole model would have."""
+    return sum(len(problem.shifts) - len(p.unavailable) for p in problem.people)
+
+
+def solve_model(
+    problem: Problem,
+    options: SolveOptions | None = None,
+    *,
+    skip: tuple[str, ...] = (),
+    candidates: Mapping[str, Collection[str]] | None = None,
+) -> Solution:
+    """Solve the problem as one CP-SAT model.
+
     With ``coverage_first`` the search runs in two phases: first only the coverage terms (staff every
     slot that can be staffed), then the whole objective with coverage held at least as good. Each
     phase starts from the best schedule known so far.
@@ -35,7 +60,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
     options = options or SolveOptions()
     started = time.monotonic()
     deadline = started + options.time_limit
-    model = build(problem, skip=skip)
+    model = build(problem, skip=skip, candidates=candidates)
     build_time = time.monotonic() - started
     watcher = _Watcher(options, started)
     hint = _initial_hint(problem, options)
@@ -127,6 +152,8 @@ def _search(
     params.log_search_progress = options.log_search
     if options.workers == 1:
         params.interleave_search = False
+    for name, value in options.parameters.items():
+        setattr(params, name, value)
     solver.best_bound_callback = watcher.on_bound
     watcher.attach(solver)
     stopper = _stop_when_set(solver, options.stop)

@@ -1,0 +1,212 @@
+"""Large neighbourhood search around CP-SAT, for problems too big to solve as one model in time.
+
+Start from a valid schedule (the previous one, a given hint, or the greedy one), then repeat until the
+time is up: pick a *neighbourhood* — some people over a window of days — keep every other assignment
+as it is (pinned), let CP-SAT re-plan the neighbourhood under the full objective, and keep the result
+if the whole schedule got better. Neighbourhoods aim at what costs most: days with uncovered places,
+the most and least loaded people, or a random slice. Their size adapts: a neighbourhood solved to
+optimality quickly grows, one that times out shrinks.
+
+Every accepted schedule is checked by ``solver.validate`` against the full problem, so a bug in a
+neighbourhood can never let a broken schedule through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections import defaultdict
+
+from solver import validate
+from solver.greedy import _repair, greedy
+from solver.load import load
+from solver.options import Progress, SolveOptions
+from solver.problem import Problem, Solution, Status, Term
+
+TARGET_PAIRS = 8_000  # decision variables in a neighbourhood to start with
+MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
+SUB_TIME = 3.0  # seconds per neighbourhood
+MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
+WINDOW_DAYS = (3, 7)  # shortest and longest window of days
+
+
+@dataclasses.dataclass
+class _Neighbourhood:
+    kind: str
+    people: list[str]
+    days: range
+
+
+def solve_large(problem: Problem, options: SolveOptions) -> Solution:
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    rng = random.Random(options.seed)
+    current = _start(problem, options)
+    best = validate.objective(problem, current)
+    improvements = 1
+    first_solution_time = time.monotonic() - started
+    _report(options, started, best, improvements)
+
+    eligible_by_day = _eligible_by_day(problem)
+    target, sub_time = TARGET_PAIRS, SUB_TIME
+    tried = accepted = 0
+    while not _stopped(options):
+        remaining = deadline - time.monotonic()
+        if remaining < MIN_SUB_TIME:
+            break
+        hood = _choose(problem, current, rng, eligible_by_day, target, tried)
+        tried += 1
+        sub = _pin_outside(problem, current, hood)
+        window = {s.id for s in problem.shifts if s.day in hood.days}
+        candidates = dict.fromkeys(hood.people, window)
+        sub_options = SolveOptions(
+            time_limit=min(sub_time, remaining),
+            workers=options.workers,
+            seed=options.seed + tried,
+            hint=current,
+            coverage_first=False,
+            greedy_start=False,
+            stop=options.stop,
+            parameters=options.parameters,
+        )
+        from solver.solve import solve_model
+
+        result = solve_model(sub, sub_options, candidates=candidates)
+        improved = False
+        if result.has_schedule:
+            value = validate.objective(problem, result.assignments)
+            if value < best and not validate.validate(problem, result.assignments):
+                current, best = list(result.assignments), value
+                improved = True
+                accepted += 1
+                improvements += 1
+                _report(options, started, best, improvements)
+        # adapt: easy neighbourhoods grow, hard ones shrink
+        if result.status is Status.OPTIMAL:
+            target = min(MAX_PAIRS, int(target * 1.25))
+        elif not improved:
+            target = max(MIN_PAIRS, int(target * 0.85))
+
+    terms = validate.evaluate_terms(problem, current)
+    return Solution(
+        status=Status.FEASIBLE,
+        assignments=tuple(current),
+        uncovered=tuple(validate.expected_shortfalls(problem, current)),
+        objective=best,
+        best_bound=None,  # neighbourhoods prove nothing about the whole problem
+        wall_time=time.monotonic() - started,
+        first_solution_time=first_solution_time,
+        terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
+        stats={
+            "method": "large neighbourhood search",
+            "neighbourhoods": tried,
+            "improving_neighbourhoods": accepted,
+            "final_neighbourhood_size": target,
+            "cancelled": _stopped(options),
+        },
+    )
+
+
+def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
+    """A valid schedule to start from: the hint or previous schedule without what is no longer allowed
+    (e.g. the shifts of someone who fell ill), or the greedy one."""
+    if options.hint is not None or problem.reference:
+        base = list(options.hint) if options.hint is not None else sorted(problem.reference)
+        frozen = set()
+        if problem.freeze_before is not None:
+            frozen = {s.id for s in problem.shifts if s.start < problem.freeze_before}
+        people = {p.id: p for p in problem.people}
+        kept = [(p, s) for p, s in base if p in people and (s in frozen or people[p].may_work(s))]
+        return _repair(problem, kept)
+    return greedy(problem, seed=options.seed)
+
+
+def _eligible_by_day(problem: Problem) -> dict[str, list[int]]:
+    """Per person, how many shifts of each day they may work."""
+    counts: dict[str, list[int]] = {}
+    for person in problem.people:
+        row = [0] * problem.days
+        for shift in problem.shifts:
+            if person.may_work(shift.id):
+                row[shift.day] += 1
+        counts[person.id] = row
+    return counts
+
+
+def _choose(
+    problem: Problem,
+    current: list[tuple[str, str]],
+    rng: random.Random,
+    eligible_by_day: dict[str, list[int]],
+    target: int,
+    tried: int,
+) -> _Neighbourhood:
+    """Pick the next neighbourhood: gaps first when there are any, then load, nights, random."""
+    length = min(problem.days, rng.randint(*WINDOW_DAYS))
+    shortfalls = validate.expected_shortfalls(problem, current)
+    kinds = ["load", "random", "load", "random"]
+    if shortfalls:
+        kinds = ["gaps", "gaps", *kinds]
+    kind = kinds[tried % len(kinds)]
+    people_ids = [p.id for p in problem.people]
+
+    if kind == "gaps":
+        gap = problem.shift(rng.choice(shortfalls).shift)
+        first = max(0, min(problem.days - length, gap.day - length // 2))
+        days = range(first, first + length)
+        able = [p.id for p in problem.people if p.may_work(gap.id)]
+        rng.shuffle(able)
+        others = [p for p in people_ids if p not in set(able)]
+        rng.shuffle(others)
+        order = able + others
+    else:
+        first = rng.randint(0, problem.days - length)
+        days = range(first, first + length)
+        order = list(people_ids)
+        rng.shuffle(order)
+        if kind == "load":
+            by_person: dict[str, list] = defaultdict(list)
+            for person_id, shift_id in current:
+                by_person[person_id].append(problem.shift(shift_id))
+            loads = {p.id: load(problem, p, by_person[p.id]) for p in problem.people}
+            ranked = sorted(order, key=lambda pid: loads[pid])
+            # interleave the lightest and the heaviest, then the rest at random
+            ends = [pid for pair in zip(ranked, reversed(ranked), strict=True) for pid in pair]
+            order = list(dict.fromkeys(ends[: len(ends) // 4] + order))
+    chosen: list[str] = []
+    pairs = 0
+    for person_id in order:
+        size = sum(eligible_by_day[person_id][d] for d in days)
+        if size == 0:
+            continue
+        if pairs + size > target and chosen:
+            break
+        chosen.append(person_id)
+        pairs += size
+    return _Neighbourhood(kind, chosen, days)
+
+
+def _pin_outside(problem: Problem, current: list[tuple[str, str]], hood: _Neighbourhood) -> Problem:
+    """The problem with every current assignment outside the neighbourhood pinned."""
+    free = set(hood.people)
+    inside = {s.id for s in problem.shifts if s.day in hood.days}
+    fixed = {(p, s) for p, s in current if p not in free or s not in inside}
+    return dataclasses.replace(problem, pinned=frozenset(problem.pinned | fixed))
+
+
+def _report(options: SolveOptions, started: float, objective: int, solutions: int) -> None:
+    if options.on_progress is not None:
+        options.on_progress(
+            Progress(
+                elapsed=time.monotonic() - started,
+                objective=objective,
+                bound=None,
+                solutions=solutions,
+                phase="neighbourhoods",
+            )
+        )
+
+
+def _stopped(options: SolveOptions) -> bool:
+    return options.stop is not None and options.stop.is_set()
