@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from solver import validate
 from solver.load import load_share
-from solver.problem import WEEK, Person, Problem, Shift
+from solver.problem import WEEK, Intensity, Person, Problem, Shift
 
 _REPAIR_ROUNDS = 5
 
@@ -33,6 +33,7 @@ class _State:
         self.count_by_type: dict[str, int] = defaultdict(int)
         self.total_minutes = 0
         self.load = 0
+        self.kinds: dict[str, int] = defaultdict(int)  # nights, weekend and heavy shifts taken
         for d in range(-len(person.history.days), 0):
             h = person.history.day(d)
             if h.worked:
@@ -126,6 +127,20 @@ class _State:
         self.count_by_type[shift.type] += 1
         self.total_minutes += shift.minutes
         self.load += share
+        for kind in _kinds(self.problem, shift):
+            self.kinds[kind] += 1
+
+
+def _kinds(problem: Problem, shift: Shift) -> tuple[str, ...]:
+    """The fairness categories a shift counts in."""
+    kinds = []
+    if shift.night:
+        kinds.append("night")
+    if problem.is_weekend(shift.day):
+        kinds.append("weekend")
+    if shift.intensity is Intensity.HEAVY:
+        kinds.append("heavy")
+    return tuple(kinds)
 
 
 def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
@@ -156,6 +171,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
                 for skill, need in shift.skills.items()
                 if sum(1 for pid in on_shift[shift.id] if skill in states[pid].person.skills) < need
             }
+            kinds = _kinds(problem, shift)
             candidates = [
                 st
                 for pid, st in states.items()
@@ -166,6 +182,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
                     -len(missing_skills & st.person.skills),
                     st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0),
                     st.load,
+                    sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
                     rank[st.person.id],
                 )
             )

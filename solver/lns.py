@@ -22,7 +22,7 @@ from solver import validate
 from solver.greedy import _repair, greedy
 from solver.load import load
 from solver.options import Progress, SolveOptions
-from solver.problem import Problem, Solution, Status, Term
+from solver.problem import Intensity, Problem, Solution, Status, Term
 
 TARGET_PAIRS = 8_000  # decision variables in a neighbourhood to start with
 MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
@@ -134,6 +134,14 @@ def _eligible_by_day(problem: Problem) -> dict[str, list[int]]:
     return counts
 
 
+_MEASURES = (
+    load,
+    lambda problem, person, shifts: sum(1 for s in shifts if s.night),
+    lambda problem, person, shifts: sum(1 for s in shifts if problem.is_weekend(s.day)),
+    lambda problem, person, shifts: sum(1 for s in shifts if s.intensity is Intensity.HEAVY),
+)
+
+
 def _choose(
     problem: Problem,
     current: list[tuple[str, str]],
@@ -166,11 +174,13 @@ def _choose(
         order = list(people_ids)
         rng.shuffle(order)
         if kind == "load":
+            # the people at both ends of one of the fairness measures, chosen at random
             by_person: dict[str, list] = defaultdict(list)
             for person_id, shift_id in current:
                 by_person[person_id].append(problem.shift(shift_id))
-            loads = {p.id: load(problem, p, by_person[p.id]) for p in problem.people}
-            ranked = sorted(order, key=lambda pid: loads[pid])
+            measure = rng.choice(_MEASURES)
+            score = {p.id: measure(problem, p, by_person[p.id]) for p in problem.people}
+            ranked = sorted(order, key=lambda pid: score[pid])
             # interleave the lightest and the heaviest, then the rest at random
             ends = [pid for pair in zip(ranked, reversed(ranked), strict=True) for pid in pair]
             order = list(dict.fromkeys(ends[: len(ends) // 4] + order))
