@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 from hypothesis import HealthCheck, given, settings
@@ -103,3 +104,32 @@ def test_progress_is_reported_and_the_search_can_be_stopped():
     assert solution.stats["cancelled"] is True
     if solution.has_schedule:
         assert validate(problem, solution.assignments, solution.uncovered) == []
+
+
+def test_large_problems_go_through_neighbourhoods_and_stay_valid():
+    problem = _gate(days=14, people=16)
+    seen = []
+    options = SolveOptions(time_limit=8, workers=1, seed=0, direct_limit=100, on_progress=seen.append)
+    solution = solve(problem, options)
+    assert solution.stats["method"] == "large neighbourhood search"
+    assert solution.stats["neighbourhoods"] >= 1
+    assert validate(problem, solution.assignments, solution.uncovered) == []
+    assert solution.objective == objective(problem, solution.assignments)
+    # progress only ever reports improvements, starting from the greedy schedule
+    values = [p.objective for p in seen]
+    assert values == sorted(values, reverse=True) and len(set(values)) == len(values)
+    assert solution.objective == values[-1]
+
+
+def test_neighbourhood_search_starts_from_the_previous_schedule_without_the_ill():
+    problem = _gate(days=7, people=12)
+    first = solve(problem, SolveOptions(time_limit=3, workers=1, seed=0))
+    ill = first.assignments[0][0]
+    people = tuple(
+        dataclasses.replace(p, unavailable={s.id: "sick" for s in problem.shifts}) if p.id == ill else p
+        for p in problem.people
+    )
+    again = dataclasses.replace(problem, people=people, reference=frozenset(first.assignments))
+    solution = solve(again, SolveOptions(time_limit=4, workers=1, seed=0, direct_limit=100))
+    assert all(p != ill for p, _ in solution.assignments)
+    assert validate(again, solution.assignments, solution.uncovered) == []
