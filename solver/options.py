@@ -35,5 +35,5 @@ class SolveOptions:
     coverage_share: float = 0.4  # at most this share of the time limit goes to the coverage phase
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
-    direct_limit: int = 40_000
+    direct_limit: int = 8_000
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name

@@ -60,47 +60,46 @@ def solve_model(
     options = options or SolveOptions()
     started = time.monotonic()
     deadline = started + options.time_limit
-    model = build(problem, skip=skip, candidates=candidates)
-    build_time = time.monotonic() - started
     watcher = _Watcher(options, started)
     hint = _initial_hint(problem, options)
-    stats: dict[str, int | float | str | bool] = {
-        "build_seconds": round(build_time, 3),
-        "variables": len(model.cp.proto.variables),
-        "constraints": len(model.cp.proto.constraints),
-    }
+    stats: dict[str, int | float | str | bool] = {}
+    weighted = [n for n in SOFT_TERMS if getattr(problem.weights, n) and n not in skip]
+    coverage = [n for n in COVERAGE_TERMS if n in weighted]
+    settled: tuple[str, int] | None = None  # ("==" or "<=", value) for the coverage terms
 
-    coverage = [n for n in COVERAGE_TERMS if n in model.terms]
-    if (
-        options.coverage_first
-        and coverage
-        and len(coverage) < len(model.terms)
-        and _coverage_dominates(problem)
-    ):
+    if options.coverage_first and coverage and len(coverage) < len(weighted) and _coverage_dominates(problem):
+        # Phase 1: a model with the coverage terms only (smaller, so faster to presolve and search).
         watcher.phase = "coverage"
-        model.cp.minimize(model.weighted(coverage))
+        others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)
+        model = build(problem, skip=(*skip, *others), candidates=candidates)
         budget = max(0.01, min(options.time_limit * options.coverage_share, deadline - time.monotonic()))
         solver, code = _search(model, options, watcher, hint, budget)
         stats["coverage_phase_seconds"] = round(solver.wall_time, 3)
-        rest = [n for n in model.terms if n not in coverage]
-        if code == cp_model.OPTIMAL:
-            # coverage is settled: hold it and leave it out of the objective (a cleaner bound)
-            best = round(solver.objective_value)
-            model.cp.add(model.weighted(coverage) == best).with_name("coverage_kept")
-            model.cp.minimize(model.weighted(rest) + best)
-            hint = _assignments(model, solver)
-        elif code == cp_model.FEASIBLE:
-            best = round(solver.objective_value)
-            model.cp.add(model.weighted(coverage) <= best).with_name("coverage_kept")
-            model.cp.minimize(model.weighted())
+        stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            settled = ("==" if code == cp_model.OPTIMAL else "<=", round(solver.objective_value))
             hint = _assignments(model, solver)
         elif code == cp_model.INFEASIBLE or _stopped(options):
             return _finish(problem, model, solver, code, watcher, stats)
-        else:
-            model.cp.minimize(model.weighted())
-        stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
         watcher.phase = "balance"
 
+    # Phase 2 (or the only one): the whole objective, coverage held at least as good as phase 1's.
+    began = time.monotonic()
+    model = build(problem, skip=skip, candidates=candidates)
+    stats.update(
+        build_seconds=round(time.monotonic() - began, 3),
+        variables=len(model.cp.proto.variables),
+        constraints=len(model.cp.proto.constraints),
+    )
+    if settled is not None:
+        relation, best = settled
+        held = model.weighted(coverage)
+        if relation == "==":
+            # coverage is settled: hold it and leave it out of the objective (a cleaner bound)
+            model.cp.add(held == best).with_name("coverage_kept")
+            model.cp.minimize(model.weighted([n for n in model.terms if n not in coverage]) + best)
+        else:
+            model.cp.add(held <= best).with_name("coverage_kept")
     budget = max(0.01, deadline - time.monotonic())
     solver, code = _search(model, options, watcher, hint, budget)
     return _finish(problem, model, solver, code, watcher, stats)
