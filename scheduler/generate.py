@@ -7,7 +7,8 @@ emergency shelter instead (reception, night watch, meals, medical desk, child ca
 
 The posts are scaled to the volunteers so that the demand is about three quarters of what they can
 sustainably give under the default rules (40 h per rolling 7 days, one shift a day, a day off in
-every 7): coverable, but not by a wide margin. :func:`measure` computes both sides.
+every 7): coverable, but not by a wide margin. :func:`measure` computes both sides. Below about ten
+volunteers even one gate staffed by one person is more than that; the gate is still there.
 
 Everything is drawn from ``random.Random(seed)``: the same arguments give the same scenario.
 """
@@ -15,6 +16,7 @@ Everything is drawn from ``random.Random(seed)``: the same arguments give the sa
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import random
@@ -529,33 +531,29 @@ def _build_posts(plan: _Plan, kind: SiteKind, groups: list[_Group], start: dt.da
         used_h += h
         used_s += s
 
+    def base(g: _Group, j: int, level: int) -> Json:
+        if kind == "shelter":
+            return _reception(g, j, level)
+        direction = _DIRECTIONS[j % len(_DIRECTIONS)] + ("" if j < len(_DIRECTIONS) else f"-{j // 8 + 1}")
+        return _gate(g, direction, _LANDMARKS[j % len(_LANDMARKS)], main=j == 0, level=level)
+
     for g in groups:
-        bases = max(1, round(g.volunteers / plan.volunteers_per_base))
-        for j in range(bases):
-            level = 0
-            while True:
-                if kind == "shelter":
-                    post = _reception(g, j, level)
-                else:
-                    post = _gate(g, _DIRECTIONS[j % 8] + ("" if j < 8 else f"-{j // 8 + 1}"),
-                                 _LANDMARKS[j % len(_LANDMARKS)], main=j == 0, level=level)
-                if fits(post) or level == 2 or (j > 0 and level == 0):
-                    break
-                level += 1
-            if j > 0 and not fits(post):
+        for j in range(max(1, round(g.volunteers / plan.volunteers_per_base))):
+            if j == 0:  # every group has one, shrunk for tiny teams: 1 person a shift, then no night
+                post = next((p for level in range(3) if fits(p := base(g, 0, level))), base(g, 0, 2))
+            elif not fits(post := base(g, j, 0)):
                 break
             add(post)
 
     made: list[dict[PostMaker, int]] = [{} for _ in groups]
     blocked: list[set[PostMaker]] = [set() for _ in groups]
     hotline_at = 2  # after every group has its first patrol and grocery team
-    for step in range(len(plan.sequence) + 100):
+    for step in itertools.count():
         if plan.hotline and step == hotline_at:
             for people in (2 + volunteers // 150, 2, 1):
                 if fits(post := _hotline(min(people, 6))):
                     add(post)
                     break
-        progressed = False
         for gi, g in enumerate(groups):
             maker = plan.sequence[step % len(plan.sequence)]
             if maker in blocked[gi]:
@@ -565,12 +563,9 @@ def _build_posts(plan: _Plan, kind: SiteKind, groups: list[_Group], start: dt.da
             if fits(post):
                 add(post)
                 made[gi][maker] = n + 1
-                progressed = True
-            else:
+            else:  # demand only grows, so it will not fit later either
                 blocked[gi].add(maker)
-        if not progressed and step >= hotline_at and all(
-            len(b) == len(set(plan.sequence)) for b in blocked
-        ):
+        if step >= hotline_at and all(b >= set(plan.sequence) for b in blocked):
             break
     return posts
 
