@@ -179,15 +179,22 @@ def build(
     # 1. Decision variables: one Boolean per (person, shift) pair the person is allowed to work.
     check_eligibility = "eligibility" not in skipped
     forced = _forced_pairs(problem)
+    index = {shift.id: s for s, shift in enumerate(problem.shifts)}
+    forced_of: dict[str, list[str]] = defaultdict(list)
+    for person_id, shift_id in forced:
+        forced_of[person_id].append(shift_id)
     assign: list[dict[int, cp_model.IntVar]] = []
     for person in problem.people:
         row: dict[int, cp_model.IntVar] = {}
         blocked = person.unavailable if check_eligibility else {}
-        allowed = None if candidates is None else candidates.get(person.id, ())
-        for s, shift in enumerate(problem.shifts):
-            if (person.id, shift.id) in forced or (
-                shift.id not in blocked and (allowed is None or shift.id in allowed)
-            ):
+        if candidates is None:
+            options = range(len(problem.shifts))
+        else:  # a neighbourhood: only its shifts and the person's forced pairs (fast for big problems)
+            allowed = candidates.get(person.id, ())
+            options = sorted({index[i] for i in allowed} | {index[s] for s in forced_of.get(person.id, ())})
+        for s in options:
+            shift = problem.shifts[s]
+            if shift.id not in blocked or (person.id, shift.id) in forced:
                 row[s] = cp.new_bool_var(f"assign[{person.id},{shift.id}]")
         assign.append(row)
     by_shift: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in problem.shifts]

@@ -124,15 +124,19 @@ def min_consecutive_days_off(m: Model) -> None:
 
 
 def min_days_off_per_7(m: Model) -> None:
-    """In every 7 consecutive days (history included) at least the minimum number of days off."""
+    """In every 7 consecutive days (history included) at least the minimum number of days off; where
+    the history alone already leaves too few, no more work is added to that window."""
     for p, person in enumerate(m.people):
         off = person.rules.min_days_off_per_7
         if not off:
             continue
         for start in _weekly_windows(m):
-            worked = [m.works(p, d) for d in range(start, start + WEEK)]
+            past = sum(person.history.day(d).worked for d in range(start, min(start + WEEK, 0)))
+            worked = [m.works(p, d) for d in range(max(start, 0), start + WEEK)]
             if _has_vars(worked):
-                m.cp.add(sum(worked) <= WEEK - off).with_name(f"min_days_off_per_7[{person.id},d{start}]")
+                m.cp.add(sum(worked) <= max(0, WEEK - off - past)).with_name(
+                    f"min_days_off_per_7[{person.id},d{start}]"
+                )
 
 
 def max_minutes_per_7_days(m: Model) -> None:

@@ -516,7 +516,8 @@ def min_days_off_per_7(
     if limit is None:
         return
     for s, worked in _windows(days, days.worked):
-        if WEEK - worked < limit:
+        # the history alone may already leave too few days off: only new work there is a violation
+        if WEEK - worked < limit and any(days.worked[d - days.lo] for d in range(max(s, 0), s + 7)):
             yield Violation(
                 "min_days_off_per_7",
                 person.id,
