@@ -57,7 +57,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             break
         hood = _choose(problem, current, rng, eligible_by_day, target, tried)
         tried += 1
-        sub = _pin_outside(problem, current, hood)
+        sub, fixed = _pin_outside(problem, current, hood)
         window = {s.id for s in problem.shifts if s.day in hood.days}
         candidates = dict.fromkeys(hood.people, window)
         sub_options = SolveOptions(
@@ -72,7 +72,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         )
         from solver.solve import solve_model
 
-        result = solve_model(sub, sub_options, candidates=candidates)
+        result = solve_model(sub, sub_options, candidates=candidates, fixed=fixed)
         improved = False
         if result.has_schedule:
             value = validate.objective(problem, result.assignments)
@@ -197,12 +197,16 @@ def _choose(
     return _Neighbourhood(kind, chosen, days)
 
 
-def _pin_outside(problem: Problem, current: list[tuple[str, str]], hood: _Neighbourhood) -> Problem:
-    """The problem with every current assignment outside the neighbourhood pinned."""
+def _pin_outside(
+    problem: Problem, current: list[tuple[str, str]], hood: _Neighbourhood
+) -> tuple[Problem, set[tuple[str, str]]]:
+    """The neighbourhood's problem: the free people's assignments outside the window pinned, and
+    everyone else's assignments as fixed constants."""
     free = set(hood.people)
     inside = {s.id for s in problem.shifts if s.day in hood.days}
-    fixed = {(p, s) for p, s in current if p not in free or s not in inside}
-    return dataclasses.replace(problem, pinned=frozenset(problem.pinned | fixed))
+    pinned = {(p, s) for p, s in current if p in free and s not in inside}
+    fixed = {(p, s) for p, s in current if p not in free}
+    return dataclasses.replace(problem, pinned=frozenset(problem.pinned | pinned)), fixed
 
 
 def _report(options: SolveOptions, started: float, objective: int, solutions: int) -> None:

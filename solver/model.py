@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.problem import Person, Problem, Shift
+from solver.problem import Intensity, Person, Problem, Shift
 
 Literal = cp_model.IntVar | int  # a Boolean variable or a constant 0/1
 
@@ -34,6 +34,9 @@ class Model:
     _nights: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _minutes: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
     skipped: frozenset[str] = frozenset()  # rules and terms left out (tests only)
+    # In a neighbourhood, people outside it are constants: the shifts they keep, by person and by shift
+    fixed_shifts: dict[int, list[int]] = field(default_factory=dict)
+    fixed_on_shift: dict[int, list[int]] = field(default_factory=dict)
     terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # shared sub-expressions of the terms
     # auxiliary variables with the rule that gives their value from the decisions (in creation order),
@@ -75,6 +78,18 @@ class Model:
         """The weighted sum of the given terms (all by default)."""
         chosen = self.terms if names is None else [n for n in names if n in self.terms]
         return sum(getattr(self.problem.weights, n) * self.terms[n] for n in chosen)
+
+    def fixed_count(self, s: int, skill: str | None = None) -> int:
+        """People fixed on shift s (with the given skill), outside the neighbourhood."""
+        people = self.fixed_on_shift.get(s, ())
+        if skill is None:
+            return len(people)
+        return sum(1 for p in people if skill in self.people[p].skills)
+
+    def may_work_any(self, p: int, kind: str) -> bool:
+        """Can person p work at least one shift of a kind ("any", "night", "weekend", "heavy") at all?
+        The checker decides who is in each fairness pool the same way."""
+        return kind in _pools(self.problem)[p]
 
     def vars_of_shift(self, s: int) -> list[cp_model.IntVar]:
         return [var for _, var in self.by_shift[s]]
@@ -158,11 +173,16 @@ class Model:
 
 
 def build(
-    problem: Problem, *, skip: Iterable[str] = (), candidates: Mapping[str, Collection[str]] | None = None
+    problem: Problem,
+    *,
+    skip: Iterable[str] = (),
+    candidates: Mapping[str, Collection[str]] | None = None,
+    fixed: Collection[tuple[str, str]] = (),
 ) -> Model:
     """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
     show each rule decides its case). ``candidates`` (person id -> shift ids) restricts the decision
-    variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past)."""
+    variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past).
+    ``fixed`` pairs of people outside the neighbourhood enter the model as constants."""
     from solver import objectives, rules
 
     skipped = set(skip)
@@ -184,8 +204,12 @@ def build(
     for person_id, shift_id in forced:
         forced_of[person_id].append(shift_id)
     assign: list[dict[int, cp_model.IntVar]] = []
+    fixed_people = {person_id for person_id, _ in fixed}
     for person in problem.people:
         row: dict[int, cp_model.IntVar] = {}
+        if person.id in fixed_people:
+            assign.append(row)  # a constant: no variables
+            continue
         blocked = person.unavailable if check_eligibility else {}
         if candidates is None:
             options = range(len(problem.shifts))
@@ -209,6 +233,11 @@ def build(
         by_shift=by_shift,
         skipped=frozenset(skipped),
     )
+    people_index = {person.id: p for p, person in enumerate(problem.people)}
+    for person_id, shift_id in fixed:
+        p, s = people_index[person_id], index[shift_id]
+        model.fixed_shifts.setdefault(p, []).append(s)
+        model.fixed_on_shift.setdefault(s, []).append(p)
 
     # 2. Hard rules.
     for name, rule in rules.HARD_RULES.items():
@@ -221,6 +250,39 @@ def build(
             model.terms[name] = term(model)
     cp.minimize(model.weighted())
     return model
+
+
+_POOLS: dict[int, tuple[object, list[set[str]]]] = {}
+
+
+def _pools(problem: Problem) -> list[set[str]]:
+    """Per person, the kinds of shift they may work at least one of; cached per people and shifts (a
+    neighbourhood search builds many models of the same problem)."""
+    key = id(problem.people) ^ id(problem.shifts)
+    cached = _POOLS.get(key)
+    if cached is not None and cached[0][0] is problem.people and cached[0][1] is problem.shifts:
+        return cached[1]
+    kinds_of = []
+    for shift in problem.shifts:
+        kinds = {"any"}
+        if shift.night:
+            kinds.add("night")
+        if problem.is_weekend(shift.day):
+            kinds.add("weekend")
+        if shift.intensity is Intensity.HEAVY:
+            kinds.add("heavy")
+        kinds_of.append((shift.id, kinds))
+    pools = []
+    for person in problem.people:
+        found: set[str] = set()
+        for shift_id, kinds in kinds_of:
+            if not kinds <= found and person.may_work(shift_id):
+                found |= kinds
+        pools.append(found)
+    if len(_POOLS) > 8:
+        _POOLS.clear()
+    _POOLS[key] = ((problem.people, problem.shifts), pools)
+    return pools
 
 
 def _forced_pairs(problem: Problem) -> set[tuple[str, str]]:

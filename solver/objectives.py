@@ -22,12 +22,13 @@ def uncovered(m: Model) -> cp_model.LinearExprT:
     total = []
     for s, shift in enumerate(m.shifts):
         variables = m.vars_of_shift(s)
-        if shift.required == 0:
+        wanted = shift.required - m.fixed_count(s)
+        if wanted <= 0:
             continue
         if shift.max_staff is not None and shift.max_staff <= shift.required:
-            missing = shift.required - sum(variables)  # exact: the cap keeps it >= 0
+            missing = wanted - sum(variables)  # exact: the cap keeps it >= 0
         else:
-            missing = _at_least(m, shift.required - sum(variables), shift.required, f"missing[{shift.id}]")
+            missing = _at_least(m, wanted - sum(variables), wanted, f"missing[{shift.id}]")
         total.append(shift.under_weight * missing)
     return sum(total)
 
@@ -37,6 +38,7 @@ def skill_shortfall(m: Model) -> cp_model.LinearExprT:
     total = []
     for s, shift in enumerate(m.shifts):
         for skill, need in sorted(shift.skills.items()):
+            need -= m.fixed_count(s, skill)
             if need <= 0:
                 continue
             skilled = [var for p, var in m.pairs_of_shift(s) if skill in m.people[p].skills]
@@ -49,10 +51,14 @@ def overstaffed(m: Model) -> cp_model.LinearExprT:
     total = []
     for s, shift in enumerate(m.shifts):
         variables = m.vars_of_shift(s)
-        cap = len(variables) if shift.max_staff is None else min(shift.max_staff, len(variables))
+        fixed = m.fixed_count(s)
+        most = fixed + len(variables)
+        cap = most if shift.max_staff is None else min(shift.max_staff, most)
         if cap <= shift.required:
             continue
-        extra = _at_least(m, sum(variables) - shift.required, cap - shift.required, f"extra[{shift.id}]")
+        extra = _at_least(
+            m, fixed + sum(variables) - shift.required, cap - shift.required, f"extra[{shift.id}]"
+        )
         total.append(shift.over_weight * extra)
     return sum(total)
 
@@ -65,10 +71,12 @@ def _loads(m: Model) -> list[tuple[cp_model.LinearExprT, int]]:
         return m.cache["loads"]
     loads = []
     for p, person in enumerate(m.people):
-        if person.capacity_minutes <= 0 or not m.assign[p]:
+        if person.capacity_minutes <= 0 or not m.may_work_any(p, "any"):
             continue
         shares = {s: load_share(m.problem, person, m.shifts[s]) for s in m.assign[p]}
-        base = history_load(m.problem, person)
+        base = history_load(m.problem, person) + sum(
+            load_share(m.problem, person, m.shifts[s]) for s in m.fixed_shifts.get(p, ())
+        )
         upper = base + sum(shares.values())
         work = m.linked([shares[s] * v for s, v in m.assign[p].items()], upper, f"load[{person.id}]")
         loads.append((base + work, upper))
@@ -86,29 +94,34 @@ def load_spread(m: Model) -> cp_model.LinearExprT:
     return _spread(m, _loads(m), "load")
 
 
-def _counts(m: Model, counts: Callable[[Shift], bool], name: str) -> list[tuple[cp_model.LinearExprT, int]]:
+def _counts(
+    m: Model, counts: Callable[[Shift], bool], name: str, kind: str
+) -> list[tuple[cp_model.LinearExprT, int]]:
     """Per person who can work at least one such shift: how many they work (and at most could)."""
     result = []
     for p in range(len(m.people)):
+        if not m.may_work_any(p, kind):
+            continue
         variables = [v for s, v in m.assign[p].items() if counts(m.shifts[s])]
-        if variables:
-            result.append((m.linked(variables, len(variables), f"{name}[{m.people[p].id}]"), len(variables)))
+        fixed = sum(1 for s in m.fixed_shifts.get(p, ()) if counts(m.shifts[s]))
+        value = fixed + m.linked(variables, len(variables), f"{name}[{m.people[p].id}]")
+        result.append((value, fixed + len(variables)))
     return result
 
 
 def nights_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest night shifts among people who can work nights."""
-    return _spread(m, _counts(m, lambda s: s.night, "nights"), "nights")
+    return _spread(m, _counts(m, lambda s: s.night, "nights", "night"), "nights")
 
 
 def weekends_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest weekend shifts among people who can work weekends."""
-    return _spread(m, _counts(m, lambda s: m.problem.is_weekend(s.day), "weekends"), "weekends")
+    return _spread(m, _counts(m, lambda s: m.problem.is_weekend(s.day), "weekends", "weekend"), "weekends")
 
 
 def heavy_spread(m: Model) -> cp_model.LinearExprT:
     """Most minus fewest heavy shifts among people who can work heavy posts."""
-    return _spread(m, _counts(m, lambda s: s.intensity is Intensity.HEAVY, "heavy"), "heavy")
+    return _spread(m, _counts(m, lambda s: s.intensity is Intensity.HEAVY, "heavy", "heavy"), "heavy")
 
 
 def preference(m: Model) -> cp_model.LinearExprT:

@@ -26,7 +26,12 @@ def pinned(m: Model) -> None:
     index = {shift.id: s for s, shift in enumerate(m.shifts)}
     people = {person.id: p for p, person in enumerate(m.people)}
     for person_id, shift_id in sorted(m.problem.pinned):
-        var = m.assign[people[person_id]].get(index[shift_id])
+        p, s = people[person_id], index[shift_id]
+        if p in m.fixed_shifts:
+            if s not in m.fixed_shifts[p]:
+                m.cp.add_bool_or([])  # a fixed person without their pin: infeasible
+            continue
+        var = m.assign[p].get(s)
         m.cp.add(var == 1 if var is not None else False).with_name(f"pinned[{person_id},{shift_id}]")
 
 
@@ -47,8 +52,11 @@ def max_staff(m: Model) -> None:
     """No more people on a shift than its hard cap."""
     for s, shift in enumerate(m.shifts):
         variables = m.vars_of_shift(s)
-        if shift.max_staff is not None and len(variables) > shift.max_staff:
-            m.cp.add(sum(variables) <= shift.max_staff).with_name(f"max_staff[{shift.id}]")
+        if shift.max_staff is None:
+            continue
+        room = shift.max_staff - m.fixed_count(s)
+        if len(variables) > room:
+            m.cp.add(sum(variables) <= max(0, room)).with_name(f"max_staff[{shift.id}]")
 
 
 def no_double_booking(m: Model) -> None:

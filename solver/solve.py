@@ -50,8 +50,10 @@ def solve_model(
     *,
     skip: tuple[str, ...] = (),
     candidates: Mapping[str, Collection[str]] | None = None,
+    fixed: Collection[tuple[str, str]] = (),
 ) -> Solution:
-    """Solve the problem as one CP-SAT model.
+    """Solve the problem as one CP-SAT model (or, with ``candidates`` and ``fixed``, one neighbourhood
+    of it: the fixed pairs are part of the returned schedule).
 
     With ``coverage_first`` the search runs in two phases: first only the coverage terms (staff every
     slot that can be staffed), then the whole objective with coverage held at least as good. Each
@@ -71,21 +73,21 @@ def solve_model(
         # Phase 1: a model with the coverage terms only (smaller, so faster to presolve and search).
         watcher.phase = "coverage"
         others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)
-        model = build(problem, skip=(*skip, *others), candidates=candidates)
+        model = build(problem, skip=(*skip, *others), candidates=candidates, fixed=fixed)
         budget = max(0.01, min(options.time_limit * options.coverage_share, deadline - time.monotonic()))
         solver, code = _search(model, options, watcher, hint, budget)
         stats["coverage_phase_seconds"] = round(solver.wall_time, 3)
         stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             settled = ("==" if code == cp_model.OPTIMAL else "<=", round(solver.objective_value))
-            hint = _assignments(model, solver)
+            hint = set(_assignments(model, solver)) | set(fixed)
         elif code == cp_model.INFEASIBLE or _stopped(options):
-            return _finish(problem, model, solver, code, watcher, stats)
+            return _finish(problem, model, solver, code, watcher, stats, fixed)
         watcher.phase = "balance"
 
     # Phase 2 (or the only one): the whole objective, coverage held at least as good as phase 1's.
     began = time.monotonic()
-    model = build(problem, skip=skip, candidates=candidates)
+    model = build(problem, skip=skip, candidates=candidates, fixed=fixed)
     stats.update(
         build_seconds=round(time.monotonic() - began, 3),
         variables=len(model.cp.proto.variables),
@@ -102,7 +104,7 @@ def solve_model(
             model.cp.add(held <= best).with_name("coverage_kept")
     budget = max(0.01, deadline - time.monotonic())
     solver, code = _search(model, options, watcher, hint, budget)
-    return _finish(problem, model, solver, code, watcher, stats)
+    return _finish(problem, model, solver, code, watcher, stats, fixed)
 
 
 DOMINANCE = 100  # coverage goes first only if it outweighs every other weight this many times
@@ -171,7 +173,13 @@ def _stopped(options: SolveOptions) -> bool:
 
 
 def _finish(
-    problem: Problem, model: Model, solver: cp_model.CpSolver, code: int, watcher: _Watcher, stats: dict
+    problem: Problem,
+    model: Model,
+    solver: cp_model.CpSolver,
+    code: int,
+    watcher: _Watcher,
+    stats: dict,
+    fixed: Collection[tuple[str, str]] = (),
 ) -> Solution:
     status = _STATUS.get(code)
     cancelled = _stopped(watcher.options)
@@ -181,7 +189,7 @@ def _finish(
     wall_time = time.monotonic() - watcher.started
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return Solution(status=status, wall_time=wall_time, stats=stats)
-    assignments = _assignments(model, solver)
+    assignments = _assignments(model, solver) + tuple(fixed)
     terms = validate.evaluate_terms(problem, assignments)
     # The schedule's true objective, computed by the independent checker: the model's auxiliary
     # variables (spreads, patterns) are only exact at the optimum, so its own value may be higher.
