@@ -29,6 +29,7 @@ MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
 SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
+FIRST_SCHEDULE_SHARE = 0.5  # at most this share of the time to find a valid start when greedy cannot
 
 
 @dataclasses.dataclass
@@ -43,6 +44,24 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     deadline = started + options.time_limit
     rng = random.Random(options.seed)
     current = _start(problem, options)
+    if validate.validate(problem, current):
+        # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
+        # valid schedule on the whole model first, from the greedy one as a hint.
+        from solver.solve import solve_model
+
+        budget = min(options.time_limit, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE))
+        first = solve_model(
+            problem,
+            dataclasses.replace(
+                options,
+                time_limit=budget,
+                hint=current,
+                parameters={**options.parameters, "stop_after_first_solution": True},
+            ),
+        )
+        if not first.has_schedule:
+            return first
+        current = list(first.assignments)
     best = validate.objective(problem, current)
     improvements = 1
     first_solution_time = time.monotonic() - started
