@@ -12,17 +12,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
-## run: install, then plan the demo compound and print the summary
+## run: install, migrate the database (var/rota.db, or ROTA_DATABASE_URL), load the demo site when it is
+## empty, then serve the API on 127.0.0.1:8000 with one solve worker beside it; Ctrl-C stops both.
+## Prints the docs URL, a coordinator token and a volunteer's calendar feed. More workers:
+## `.venv/bin/rota worker` in another terminal.
 run: $(STAMP)
-	$(VENV)/bin/rota solve fixtures/lockdown-community.json --time-limit 30 --out var/demo-schedule.json
+	$(VENV)/bin/rota admin demo
+	@$(VENV)/bin/rota worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/rota serve
 
 ## test: install, then run the whole test suite
 test: $(STAMP)
 	$(PY) -m pytest
 
-## bench: solver benchmarks, written to docs/BENCHMARKS.md (takes a while)
+## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 35 minutes): generated scenarios,
+## checker, Curtois 1-12 at 60 s each, re-solve. Curtois 13-24 (600 s each, about two hours):
+##   $(PY) -m scheduler.bench --only curtois --instances 13-24
 bench: $(STAMP)
-	$(PY) -m scheduler.bench
+	$(PY) -m scheduler.bench --instances 1-12
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -167,6 +167,13 @@ class Rules(Model):
         description="Pairs (shift template id, shift template id): the second may not be worked on the day "
         "after the first, e.g. ['night', 'early']",
     )
+    contact_tracing_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="When someone falls ill with something infectious, a re-solve lists as contacts the "
+        "people who shared a shift at the same post with them in this many days before the cut-off",
+    )
     weights: Weights = Weights()
 
 

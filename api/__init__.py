@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI): one routes module per concept; the logic lives in ``scheduler/``."""

@@ -1,0 +1,94 @@
+"""The HTTP service: ``create_app()`` builds the FastAPI application (``rota serve`` runs it).
+
+Start-up upgrades the database schema (``ROTA_AUTO_MIGRATE``, on by default) and marks failed the jobs
+left *running* by a worker that is gone, so a restart never leaves a job running forever.
+Solving happens in worker processes (``rota worker``), never here.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from api import calendar, errors, health, posts, schedules, sites, volunteers
+from api.deps import DB
+from scheduler import job as jobs
+from scheduler.db import make_engine, make_sessions, upgrade, utcnow
+from scheduler.settings import Settings, get_settings
+
+log = logging.getLogger("rota.api")
+
+DESCRIPTION = """\
+Burnout-aware volunteer shift scheduling for sites staffed by volunteers for weeks (closed residential
+compounds, shelters, food banks, hotlines).
+
+**Access**: every `/sites/{site_id}/...` route wants a coordinator token of that site
+(`Authorization: Bearer <token>`, made with `rota admin create-token --site ID`). A token of another
+site gets 404. Volunteers only subscribe to their own calendar feed (`/calendar/{token}.ics`).
+
+**Errors** are `application/problem+json` (RFC 9457); `errors` names each offending field.
+
+**Concurrency**: reads send an `ETag`; send it back as `If-Match` with a change and it is refused (409)
+if the resource changed meanwhile.
+
+**Typical flow**: `POST /sites/{id}/schedules` (202) -> poll the `Location` until `done` ->
+`POST /sites/{id}/schedules/{job}/publish` -> volunteers' feeds show their shifts.
+"""
+
+
+class RedactFeedTokens(logging.Filter):
+    """Keeps calendar feed tokens out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(errors.redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def install_log_redaction() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+        logger.addFilter(RedactFeedTokens())
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        install_log_redaction()
+        if settings.auto_migrate:
+            upgrade(engine)
+        with app.state.sessions() as session:
+            reaped = jobs.reap_stale(session, utcnow(), settings.job_stale_after)
+            session.commit()
+        if reaped:
+            log.warning("marked %d job(s) failed that were left running by a stopped worker", reaped)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="rota",
+        version="0.1.0",
+        summary="Burnout-aware volunteer shift scheduler",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessions(engine)
+    errors.install(app)
+    app.add_middleware(errors.BodyGuard, max_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["service"], summary="Liveness: the service and its database answer")
+    def service_health(session: DB) -> dict[str, str]:
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    for module in (sites, posts, volunteers, health, schedules, calendar):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,124 @@
+"""Request plumbing shared by the route modules: the database session, the coordinator's site, ids in
+paths, ETags and links.
+
+Access control: every ``/sites/{site_id}/...`` route depends on :func:`coordinator_site`, which wants a
+coordinator token (``Authorization: Bearer ...``) *of that site*. Without a valid token the answer is
+401; a valid token of another site gets 404, exactly as for a site that does not exist, so ids do not
+leak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from api.errors import Unauthorized
+from scheduler import access, site
+from scheduler import scenario as sc
+from scheduler.errors import ConflictError, NotFoundError
+from scheduler.settings import Settings
+
+#: Largest integer id in a path: beyond it nothing can exist (and PostgreSQL's integer would overflow).
+MAX_ID = 2**31 - 1
+_KEY = TypeAdapter(sc.Id)
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="coordinator token",
+    description="A coordinator token of the site (`rota admin create-token --site ID`)",
+)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+DB = Annotated[Session, Depends(get_session)]
+Config = Annotated[Settings, Depends(get_settings)]
+
+
+def token_site_id(
+    session: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> int:
+    """The site the request's coordinator token opens (401 without a valid one)."""
+    if credentials is None:
+        raise Unauthorized("a coordinator token is required: Authorization: Bearer <token>")
+    site_id = access.site_of_api_token(session, credentials.credentials)
+    if site_id is None:
+        raise Unauthorized("the token is not valid")
+    return site_id
+
+
+TokenSite = Annotated[int, Depends(token_site_id)]
+
+
+def check_id(value: int, what: str) -> int:
+    if not 0 < value <= MAX_ID:
+        raise NotFoundError(f"{what} {value}")
+    return value
+
+
+def check_key(value: str, what: str) -> str:
+    """A post or volunteer id from a path: one that cannot be an id cannot exist (404)."""
+    try:
+        return _KEY.validate_python(value)
+    except ValidationError:
+        raise NotFoundError(what) from None
+
+
+def coordinator_site(site_id: int, token_site: TokenSite, session: DB) -> site.SiteRow:
+    """The site in the path, if the request's coordinator token is one of its tokens."""
+    check_id(site_id, "site")
+    if token_site != site_id:
+        raise NotFoundError(f"site {site_id}")
+    return site.get_site(session, site_id)
+
+
+Site = Annotated[site.SiteRow, Depends(coordinator_site)]
+IfMatch = Annotated[
+    str | None,
+    Header(description="ETag from a previous read: the change is refused (409) if it has changed since"),
+]
+
+
+def etag(row) -> str:
+    """A resource's ETag: its row id and version (a re-created resource gets a new one)."""
+    return f'"{row.id}.{row.version}"'
+
+
+def check_if_match(if_match: str | None, row) -> None:
+    """Optimistic concurrency: when the client sends ``If-Match``, it must name the current version."""
+    if if_match is None:
+        return
+    current = etag(row)
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags or current in tags:
+        return
+    raise ConflictError(
+        f"it was changed meanwhile (your If-Match is {if_match[:80]!r}, the current ETag is {current}): "
+        "read it again and retry"
+    )
+
+
+def keep_cancelled(settings: Settings) -> dt.timedelta:
+    """How long a removed shift stays in the feeds as CANCELLED."""
+    return dt.timedelta(days=settings.calendar_keep_cancelled_days)
+
+
+def refresh(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(minutes=settings.calendar_refresh_minutes)
+
+
+def site_path(site_id: int) -> str:
+    return f"/sites/{site_id}"

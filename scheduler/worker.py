@@ -1,0 +1,204 @@
+"""The solve worker: a separate process (``rota worker``) that runs queued jobs one at a time.
+
+Any number of workers may run against the same database: a job is claimed atomically
+(:func:`scheduler.job.claim_next`). While CP-SAT searches, a heartbeat thread writes the latest progress
+(elapsed, incumbent objective, bound) to the job row about once a second and reads the row back: when
+the job was cancelled (``DELETE``), or is no longer this worker's, it sets the ``stop`` event and the
+search ends with the best schedule found so far. Every poll (throttled) also marks failed the running
+jobs of workers that died (:func:`scheduler.job.reap_stale`).
+
+A worker that is asked to stop (SIGINT/SIGTERM) stops its search and puts its job back in the queue,
+with a note, for the next worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import job as jobs
+from scheduler.db import utcnow
+from scheduler.settings import Settings
+from solver.options import Progress
+
+log = logging.getLogger("rota.worker")
+
+
+class _Tracker:
+    """Receives the solver's progress (from its callback thread) and keeps the latest."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.latest: Progress | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        self.latest = progress
+
+    def snapshot(self) -> dict[str, Any]:
+        p = self.latest
+        out: dict[str, Any] = {"elapsed": round(time.monotonic() - self.started, 3)}
+        if p is None:
+            return out | {"objective": None, "bound": None, "gap": None, "solutions": 0, "phase": ""}
+        gap = None
+        if p.objective and p.bound is not None:
+            gap = max(0.0, (p.objective - p.bound) / abs(p.objective))
+        return out | {
+            "objective": p.objective,
+            "bound": p.bound,
+            "gap": gap,
+            "solutions": p.solutions,
+            "phase": p.phase,
+        }
+
+
+class _Search(threading.Thread):
+    """Compile the job's scenario and plan it, in its own thread; ``stop`` ends the search early."""
+
+    def __init__(self, snapshot: dict[str, Any], options: dict[str, Any]):
+        super().__init__(name="search", daemon=True)
+        self.snapshot = snapshot
+        self.options = options
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.tracker = _Tracker()
+        self.schedule = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        from scheduler.compile import compile_scenario
+        from scheduler.planning import plan
+        from scheduler.scenario import Scenario
+
+        try:
+            compiled = compile_scenario(Scenario.model_validate(self.snapshot))
+            self.schedule = plan(compiled, on_progress=self.tracker, stop=self.stop, **self.options)
+        except Exception as exc:  # the job fails, the worker goes on
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+class Worker:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, name: str | None = None):
+        self.sessions = sessions
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.shutdown = threading.Event()
+        self._last_reap = 0.0
+
+    # ------------------------------------------------------------------------------------ the loop
+
+    def run_forever(self) -> None:
+        log.info("worker %s polling for jobs every %gs", self.name, self.settings.worker_poll_interval)
+        while not self.shutdown.is_set():
+            try:
+                self.reap(throttled=True)
+                ran = self.run_once()
+            except SQLAlchemyError as exc:
+                log.warning("database not ready (%s); retrying", exc.__class__.__name__)
+                ran = None
+            if ran is None:
+                self.shutdown.wait(self.settings.worker_poll_interval)
+        log.info("worker %s stopped", self.name)
+
+    def install_signal_handlers(self) -> None:
+        def stop(_signum, _frame) -> None:  # no logging here: a handler may interrupt a log call
+            self.shutdown.set()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+    def reap(self, *, throttled: bool = False) -> int:
+        now = time.monotonic()
+        if throttled and now - self._last_reap < self.settings.job_stale_after / 3:
+            return 0
+        self._last_reap = now
+        with self.sessions() as session:
+            count = jobs.reap_stale(session, utcnow(), self.settings.job_stale_after)
+            session.commit()
+        if count:
+            log.warning("marked %d job(s) failed whose worker stopped sending heartbeats", count)
+        return count
+
+    def run_once(self) -> int | None:
+        """Claim the oldest queued job and run it to its end; its id, or None when the queue is empty."""
+        with self.sessions() as session:
+            job_id = jobs.claim_next(session, self.name, utcnow())
+            session.commit()
+        if job_id is None:
+            return None
+        self.run_job(job_id)
+        return job_id
+
+    # ------------------------------------------------------------------------------------- one job
+
+    def run_job(self, job_id: int) -> None:
+        """Solve the job in a thread of its own while this thread keeps the heartbeat: it stays free to
+        handle signals (CP-SAT holds the thread that calls it until the search ends)."""
+        with self.sessions() as session:
+            row = session.get(jobs.JobRow, job_id)
+            if row is None:
+                return
+            snapshot = row.scenario
+            options = {"time_limit": row.time_limit, "workers": row.workers, "seed": row.seed}
+            site_id = row.site_id
+        log.info("job %d (site %d): solving for %gs", job_id, site_id, options["time_limit"])
+        search = _Search(snapshot, options)
+        search.start()
+        self._heartbeats(job_id, search)
+        if search.error is not None:
+            reason = f"{type(search.error).__name__}: {search.error}"
+            log.error("job %d failed", job_id, exc_info=search.error)
+            self._end(lambda s: jobs.fail_job(s, job_id, self.name, reason, utcnow()))
+            return
+        if self.shutdown.is_set():
+            self._end(lambda s: jobs.requeue_job(s, job_id, self.name, utcnow()))
+            log.info("job %d put back in the queue (worker stopping)", job_id)
+            return
+        schedule = search.schedule
+        stored = self._end(
+            lambda s: jobs.finish_job(s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow())
+        )
+        log.info(
+            "job %d: %s in %.1fs, %d assignments, %d uncovered slots%s",
+            job_id,
+            schedule.status,
+            schedule.solver.wall_time,
+            len(schedule.assignments),
+            len(schedule.uncovered),
+            "" if stored else " (not stored: the job was no longer this worker's)",
+        )
+
+    def _heartbeats(self, job_id: int, search: _Search) -> None:
+        """Until the search ends, every ``heartbeat_interval``: write its progress, and stop it when the
+        job was cancelled or taken away, or the worker is shutting down."""
+        while not search.done.wait(self.settings.heartbeat_interval):
+            if self.shutdown.is_set():
+                search.stop.set()
+            try:
+                with self.sessions() as session:
+                    keep_going = jobs.heartbeat(
+                        session, job_id, self.name, search.tracker.snapshot(), utcnow()
+                    )
+                    session.commit()
+            except SQLAlchemyError:
+                log.warning("job %d: heartbeat failed, will retry", job_id, exc_info=True)
+                continue
+            if not keep_going:
+                search.stop.set()
+        search.join()
+
+    def _end(self, step) -> bool:
+        with self.sessions() as session:
+            done = step(session)
+            session.commit()
+        return bool(done)

@@ -1,0 +1,66 @@
+"""The service itself: anonymous health and docs, start-up, OpenAPI, logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from fastapi.testclient import TestClient
+
+from api.app import RedactFeedTokens, create_app
+from scheduler import job as jobs
+from scheduler.db import make_engine, utcnow
+
+
+def test_health_and_docs_are_open(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "coordinator token" in spec["components"]["securitySchemes"]
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            assert operation.get("summary"), path
+
+
+def test_start_up_fails_jobs_left_running_by_a_dead_worker(settings, make_site, app, client):
+    site = make_site()
+    created = client.post(f"{site.url}/schedules", json={}, headers=site.headers).json()
+    with app.state.sessions() as session:
+        jobs.claim_next(session, "worker on a machine that was switched off", utcnow())
+        session.get(jobs.JobRow, created["id"]).heartbeat_at = utcnow() - dt.timedelta(hours=1)
+        session.commit()
+    restarted = create_app(settings)
+    with TestClient(restarted) as fresh:  # start-up runs here
+        with restarted.state.sessions() as session:
+            row = session.get(jobs.JobRow, created["id"])
+            assert row.state == "failed" and "heartbeat" in row.error
+        assert fresh.get("/health").status_code == 200
+    restarted.state.engine.dispose()
+
+
+def test_start_up_migrates_an_empty_database(tmp_path):
+    from scheduler.db import current_revision, head_revision
+    from scheduler.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'new' / 'rota.db'}"
+    app = create_app(Settings(database_url=url))
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+    app.state.engine.dispose()
+
+
+def test_feed_tokens_never_reach_the_access_log():
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/calendar/s3cr3t-t0ken_abcdefghijklmnopqrstuvwxyz.ics?x=1", "1.1", 200),
+        None,
+    )
+    assert RedactFeedTokens().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/calendar/<token>.ics" in record.getMessage()

@@ -1,0 +1,187 @@
+"""Calendar feeds over HTTP: every feed is parsed back with icalendar and vobject (``parse_feed``) and
+checked against the published schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.api.conftest import publish, solve
+from tests.scheduler.test_calendar import parse_feed
+
+UTC = dt.UTC
+
+
+def feed_url(client, site, volunteer: str = "v002") -> str:
+    response = client.post(f"{site.url}/volunteers/{volunteer}/calendar/token", headers=site.headers)
+    assert response.status_code == 201, response.text
+    link = response.json()
+    assert link["url"].startswith("http://testserver/calendar/") and link["url"].endswith(".ics")
+    assert link["webcal"] == "webcal://" + link["url"].removeprefix("http://")
+    return link["url"].removeprefix("http://testserver")
+
+
+def instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).astimezone(UTC)
+
+
+def test_a_volunteer_without_shifts_gets_a_valid_calendar(client, site):
+    response = client.get(feed_url(client, site))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["content-disposition"].startswith("inline")
+    assert parse_feed(response.content) == []
+    assert b"X-WR-CALNAME:Lindenhof housing co-operative" in response.content
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.content
+
+
+def busiest(client, site, post: str | None = None) -> str:
+    """The volunteer with the most shifts in the published schedule (at ``post``)."""
+    params = {"post": post} if post else {}
+    assignments = client.get(f"{site.url}/schedule/assignments", params=params, headers=site.headers).json()
+    counts: dict[str, int] = {}
+    for a in assignments:
+        counts[a["volunteer"]] = counts.get(a["volunteer"], 0) + 1
+    return max(sorted(counts), key=counts.get)
+
+
+def test_the_feed_follows_publications(client, site, worker):
+    first = solve(client, worker, site)
+    publish(client, site, first["id"])
+    volunteer = busiest(client, site)
+    url = feed_url(client, site, volunteer)
+    response = client.get(url)
+    events = parse_feed(response.content)
+    mine = client.get(
+        f"{site.url}/schedule/assignments", params={"volunteer": volunteer}, headers=site.headers
+    ).json()
+    assert len(mine) >= 2
+    assert [(e["start"], e["end"]) for e in events] == [
+        (instant(a["start"]), instant(a["end"])) for a in mine
+    ]
+    assert all(e["sequence"] == 0 and e["status"] == "CONFIRMED" for e in events)
+    gate = next(e for e in events if e["summary"].startswith("Courtyard gate"))
+    assert gate["location"] == "Lindenhof, gate on the street side"
+    assert "Bring: mask, gloves, charged phone." in gate["description"]
+    assert b"BEGIN:VTIMEZONE" in response.content and b"TZID=Europe/Berlin" in response.content
+
+    # unchanged: byte-identical, and the conditional request is answered 304
+    again = client.get(url)
+    assert again.content == response.content and again.headers["ETag"] == response.headers["ETag"]
+    not_modified = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    head = client.head(url)
+    assert (
+        head.status_code == 200 and head.content == b"" and head.headers["ETag"] == response.headers["ETag"]
+    )
+
+    # they fall ill on the day of their last shift: the re-published schedule drops the shifts from then
+    # on, and the feed cancels them
+    ill_from = mine[-1]["date"]
+    client.post(
+        f"{site.url}/volunteers/{volunteer}/health",
+        json={"status": "sick", "from": ill_from},
+        headers=site.headers,
+    )
+    second = solve(client, worker, site)
+    publish(client, site, second["id"])
+    changed = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != response.headers["ETag"]
+    after = {e["uid"]: e for e in parse_feed(changed.content)}
+    before = {e["uid"]: e for e in events}
+    cut = dt.datetime.fromisoformat(ill_from).replace(tzinfo=ZoneInfo("Europe/Berlin"))
+    late = [uid for uid, e in before.items() if e["start"] >= cut]
+    assert late
+    for uid in late:  # removed shifts stay, cancelled, with a higher SEQUENCE
+        assert after[uid]["status"] == "CANCELLED" and after[uid]["sequence"] == 1
+        assert after[uid]["dtstamp"] >= before[uid]["dtstamp"]  # (to the second)
+    for uid, event in after.items():
+        if event["status"] == "CONFIRMED":
+            assert event["start"] < cut
+            if uid in before:  # a kept shift keeps its UID; SEQUENCE and DTSTAMP move only if it shows
+                old = before[uid]  # something new (e.g. other teammates)
+                if event["description"] == old["description"]:
+                    assert (event["sequence"], event["dtstamp"]) == (0, old["dtstamp"])
+                else:
+                    assert event["sequence"] == 1 and event["start"] == old["start"]
+
+
+def test_renaming_a_post_updates_published_events(client, site, worker):
+    publish(client, site, solve(client, worker, site)["id"])
+    url = feed_url(client, site, busiest(client, site, post="delivery"))
+    before = parse_feed(client.get(url).content)
+    assert any(e["summary"].startswith("Grocery") for e in before)
+    post = client.get(f"{site.url}/posts/delivery", headers=site.headers).json()
+    client.put(f"{site.url}/posts/delivery", json=post | {"name": "Deliveries"}, headers=site.headers)
+    after = parse_feed(client.get(url).content)
+    for old, new in zip(before, after, strict=True):
+        assert old["uid"] == new["uid"]
+        if old["summary"].startswith("Grocery"):
+            assert new["summary"].startswith("Deliveries") and new["sequence"] == old["sequence"] + 1
+        else:
+            assert new == old
+
+
+def test_post_and_site_feeds_for_coordinators(client, site, worker):
+    publish(client, site, solve(client, worker, site)["id"])
+    schedule = client.get(f"{site.url}/schedule", headers=site.headers).json()["schedule"]
+    everything = client.get(f"{site.url}/calendar.ics", headers=site.headers)
+    assert everything.status_code == 200
+    events = parse_feed(everything.content)
+    assert len(events) == len(schedule["assignments"])
+    assert any("(Shirin Demir)" in e["summary"] for e in events)  # coordinators see who is on each shift
+    gate = parse_feed(client.get(f"{site.url}/posts/gate/calendar.ics", headers=site.headers).content)
+    assert len(gate) == sum(1 for a in schedule["assignments"] if a["post"] == "gate")
+    mine = parse_feed(client.get(f"{site.url}/volunteers/v002/calendar.ics", headers=site.headers).content)
+    assert len(mine) == sum(1 for a in schedule["assignments"] if a["volunteer"] == "v002")
+    # the same feeds by secret URL, for calendar apps
+    site_link = client.post(f"{site.url}/calendar/token", headers=site.headers).json()["url"]
+    assert client.get(site_link.removeprefix("http://testserver")).content == everything.content
+    post_link = client.post(f"{site.url}/posts/gate/calendar/token", headers=site.headers).json()["url"]
+    assert len(parse_feed(client.get(post_link.removeprefix("http://testserver")).content)) == len(gate)
+    # coordinator feeds want the coordinator token
+    assert client.get(f"{site.url}/calendar.ics").status_code == 401
+
+
+def test_rotating_and_revoking_feed_urls(client, site):
+    old = feed_url(client, site)
+    new = feed_url(client, site)
+    assert old != new
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+    assert (
+        client.delete(f"{site.url}/volunteers/v002/calendar/token", headers=site.headers).status_code == 204
+    )
+    assert client.get(new).status_code == 404
+    assert (
+        client.delete(f"{site.url}/volunteers/v002/calendar/token", headers=site.headers).status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/calendar/nope.ics",
+        "/calendar/" + "a" * 43 + ".ics",
+        "/calendar/%00%00.ics",
+        "/calendar/.ics",
+        "/calendar/" + "x" * 5000 + ".ics",
+    ],
+)
+def test_unknown_feed_tokens_are_not_found(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_feed_tokens_are_stored_hashed(client, site, app):
+    from sqlalchemy import select
+
+    from scheduler.access import FeedTokenRow
+
+    token = feed_url(client, site).removeprefix("/calendar/").removesuffix(".ics")
+    with app.state.sessions() as session:
+        stored = session.scalars(select(FeedTokenRow.token_hash)).all()
+    assert stored and token not in stored and all(len(h) == 64 for h in stored)

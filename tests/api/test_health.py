@@ -1,0 +1,63 @@
+"""Health status updates: a history, added to and never overwritten."""
+
+from __future__ import annotations
+
+
+def test_updates_are_kept_as_a_history(client, site, worker):
+    url = f"{site.url}/volunteers/v002/health"
+    assert client.get(url, headers=site.headers).json() == []
+    sick = client.post(
+        url, json={"status": "sick", "from": "2027-01-11", "infectious": True}, headers=site.headers
+    )
+    assert sick.status_code == 201, sick.text
+    fit = client.post(url, json={"status": "fit", "from": "2027-01-14", "note": "back"}, headers=site.headers)
+    history = client.get(url, headers=site.headers).json()
+    assert [r["status"] for r in history] == ["sick", "fit"]
+    assert history[0]["from"] == "2027-01-11" and history[0]["until"] is None and history[0]["infectious"]
+    assert history[1]["recorded_at"] >= history[0]["recorded_at"]
+    one = client.get(fit.headers["Location"], headers=site.headers)
+    assert one.status_code == 200 and one.json()["note"] == "back"
+    # the volunteer shows the same history; the next solve keeps them off duty until the 14th
+    assert [
+        r["status"] for r in client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()["health"]
+    ] == [
+        "sick",
+        "fit",
+    ]
+    from tests.api.conftest import solve
+
+    job = solve(client, worker, site)
+    result = client.get(job["links"]["result"], headers=site.headers).json()
+    assert all(a["date"] >= "2027-01-14" for a in result["assignments"] if a["volunteer"] == "v002")
+
+
+def test_a_mistaken_record_can_be_deleted(client, site):
+    url = f"{site.url}/volunteers/v002/health"
+    record = client.post(url, json={"status": "isolating", "from": "2027-01-12"}, headers=site.headers).json()
+    assert client.delete(f"{url}/{record['id']}", headers=site.headers).status_code == 204
+    assert client.get(url, headers=site.headers).json() == []
+    assert client.delete(f"{url}/{record['id']}", headers=site.headers).status_code == 404
+
+
+def test_no_diagnosis_field_and_a_short_note(client, site):
+    url = f"{site.url}/volunteers/v002/health"
+    diagnosis = client.post(url, json={"status": "sick", "diagnosis": "flu"}, headers=site.headers)
+    assert diagnosis.status_code == 422 and diagnosis.json()["errors"][0]["field"] == "diagnosis"
+    long = client.post(url, json={"status": "sick", "note": "x" * 201}, headers=site.headers)
+    assert long.status_code == 422 and long.json()["errors"][0]["field"] == "note"
+    status = client.post(url, json={"status": "tired"}, headers=site.headers)
+    assert status.status_code == 422 and status.json()["errors"][0]["field"] == "status"
+    order = client.post(
+        url, json={"status": "sick", "from": "2027-01-12", "until": "2027-01-11"}, headers=site.headers
+    )
+    assert order.status_code == 422 and order.json()["errors"][0]["field"] == "until"
+
+
+def test_records_of_another_volunteer_are_not_found(client, site):
+    record = client.post(
+        f"{site.url}/volunteers/v002/health", json={"status": "sick"}, headers=site.headers
+    ).json()
+    assert (
+        client.get(f"{site.url}/volunteers/v003/health/{record['id']}", headers=site.headers).status_code
+        == 404
+    )

@@ -1,0 +1,76 @@
+"""Health privacy: health details are for the site's coordinators only. No calendar feed carries any of
+it, and a volunteer's feed token opens that feed and nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import publish, solve
+from tests.scheduler.test_calendar import parse_feed
+
+SECRET_NOTE = "NOTE-7f3a: night sweats, see GP"
+HEALTH_WORDS = re.compile(
+    rb"sick|isolat|infectious|limited|recovering|health|NOTE-7f3a|sweats", re.IGNORECASE
+)
+
+
+def test_feeds_carry_nothing_about_health(client, site, worker):
+    for volunteer, status in (("v002", "isolating"), ("v004", "limited"), ("v006", "recovering")):
+        response = client.post(
+            f"{site.url}/volunteers/{volunteer}/health",
+            json={"status": status, "from": "2027-01-15", "infectious": True, "note": SECRET_NOTE},
+            headers=site.headers,
+        )
+        assert response.status_code == 201
+    publish(client, site, solve(client, worker, site)["id"])
+    links = [
+        client.post(f"{site.url}/volunteers/{v}/calendar/token", headers=site.headers).json()["url"]
+        for v in ("v001", "v002", "v004", "v006", "v010")  # v001 limited, v010 sick in the fixture
+    ]
+    links.append(client.post(f"{site.url}/calendar/token", headers=site.headers).json()["url"])
+    links.append(client.post(f"{site.url}/posts/gate/calendar/token", headers=site.headers).json()["url"])
+    bodies = [client.get(link.removeprefix("http://testserver")).content for link in links]
+    bodies += [
+        client.get(f"{site.url}/calendar.ics", headers=site.headers).content,
+        client.get(f"{site.url}/volunteers/v002/calendar.ics", headers=site.headers).content,
+    ]
+    for body in bodies:
+        parse_feed(body)
+        assert HEALTH_WORDS.search(body) is None, HEALTH_WORDS.search(body)
+    # the coordinators do see it
+    history = client.get(f"{site.url}/volunteers/v002/health", headers=site.headers).json()
+    assert history[-1]["note"] == SECRET_NOTE
+
+
+def test_a_feed_token_opens_its_feed_and_nothing_else(client, app, site, make_site):
+    other = make_site()
+    link = client.post(f"{site.url}/volunteers/v002/calendar/token", headers=site.headers).json()["url"]
+    token = link.rsplit("/", 1)[1].removesuffix(".ics")
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    as_bearer = {"Authorization": f"Bearer {token}"}
+    paths = [p for p in app.openapi()["paths"] if p.startswith("/sites")]
+    for path in paths:
+        for site_id in (site.id, other.id):
+            url = (
+                path.replace("{site_id}", str(site_id))
+                .replace("{volunteer_id}", "v002")
+                .replace("{post_id}", "gate")
+                .replace("{job_id}", "1")
+                .replace("{record_id}", "1")
+                .replace("{number}", "1")
+            )
+            for method in app.openapi()["paths"][path]:
+                response = client.request(method.upper(), url, headers=as_bearer)
+                assert response.status_code == 401, (method, url, response.status_code)
+    # nor another volunteer's feed: the token is the whole key, there is nothing to swap
+    assert client.get(f"/calendar/{token}x.ics").status_code == 404
+    assert client.get(f"/calendar/{token[:-1]}.ics").status_code == 404
+
+
+def test_health_routes_want_the_sites_coordinator(client, site, make_site):
+    other = make_site()
+    url = f"{site.url}/volunteers/v010/health"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=other.headers).status_code == 404
+    assert client.post(url, json={"status": "fit"}, headers=other.headers).status_code == 404
+    assert client.get(url, headers=site.headers).json()[0]["status"] == "sick"

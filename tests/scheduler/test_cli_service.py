@@ -1,0 +1,81 @@
+"""The service's command line: db upgrade, admin import/export/create-token/feed-url/load-demo/demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from scheduler.cli import app
+from scheduler.db import make_engine, make_sessions
+from scheduler.scenario import Scenario
+
+SMALL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "small.json"
+
+
+def run(url: str, *args: str, cwd: Path | None = None):
+    env = {"ROTA_DATABASE_URL": url, "ROTA_PUBLIC_URL": "https://rota.example"}
+    old = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args), env=env)
+    finally:
+        os.chdir(old)
+    return result
+
+
+def test_admin_commands(tmp_path):
+    url = f"sqlite:///{tmp_path / 'var' / 'rota.db'}"
+    upgraded = run(url, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "current" in run(url, "db", "current").output
+
+    imported = run(url, "admin", "import", str(SMALL))
+    assert imported.exit_code == 0, imported.output
+    assert imported.output.startswith("site 1\ncoordinator token rota_")
+
+    exported = run(url, "admin", "export", "--site", "1", "--out", str(tmp_path / "out.json"))
+    assert exported.exit_code == 0
+    again = Scenario.model_validate(json.loads((tmp_path / "out.json").read_text(encoding="utf-8")))
+    assert again == Scenario.model_validate(json.loads(SMALL.read_text(encoding="utf-8")))
+
+    token = run(url, "admin", "create-token", "--site", "1", "--name", "Mia")
+    assert token.exit_code == 0 and token.output.startswith("rota_")
+    assert run(url, "admin", "create-token", "--site", "9").exit_code == 2
+
+    feed = run(url, "admin", "feed-url", "--site", "1", "--volunteer", "v002")
+    assert feed.exit_code == 0 and feed.output.startswith("https://rota.example/calendar/")
+    assert run(url, "admin", "feed-url", "--site", "1", "--volunteer", "nobody").exit_code == 2
+
+    loaded = run(url, "admin", "load-demo")
+    assert loaded.exit_code == 0 and "already has sites" in loaded.output
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"site": {}}', encoding="utf-8")
+    refused = run(url, "admin", "import", str(bad))
+    assert refused.exit_code == 2 and "site.name" in refused.output
+
+
+def test_demo_prints_working_credentials_and_keeps_them(tmp_path):
+    url = f"sqlite:///{tmp_path / 'var' / 'rota.db'}"
+    first = run(url, "admin", "demo", cwd=tmp_path)
+    assert first.exit_code == 0, first.output
+    saved = tmp_path / "var" / "demo-credentials.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    creds = json.loads(saved.read_text(encoding="utf-8"))
+    assert creds["coordinator_token"] in first.output and creds["feed_token"] in first.output
+    assert "https://rota.example/docs" in first.output
+    second = run(url, "admin", "demo", cwd=tmp_path)
+    assert json.loads(saved.read_text(encoding="utf-8")) == creds  # the same, still working
+    assert creds["feed_token"] in second.output
+
+    from scheduler import access
+
+    engine = make_engine(url)
+    with make_sessions(engine)() as session:
+        assert access.site_of_api_token(session, creds["coordinator_token"]) == creds["site"]
+        assert access.resolve_feed_token(session, creds["feed_token"]).site_id == creds["site"]
+    engine.dispose()

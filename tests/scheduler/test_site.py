@@ -1,0 +1,136 @@
+"""Sites in the database: the scenario round trip and the site-is-always-a-scenario rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scheduler import post as posts
+from scheduler import scenario as sc
+from scheduler import site as sites
+from scheduler import volunteer as volunteers
+from scheduler.db import utcnow
+from scheduler.errors import ConflictError, InputError
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
+
+
+def load(name: str) -> sc.Scenario:
+    return sc.Scenario.model_validate(json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json")))
+def test_import_then_export_gives_the_same_scenario(sessions, name):
+    scenario = load(name)
+    with sessions() as session:
+        site_id = sites.import_scenario(session, scenario, utcnow()).id
+        session.commit()
+    with sessions() as session:  # a fresh session: everything is read back from the database
+        exported = sites.export_scenario(session, sites.get_site(session, site_id))
+    assert exported == scenario
+    assert exported.model_dump(mode="json", by_alias=True) == scenario.model_dump(mode="json", by_alias=True)
+
+
+def test_every_scenario_field_has_a_home():
+    """A field added to the scenario's Volunteer must be stored, or the round trip would lose it."""
+    stored = set(volunteers.JSON_FIELDS) | set(volunteers.COLUMN_FIELDS) | {"health"}
+    assert set(sc.Volunteer.model_fields) == stored
+    assert set(sc.Scenario.model_fields) == {
+        "version",
+        "site",
+        "horizon",
+        "rules",
+        "posts",
+        "volunteers",
+        "pinned",
+    }
+
+
+def test_date_and_datetime_forms_survive(sessions):
+    scenario = load("small")
+    data = scenario.model_dump(mode="json", by_alias=True)
+    data["volunteers"][0]["health"] = [
+        {"status": "sick", "from": "2027-01-12", "until": "2027-01-13T12:30:00"},
+        {"status": "fit", "from": "2027-01-13T12:30:00+01:00", "infectious": False},
+    ]
+    data["volunteers"][0]["unavailable"] = [
+        {"from": "2027-01-14T18:00", "until": "2027-01-15", "reason": "x"}
+    ]
+    scenario = sc.Scenario.model_validate(data)
+    with sessions() as session:
+        site_id = sites.import_scenario(session, scenario, utcnow()).id
+        session.commit()
+    with sessions() as session:
+        exported = sites.export_scenario(session, sites.get_site(session, site_id))
+    health = exported.volunteers[0].health
+    assert type(health[0].start).__name__ == "date" and type(health[0].until).__name__ == "datetime"
+    assert health[1].start.utcoffset() is not None
+    assert exported == scenario
+
+
+def _site(sessions, name="small") -> int:
+    with sessions() as session:
+        site_id = sites.import_scenario(session, load(name), utcnow()).id
+        session.commit()
+    return site_id
+
+
+def test_a_pin_naming_a_missing_volunteer_is_the_requests_fault(sessions):
+    site_id = _site(sessions)
+    with sessions() as session:
+        row = sites.get_site(session, site_id)
+        pin = sc.Pin(volunteer="nobody", post="gate", shift="early", date="2027-01-12")
+        sites.set_pins(row, [pin])
+        with pytest.raises(InputError) as caught:
+            sites.validate_site(session, row, blame="pinned")
+        assert [p.field for p in caught.value.problems] == ["[0].volunteer"]
+
+
+def test_deleting_a_post_that_a_pin_names_is_a_conflict(sessions):
+    site_id = _site(sessions)
+    with sessions() as session:
+        row = sites.get_site(session, site_id)
+        sites.set_pins(row, [sc.Pin(volunteer="v002", post="delivery", shift="morning", date="2027-01-12")])
+        sites.validate_site(session, row, blame="pinned")
+        session.commit()
+        posts.delete_post(session, posts.get_post(session, site_id, "delivery"))
+        with pytest.raises(ConflictError) as caught:
+            sites.validate_site(session, row)
+        assert "pinned[0].post" in [p.field for p in caught.value.problems]
+
+
+def test_the_last_post_cannot_go(sessions):
+    site_id = _site(sessions)
+    with sessions() as session:
+        row = sites.get_site(session, site_id)
+        for post in posts.list_posts(session, site_id):
+            posts.delete_post(session, post)
+        with pytest.raises(ConflictError):
+            sites.validate_site(session, row)
+
+
+def test_replacing_a_post_keeps_template_rows_and_order(sessions):
+    site_id = _site(sessions)
+    with sessions() as session:
+        row = posts.get_post(session, site_id, "gate")
+        ids = {t.key: t.id for t in row.templates}
+        update = posts.PostUpdate.model_validate(
+            {
+                "name": "Gate",
+                "shifts": [
+                    {"id": "late", "start": "14:00", "end": "22:00"},
+                    {"id": "night", "start": "22:00", "end": "06:00"},
+                    {"id": "early", "start": "06:00", "end": "14:00", "required": 1},
+                ],
+            }
+        )
+        posts.replace_post(session, row, update)
+        session.commit()
+    with sessions() as session:
+        row = posts.get_post(session, site_id, "gate")
+        assert [t.key for t in row.templates] == ["late", "night", "early"]
+        assert {t.key: t.id for t in row.templates if t.key in ids} == ids
+        assert row.version == 2
+        assert posts.to_model(row).shifts[2].required == 1

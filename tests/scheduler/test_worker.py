@@ -1,0 +1,142 @@
+"""The job worker: in-process runs (``run_once``), cancellation of a running search, and one real worker
+process against a SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scheduler import job as jobs
+from scheduler.db import utcnow
+from scheduler.settings import Settings
+from scheduler.worker import Worker
+from tests.scheduler.test_job import queue, state
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def settings(**extra) -> Settings:
+    return Settings(heartbeat_interval=0.1, solver_workers=1, **extra)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def test_run_once_solves_the_oldest_job(sessions):
+    _, job_id = queue(sessions)
+    worker = Worker(sessions, settings())
+    assert worker.run_once() == job_id
+    assert worker.run_once() is None
+    row = state(sessions, job_id)
+    assert row.state == "done", row.error
+    schedule = jobs.result_of(row)
+    assert schedule.status in ("optimal", "feasible") and schedule.assignments
+    assert row.progress["elapsed"] > 0 and row.progress["objective"] is not None
+    assert row.started_at <= row.finished_at and row.worker == worker.name
+
+
+def test_cancelling_a_running_job_stops_the_search(sessions):
+    site_id, job_id = queue(sessions, jobs.JobRequest(time_limit=10))
+    worker = Worker(sessions, settings())
+    runner = threading.Thread(target=worker.run_once)
+    runner.start()
+    wait_for(lambda: (state(sessions, job_id).progress or {}).get("elapsed"))
+    started = time.monotonic()
+    with sessions() as session:
+        jobs.cancel_job(session, jobs.get_job(session, site_id, job_id), utcnow())
+        session.commit()
+    runner.join(timeout=8)
+    assert not runner.is_alive()
+    assert time.monotonic() - started < 5
+    row = state(sessions, job_id)
+    assert row.state == "cancelled" and row.cancel_requested
+
+
+def test_a_job_that_breaks_fails_with_the_reason_and_the_worker_goes_on(sessions):
+    _, broken = queue(sessions)
+    _, fine = queue(sessions)
+    with sessions() as session:
+        row = session.get(jobs.JobRow, broken)
+        row.scenario = {**row.scenario, "posts": []}
+        session.commit()
+    worker = Worker(sessions, settings())
+    worker.run_once()
+    worker.run_once()
+    failed = state(sessions, broken)
+    assert failed.state == "failed" and "ValidationError" in failed.error
+    assert state(sessions, fine).state == "done"
+
+
+def test_a_real_worker_process(sqlite_template, tmp_path):
+    """`rota worker` in its own process: it picks up a queued job and finishes it; stopped with SIGTERM in
+    the middle of a search, it puts that job back in the queue and exits."""
+    path = tmp_path / "rota.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    from scheduler.db import make_engine, make_sessions
+
+    engine = make_engine(url)
+    sessions = make_sessions(engine)
+    _, quick = queue(sessions)
+    env = {
+        **os.environ,
+        "ROTA_DATABASE_URL": url,
+        "ROTA_WORKER_POLL_INTERVAL": "0.1",
+        "ROTA_HEARTBEAT_INTERVAL": "0.2",
+        "ROTA_SOLVER_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from scheduler.cli import app; app()", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: state(sessions, quick).state == "done", timeout=60)
+        _, slow = queue(sessions, jobs.JobRequest(time_limit=10))
+        wait_for(lambda: (state(sessions, slow).progress or {}).get("elapsed"), timeout=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read()
+    assert process.returncode == 0, output
+    row = state(sessions, slow)
+    assert row.state == "queued" and "put back in the queue" in row.error, output
+    assert "stopped" in output
+    engine.dispose()
+
+
+@pytest.mark.parametrize("interval", [0.1])
+def test_reap_is_throttled(sessions, interval):
+    worker = Worker(sessions, settings(job_stale_after=30))
+    assert worker.reap(throttled=True) == 0
+    _, job_id = queue(sessions)
+    with sessions() as session:
+        jobs.claim_next(session, "ghost", utcnow())
+        row = session.get(jobs.JobRow, job_id)
+        import datetime as dt
+
+        row.heartbeat_at = utcnow() - dt.timedelta(minutes=5)
+        session.commit()
+    assert worker.reap(throttled=True) == 0  # too soon after the last one
+    assert worker.reap() == 1
+    assert state(sessions, job_id).state == "failed"
