@@ -194,17 +194,18 @@ def generate(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout")] = None,
 ) -> None:
     """Generate a realistic scenario of any size."""
+    from scheduler.generate import dumps, scenario_json
     from scheduler.generate import generate as make
 
     try:
         scenario = make(volunteers, days, seed, start=start.date() if start else None, timezone=timezone)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    text = scenario.model_dump_json(indent=2, by_alias=True, exclude_defaults=True)
+    text = dumps(scenario_json(scenario)) + "\n"
     if out is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        out.write_text(text, encoding="utf-8")
         typer.echo(f"Scenario written to {out}", err=True)
 
 
@@ -214,3 +215,6 @@ def main() -> None:  # pragma: no cover - console entry point
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+# each registers its commands on `app`: bench; resolve; serve, worker, db, admin
+from scheduler import cli_bench, cli_resolve, cli_service  # noqa: E402,F401
