@@ -170,7 +170,13 @@ def _choose(
     tried: int,
 ) -> _Neighbourhood:
     """Pick the next neighbourhood: gaps first when there are any, then load, nights, random."""
-    length = min(problem.days, rng.randint(*WINDOW_DAYS))
+    per_day = sum(sum(row) for row in eligible_by_day.values()) / max(1, problem.days)
+    whole_days = int(target / per_day) if per_day else problem.days
+    if whole_days > WINDOW_DAYS[1]:
+        # a small site: everyone fits in the neighbourhood, so widen the window instead
+        length = min(problem.days, rng.randint(WINDOW_DAYS[1], whole_days))
+    else:
+        length = min(problem.days, rng.randint(*WINDOW_DAYS))
     shortfalls = validate.expected_shortfalls(problem, current)
     kinds = ["load", "random", "load", "random"]
     if shortfalls:

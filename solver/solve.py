@@ -154,7 +154,12 @@ def _search(
     if options.workers == 1:
         params.interleave_search = False
     for name, value in options.parameters.items():
-        setattr(params, name, value)
+        if isinstance(value, list | tuple):  # repeated fields, e.g. subsolvers
+            field = getattr(params, name)
+            field.clear()
+            field.extend(value)
+        else:
+            setattr(params, name, value)
     solver.best_bound_callback = watcher.on_bound
     watcher.attach(solver)
     stopper = _stop_when_set(solver, options.stop)
