@@ -453,8 +453,8 @@ def scenarios_section(results: Sequence[ScenarioResult], command: str, time_limi
     out = [run_header(TITLES["scenarios"], command, info)]
     out.append(
         f"Generated compound sites (`generate(volunteers, days, seed={SCENARIO_SEED})`), compiled and "
-        f"solved once with `SolveOptions(time_limit={time_limit:g}, workers={WORKERS})` (coverage "
-        "first, from the greedy hint). Times are wall seconds; *first feasible* and the checkpoints "
+        f"solved once with `SolveOptions(time_limit={time_limit:g}, workers={WORKERS})` and the solver's "
+        "other defaults. Times are wall seconds; *first feasible* and the checkpoints "
         "count from the call to `solve` (which includes building the CP-SAT model), compile time comes "
         "before it.\n"
     )

@@ -209,12 +209,16 @@ def generate(
         typer.echo(f"Scenario written to {out}", err=True)
 
 
+# each registers its commands on `app`: bench; resolve; serve, worker, db, admin
+from scheduler import cli_bench, cli_resolve, cli_service  # noqa: E402,F401
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run as `python -m scheduler.cli`: use the module the command modules registered on
+    from scheduler.cli import main as registered_main
 
-# each registers its commands on `app`: bench; resolve; serve, worker, db, admin
-from scheduler import cli_bench, cli_resolve, cli_service  # noqa: E402,F401
+    registered_main()
