@@ -38,6 +38,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import icalendar
+
 if TYPE_CHECKING:  # only for the optional scenario -> EventInput helper
     from scheduler.scenario import Scenario
     from scheduler.schedule import Schedule
@@ -54,8 +56,6 @@ DEFAULT_REFRESH = dt.timedelta(hours=1)
 DEFAULT_KEEP_CANCELLED = dt.timedelta(days=14)
 #: The span a VTIMEZONE covers in a feed without events (icalendar's own default span).
 EMPTY_FEED_ZONE_SPAN = (dt.date(1970, 1, 1), dt.date(2038, 1, 1))
-
-_FOLD_OCTETS = 75
 
 
 # --------------------------------------------------------------------------------------------- records
@@ -348,71 +348,32 @@ def select_events(
 
 
 # --------------------------------------------------------------------------------------- serialisation
+#
+# The calendar is built with the icalendar library's components and written by its ``to_ical()``,
+# which escapes TEXT values, writes dates, offsets and durations, folds lines at 75 octets (between
+# characters, so never inside a UTF-8 sequence, and not between a backslash and what it escapes) and
+# ends every line with CRLF. Its output is a function of the components alone: properties come out in
+# a fixed order (the component's canonical ones first, the rest alphabetically; repeated properties in
+# the order they were added) and subcomponents in the order they were added, which here is sorted.
+#
+# The VTIMEZONE is not icalendar's ``Timezone.from_tzinfo``: that writes each DST onset an hour late
+# (e.g. ``DTSTART:20260329T030000`` with ``TZOFFSETFROM:+0100`` for Europe/Berlin, where RFC 5545
+# wants the local time before the change, 02:00). The changes are computed here
+# (:func:`zone_transitions`) and given to icalendar's observance components.
 
 
-def _text(value: str) -> str:
-    """An RFC 5545 TEXT value: newlines normalised and escaped, control characters dropped."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL.sub("", value)
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def _plain(value: str) -> str:
+    """A TEXT value before icalendar escapes it: newlines normalised to LF, control characters dropped
+    (RFC 5545 TEXT may not hold them, and icalendar writes them as they are)."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _param(value: str) -> str:
-    value = _CONTROL.sub("", value.replace("\n", " ").replace("\r", " ")).replace('"', "'")
-    return f'"{value}"' if any(c in value for c in ":;,") else value
-
-
-def _fold(line: str) -> bytes:
-    """One content line folded at 75 octets (continuation lines start with a space), never inside a
-    UTF-8 sequence nor between a backslash and the character it escapes."""
-    out: list[bytes] = []
-    current = bytearray()
-    limit = _FOLD_OCTETS
-    chars = list(line)
-    i = 0
-    while i < len(chars):
-        unit = chars[i]
-        if unit == "\\" and i + 1 < len(chars):
-            unit += chars[i + 1]
-        encoded = unit.encode("utf-8")
-        if current and len(current) + len(encoded) > limit:
-            out.append(bytes(current))
-            current = bytearray(b" ")
-            limit = _FOLD_OCTETS
-        current += encoded
-        i += len(unit)
-    out.append(bytes(current))
-    return b"\r\n".join(out) + b"\r\n"
-
-
-def _utc_stamp(value: dt.datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _local_stamp(value: dt.datetime) -> str:
-    return value.strftime("%Y%m%dT%H%M%S")
-
-
-def _offset(delta: dt.timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
-
-
-def _duration(delta: dt.timedelta) -> str:
+def _refresh(delta: dt.timedelta) -> dt.timedelta:
+    """The refresh interval to the second; it must be at least a second."""
     seconds = int(delta.total_seconds())
     if seconds <= 0:
         raise ValueError("refresh must be positive")
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "P" + (f"{days}D" if days else "")
-    if hours or minutes or secs:
-        text += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-        text += f"{secs}S" if secs else ""
-    return text
+    return dt.timedelta(seconds=seconds)
 
 
 def _zone_state(zone: ZoneInfo, instant: int) -> tuple[dt.timedelta, bool, str]:
@@ -454,41 +415,50 @@ def zone_transitions(
     return initial, changes
 
 
-def vtimezone_lines(zone_name: str, first: dt.date, last: dt.date) -> list[str]:
-    """A VTIMEZONE for ``zone_name`` valid from ``first`` to ``last``, as unfolded content lines.
-
-    Each observance's DTSTART is the local time of the change *in the offset before it*
-    (``TZOFFSETFROM``), as RFC 5545 section 3.6.5 requires; observances with the same kind, name and
-    offsets are merged, each later onset in an RDATE of its own (vobject reads only the first value of a
-    multi-valued RDATE in a VTIMEZONE)."""
-    return list(_vtimezone(zone_name, first, last))
+#: One observance of a VTIMEZONE: DST or not, its name, TZOFFSETFROM, TZOFFSETTO and its onsets (local
+#: wall-clock times in the offset before each change), the first of which is its DTSTART.
+_Observance = tuple[bool, str, dt.timedelta, dt.timedelta, tuple[dt.datetime, ...]]
 
 
 @functools.lru_cache(maxsize=256)
-def _vtimezone(zone_name: str, first: dt.date, last: dt.date) -> tuple[str, ...]:
+def _observances(zone_name: str, first: dt.date, last: dt.date) -> tuple[_Observance, ...]:
+    """The zone's observances from ``first`` to ``last``, ordered by first onset: changes with the same
+    kind, name and offsets are merged into one observance."""
     zone = ZoneInfo(zone_name)
     (offset, dst, name), changes = zone_transitions(zone, first, last)
     start_local = dt.datetime.fromtimestamp(
         int(dt.datetime.combine(first, dt.time(), zone).timestamp()), zone
     ).replace(tzinfo=None)
-    groups: dict[tuple[str, str, dt.timedelta, dt.timedelta], list[dt.datetime]] = {
-        ("DAYLIGHT" if dst else "STANDARD", name, offset, offset): [start_local]
+    groups: dict[tuple[bool, str, dt.timedelta, dt.timedelta], list[dt.datetime]] = {
+        (dst, name, offset, offset): [start_local]
     }
     for instant, before, after, is_dst, after_name in changes:
         onset = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=instant) + before
-        groups.setdefault(("DAYLIGHT" if is_dst else "STANDARD", after_name, before, after), []).append(onset)
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{_text(zone_name)}"]
-    for (kind, tzname, before, after), onsets in sorted(groups.items(), key=lambda kv: kv[1][0]):
-        lines.append(f"BEGIN:{kind}")
-        lines.append(f"DTSTART:{_local_stamp(onsets[0])}")
-        lines.extend(f"RDATE:{_local_stamp(o)}" for o in onsets[1:])
+        groups.setdefault((is_dst, after_name, before, after), []).append(onset)
+    ordered = sorted(groups.items(), key=lambda kv: kv[1][0])
+    return tuple((*key, tuple(onsets)) for key, onsets in ordered)
+
+
+def vtimezone(zone_name: str, first: dt.date, last: dt.date) -> icalendar.Timezone:
+    """A VTIMEZONE for ``zone_name`` valid from ``first`` to ``last`` (a new component on each call).
+
+    Each observance's DTSTART is the local time of the change *in the offset before it*
+    (``TZOFFSETFROM``), as RFC 5545 section 3.6.5 requires; observances with the same kind, name and
+    offsets are merged, each later onset in an RDATE property of its own (vobject reads only the first
+    value of a multi-valued RDATE in a VTIMEZONE)."""
+    component = icalendar.Timezone()
+    component.add("TZID", zone_name)
+    for is_dst, tzname, before, after, onsets in _observances(zone_name, first, last):
+        observance = icalendar.TimezoneDaylight() if is_dst else icalendar.TimezoneStandard()
+        observance.add("DTSTART", onsets[0])  # naive: local time, no TZID
+        for onset in onsets[1:]:
+            observance.add("RDATE", onset)
         if tzname:
-            lines.append(f"TZNAME:{_text(tzname)}")
-        lines.append(f"TZOFFSETFROM:{_offset(before)}")
-        lines.append(f"TZOFFSETTO:{_offset(after)}")
-        lines.append(f"END:{kind}")
-    lines.append("END:VTIMEZONE")
-    return tuple(lines)
+            observance.add("TZNAME", tzname)
+        observance.add("TZOFFSETFROM", before)
+        observance.add("TZOFFSETTO", after)
+        component.add_component(observance)
+    return component
 
 
 def _zone_span(events: list[EventState], zone: ZoneInfo) -> tuple[dt.date, dt.date]:
@@ -500,42 +470,38 @@ def _zone_span(events: list[EventState], zone: ZoneInfo) -> tuple[dt.date, dt.da
     return dt.date(first, 1, 1), dt.date(last + 1, 1, 1)
 
 
-def _when(name: str, value: dt.datetime, zone: ZoneInfo, zone_name: str) -> str:
-    """DTSTART/DTEND in the feed's zone, or in UTC where the local time would be read as another
-    instant (the second pass through a repeated hour: RFC 5545 takes the first)."""
+def _when(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """DTSTART/DTEND in the feed's zone (icalendar writes its TZID), or in UTC where the local time
+    would be read as another instant (the second pass through a repeated hour: RFC 5545 takes the
+    first)."""
     local = value.astimezone(zone)
     if local.replace(fold=0).astimezone(UTC) != value:
-        return f"{name}:{_utc_stamp(value)}"
-    return f"{name};TZID={_param(zone_name)}:{_local_stamp(local)}"
+        return value.astimezone(UTC)
+    return local.replace(fold=0)
 
 
-def _event_lines(
-    event: EventState, zone: ZoneInfo, zone_name: str, volunteer_names: Mapping[str, str] | None
-) -> list[str]:
+def _event(event: EventState, zone: ZoneInfo, volunteer_names: Mapping[str, str] | None) -> icalendar.Event:
     summary = event.summary
     if volunteer_names is not None:
         summary = f"{summary} ({_clean_name(volunteer_names.get(event.volunteer, event.volunteer))})"
     if event.cancelled:
         summary = f"Cancelled: {summary}"
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{_text(event.uid)}",
-        f"SEQUENCE:{event.sequence}",
-        f"STATUS:{event.status}",
-        f"DTSTAMP:{_utc_stamp(event.last_modified)}",
-        f"CREATED:{_utc_stamp(event.created)}",
-        f"LAST-MODIFIED:{_utc_stamp(event.last_modified)}",
-        _when("DTSTART", event.start, zone, zone_name),
-        _when("DTEND", event.end, zone, zone_name),
-        f"SUMMARY:{_text(summary)}",
-    ]
+    component = icalendar.Event()
+    component.add("UID", _plain(event.uid))
+    component.add("SEQUENCE", event.sequence)
+    component.add("STATUS", event.status)
+    component.add("DTSTAMP", event.last_modified)
+    component.add("CREATED", event.created)
+    component.add("LAST-MODIFIED", event.last_modified)
+    component.add("DTSTART", _when(event.start, zone))
+    component.add("DTEND", _when(event.end, zone))
+    component.add("SUMMARY", _plain(summary))
     if event.location:
-        lines.append(f"LOCATION:{_text(event.location)}")
+        component.add("LOCATION", _plain(event.location))
     if event.description:
-        lines.append(f"DESCRIPTION:{_text(event.description)}")
-    lines.append("TRANSP:TRANSPARENT" if event.cancelled else "TRANSP:OPAQUE")
-    lines.append("END:VEVENT")
-    return lines
+        component.add("DESCRIPTION", _plain(event.description))
+    component.add("TRANSP", "TRANSPARENT" if event.cancelled else "OPAQUE")
+    return component
 
 
 def render_feed(
@@ -561,24 +527,23 @@ def render_feed(
         if event.uid in seen:
             raise ValueError(f"event {event.uid} appears twice in the feed")
         seen.add(event.uid)
-    duration = _duration(refresh)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{_text(prodid)}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"NAME:{_text(name)}",
-        f"X-WR-CALNAME:{_text(name)}",
-        f"X-WR-TIMEZONE:{_text(zone)}",
-        f"REFRESH-INTERVAL;VALUE=DURATION:{duration}",
-        f"X-PUBLISHED-TTL:{duration}",
-        *vtimezone_lines(zone, *_zone_span(ordered, tz)),
-    ]
+    duration = _refresh(refresh)
+    calendar = icalendar.Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", _plain(prodid))
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    # icalendar types NAME (RFC 7986: TEXT) and X- properties as "unknown" and writes a plain string
+    # for them unescaped (a comma or semicolon as it is, a newline breaking the line): typed here.
+    calendar.add("NAME", icalendar.vText(_plain(name)))
+    calendar.add("X-WR-CALNAME", icalendar.vText(_plain(name)))
+    calendar.add("X-WR-TIMEZONE", icalendar.vText(zone))
+    calendar.add("REFRESH-INTERVAL", icalendar.vDuration(duration), parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(duration))
+    calendar.add_component(vtimezone(zone, *_zone_span(ordered, tz)))
     for event in ordered:
-        lines.extend(_event_lines(event, tz, zone, volunteer_names))
-    lines.append("END:VCALENDAR")
-    body = b"".join(_fold(line) for line in lines)
+        calendar.add_component(_event(event, tz, volunteer_names))
+    body = calendar.to_ical()
     return body, make_etag(body)
 
 
@@ -669,6 +634,6 @@ __all__ = [
     "site_feed_name",
     "sync_events",
     "volunteer_feed_name",
-    "vtimezone_lines",
+    "vtimezone",
     "zone_transitions",
 ]

@@ -38,7 +38,7 @@ from scheduler.calendar import (
     site_feed_name,
     sync_events,
     volunteer_feed_name,
-    vtimezone_lines,
+    vtimezone,
 )
 from scheduler.compile import compile_scenario
 from scheduler.planning import plan
@@ -520,6 +520,37 @@ def test_long_and_special_text_is_escaped_folded_and_read_back_exactly():
     assert any(line.startswith(b" ") for line in body.split(b"\r\n"))  # something was folded
 
 
+@pytest.mark.parametrize("pad", range(4))
+@pytest.mark.parametrize("char", ["é", "北", "😀", "\\", ";"])
+def test_folding_never_splits_a_character_or_an_escape(pad, char):
+    """Lines are folded at 75 octets between characters: a 2-, 3- or 4-octet character or an escaped
+    backslash or semicolon lands on a fold at some padding, and the bytes still decode and read back."""
+    [state] = sync_events([], [shift(instructions="x" * pad + char * 60, location=char * 40)], T0)
+    body, _ = feed([state])
+    check_bytes(body)  # each line <= 75 octets, and the whole body decodes as UTF-8
+    [event] = parse_feed(body)
+    assert event["description"] == state.description and event["location"] == state.location
+    for line in body.split(b"\r\n"):
+        line.decode("utf-8")  # no line ends or starts inside a character
+
+
+def test_calendar_name_is_escaped_text():
+    name = "Riverside; Smith, Jones \\ Co\nsecond line"
+    body, _ = render_feed(name, [], zone=BERLIN)
+    expected = b"Riverside\\; Smith\\, Jones \\\\ Co\\nsecond line"
+    assert b"\r\nNAME:" + expected + b"\r\n" in body
+    assert b"\r\nX-WR-CALNAME:" + expected + b"\r\n" in body
+    parse_feed(body)
+    props = {line.name: line.value for line in vobject.readOne(body.decode()).lines()}
+    assert props["NAME"] == props["X-WR-CALNAME"] == name
+
+
+def test_feed_in_utc():
+    [state] = sync_events([], [shift()], T0)
+    body, _ = feed([state], zone="UTC")
+    assert b"DTSTART:20270310T210000Z\r\n" in body and b"BEGIN:VTIMEZONE\r\nTZID:UTC\r\n" in body
+
+
 def test_coordinator_feeds_name_who_is_on_each_shift():
     first = sync_events([], [shift("v1"), shift("v2", teammates=("Volunteer v1",))], T0)
     second = sync_events(first, [shift("v2")], T0 + DAY)
@@ -580,8 +611,18 @@ def test_embedded_vtimezone_agrees_with_zoneinfo(zone):
     """Read every local wall-clock time of three years through the VTIMEZONE we write (vobject and
     icalendar both build a tzinfo from it) and compare with zoneinfo."""
     first, last = dt.date(2026, 1, 1), dt.date(2029, 1, 1)
-    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:x", *vtimezone_lines(zone, first, last)])
-    text += "\r\nEND:VCALENDAR\r\n"
+    component = vtimezone(zone, first, last)
+    assert isinstance(component, icalendar.Timezone) and component["TZID"] == zone
+    assert component is not vtimezone(zone, first, last)  # a new component each time (cached or not)
+    calendar = icalendar.Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", "x")
+    calendar.add_component(component)
+    body = calendar.to_ical()
+    check_bytes(body)
+    text = body.decode()
+    # one onset per RDATE line (vobject reads only the first value of a multi-valued RDATE)
+    assert not re.search(r"^RDATE[;:].*,", text, re.MULTILINE)
     from_vobject = vobject.readOne(text).vtimezone.gettzinfo()
     from_icalendar = icalendar.Calendar.from_ical(text).timezones[0].to_tz()
     zi = ZoneInfo(zone)
