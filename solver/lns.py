@@ -68,7 +68,10 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     _report(options, started, best, improvements)
 
     eligible_by_day = _eligible_by_day(problem)
-    target, sub_time = TARGET_PAIRS, SUB_TIME
+    total = sum(sum(row) for row in eligible_by_day.values())
+    # a neighbourhood is at most a third of the problem: re-solving all of it is not a neighbourhood
+    most = max(1, min(MAX_PAIRS, total // 3))
+    target, sub_time = min(TARGET_PAIRS, most), SUB_TIME
     tried = accepted = 0
     while not _stopped(options):
         remaining = deadline - time.monotonic()
@@ -103,9 +106,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
                 _report(options, started, best, improvements)
         # adapt: easy neighbourhoods grow, hard ones shrink
         if result.status is Status.OPTIMAL:
-            target = min(MAX_PAIRS, int(target * 1.25))
+            target = min(most, int(target * 1.25))
         elif not improved:
-            target = max(MIN_PAIRS, int(target * 0.85))
+            target = max(min(MIN_PAIRS, most), int(target * 0.85))
 
     terms = validate.evaluate_terms(problem, current)
     return Solution(
@@ -169,20 +172,25 @@ def _choose(
     target: int,
     tried: int,
 ) -> _Neighbourhood:
-    """Pick the next neighbourhood: gaps first when there are any, then load, nights, random."""
-    per_day = sum(sum(row) for row in eligible_by_day.values()) / max(1, problem.days)
-    whole_days = int(target / per_day) if per_day else problem.days
-    if whole_days > WINDOW_DAYS[1]:
-        # a small site: everyone fits in the neighbourhood, so widen the window instead
-        length = min(problem.days, rng.randint(WINDOW_DAYS[1], whole_days))
-    else:
-        length = min(problem.days, rng.randint(*WINDOW_DAYS))
+    """Pick the next neighbourhood, in turn: the gaps (while there are any), the people at both ends of
+    a fairness measure, a few people over the whole horizon (swaps across weeks), everyone over a few
+    days (swaps within days), or a random slice."""
     shortfalls = validate.expected_shortfalls(problem, current)
-    kinds = ["load", "random", "load", "random"]
+    kinds = ["load", "people", "random", "days"]
     if shortfalls:  # coverage dominates the objective: most neighbourhoods go to the gaps
-        kinds = ["gaps", "gaps", "load", "gaps", "gaps", "random"]
+        kinds = ["gaps", "gaps", "load", "gaps", "people", "gaps", "days", "random"]
     kind = kinds[tried % len(kinds)]
     people_ids = [p.id for p in problem.people]
+
+    per_day = sum(sum(row) for row in eligible_by_day.values()) / max(1, problem.days)
+    whole_days = int(target / per_day) if per_day else problem.days
+    if kind == "people":
+        length = problem.days
+    elif kind == "days" or whole_days > WINDOW_DAYS[1]:
+        # everyone over as many days as fit (at least the shortest window)
+        length = min(problem.days, max(WINDOW_DAYS[0], whole_days))
+    else:
+        length = min(problem.days, rng.randint(*WINDOW_DAYS))
 
     if kind == "gaps":
         gap = problem.shift(rng.choice(shortfalls).shift)

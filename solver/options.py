@@ -30,8 +30,10 @@ class SolveOptions:
     stop: threading.Event | None = None  # set it to stop the search; the best schedule so far is kept
     hint: Iterable[tuple[str, str]] | None = None  # (person, shift) pairs to start the search from
     # Staff every slot first (coverage terms only), then improve the rest without losing coverage.
-    # Right when coverage dominates the objective; a benchmark with a flat objective turns it off.
-    coverage_first: bool = True
+    # None: only where coverage outweighs every other weight (then the weighted objective is in effect
+    # lexicographic and nothing changes what "best" means); True: always, as a search strategy for
+    # objectives where coverage merely dominates in practice (the public benchmark); False: never.
+    coverage_first: bool | None = None
     coverage_share: float = 0.4  # at most this share of the time limit goes to the coverage phase
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model

@@ -176,6 +176,14 @@ def total_minutes(m: Model) -> None:
             m.cp.add(total <= high).with_name(f"max_total_minutes[{person.id}]")
         if low:
             m.cp.add(total >= low).with_name(f"min_total_minutes[{person.id}]")
+        # Redundant, to tighten the linear relaxation: the number of shifts those minutes allow.
+        lengths = [m.shifts[s].minutes for s in m.assign[p]]
+        if lengths:
+            count = sum(m.assign[p].values())
+            if high is not None:
+                m.cp.add(count <= high // min(lengths))
+            if low:
+                m.cp.add(count >= -(-low // max(lengths)))
 
 
 def max_weekends(m: Model) -> None:

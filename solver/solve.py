@@ -69,7 +69,8 @@ def solve_model(
     coverage = [n for n in COVERAGE_TERMS if n in weighted]
     settled: tuple[str, int] | None = None  # ("==" or "<=", value) for the coverage terms
 
-    if options.coverage_first and coverage and len(coverage) < len(weighted) and _coverage_dominates(problem):
+    phases = options.coverage_first if options.coverage_first is not None else _coverage_dominates(problem)
+    if phases and coverage and len(coverage) < len(weighted):
         # Phase 1: a model with the coverage terms only (smaller, so faster to presolve and search).
         watcher.phase = "coverage"
         others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)

@@ -516,6 +516,6 @@ def test_stop_event_and_progress(demo: Site) -> None:
     seen = []
     vid = demo.working_after_cutoff()[0]
     r = resolve(demo.scenario, demo.previous, [demo.sick(vid)], cutoff=demo.cutoff, polish=True,
-                on_progress=seen.append, stop=stop, time_limit=5)
-    assert r.changes.seconds < 5
+                on_progress=seen.append, stop=stop, time_limit=120)
+    assert r.changes.seconds < 60  # the stop was honoured: nowhere near the time limit
     assert check(r.scenario, r.schedule, demo.previous, demo.cutoff) == []
