@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api import calendar, errors, health, posts, schedules, sites, volunteers
+from api import calendar, errors, health, posts, resolve, schedules, sites, volunteers, webhooks
 from api.deps import DB
 from scheduler import job as jobs
 from scheduler.db import make_engine, make_sessions, upgrade, utcnow
@@ -36,6 +36,12 @@ if the resource changed meanwhile.
 
 **Typical flow**: `POST /sites/{id}/schedules` (202) -> poll the `Location` until `done` ->
 `POST /sites/{id}/schedules/{job}/publish` -> volunteers' feeds show their shifts.
+
+**When someone falls ill**: `POST /sites/{id}/volunteers/{v}/health?resolve=true` (or
+`POST /sites/{id}/disruptions` for withdrawals, more demand, new posts or volunteers) records it and
+queues a re-solve of the published schedule from a cut-off (default now) -> poll the job until `done`:
+its `changes` say whom to call -> publish it like any job. A site's webhook (`PUT /sites/{id}/webhook`)
+receives each published change set as signed JSON.
 """
 
 
@@ -89,6 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (sites, posts, volunteers, health, schedules, calendar):
+    for module in (sites, posts, volunteers, health, schedules, resolve, webhooks, calendar):
         app.include_router(module.router)
     return app

@@ -90,13 +90,33 @@ def _problems(problems: list[FieldProblem]) -> list[dict[str, str]]:
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
+#: Tags of discriminated unions in request bodies (e.g. a disruption's ``kind``): pydantic puts the tag
+#: in an error's location (``disruptions[0].sick_call.volunteer``); the field is named without it.
+_UNION_TAGS: set[str] = set()
+
+
+def register_union_tags(tags) -> None:
+    _UNION_TAGS.update(tags)
+
+
+def _untagged(error: dict[str, Any]) -> dict[str, Any]:
+    loc = list(error.get("loc", ()))
+    kept = [
+        part for i, part in enumerate(loc)
+        if not (part in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int))
+    ]
+    ctx = error.get("ctx") or {}
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found") and "discriminator" in ctx:
+        kept.append(str(ctx["discriminator"]).strip("'"))
+    return {**error, "loc": tuple(kept)}
+
 
 def request_problems(errors: list[dict[str, Any]]) -> tuple[int, list[dict[str, str]]]:
     """FastAPI's validation errors as (status, problems): 400 for a body that is not JSON at all,
     422 otherwise. Fields are named without FastAPI's ``body`` prefix; parameters say where they are."""
     status = 422
     out: list[dict[str, str]] = []
-    for error in errors:
+    for error in map(_untagged, errors):
         loc = tuple(error.get("loc", ()))
         where = loc[0] if loc and loc[0] in _LOCATIONS else None
         rest = loc[1:] if where else loc

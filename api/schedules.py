@@ -2,6 +2,9 @@
 reading the published schedule (assignments, load per volunteer, uncovered slots) and its versions.
 
 A job runs in a worker process (``rota worker``), never in the web process: ``POST`` only queues it.
+Re-solve jobs (``kind: resolve``, queued by ``POST .../disruptions`` or a health update, see
+:mod:`api.resolve`) are read, cancelled and published through the same routes; theirs show the
+change set.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from scheduler import schedule_store
 from scheduler import site as sites
 from scheduler.db import utcnow
 from scheduler.errors import ConflictError
+from scheduler.resolve import ChangeSet, Disruption
 from scheduler.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
 
 router = APIRouter(tags=["schedules"])
@@ -44,6 +48,10 @@ class ResultSummary(BaseModel):
 
 class JobOut(BaseModel):
     id: int
+    kind: jobs.JobKind = Field(
+        description="schedule: a full solve of the site; resolve: a re-solve of the published schedule "
+        "after disruptions, changing as little as possible from the cut-off on"
+    )
     state: jobs.JobState
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -55,6 +63,17 @@ class JobOut(BaseModel):
     progress: JobProgress | None
     result: ResultSummary | None
     error: str | None = Field(description="Why the job failed (or a note, e.g. that it was re-queued)")
+    cutoff: dt.datetime | None = Field(
+        default=None, description="Re-solves: nothing starting before this changes (UTC)"
+    )
+    base_version: int | None = Field(default=None, description="Re-solves: the published version re-planned")
+    disruptions: list[Disruption] | None = Field(default=None, description="Re-solves: what happened")
+    changes: ChangeSet | None = Field(
+        default=None,
+        description="Re-solves, once done (shown when one job is read, not in the listing): for each "
+        "volunteer with a change, the shifts removed and added, with their contact, soonest first; the "
+        "slots that stay short after the cut-off and why; for an infectious illness, the contacts",
+    )
     links: dict[str, str]
 
 
@@ -71,15 +90,20 @@ class PublishedOut(VersionOut):
     schedule: Schedule
 
 
-def job_out(row: jobs.JobRow) -> JobOut:
+def job_out(row: jobs.JobRow, *, changes: bool = False) -> JobOut:
+    """The job as the API shows it; ``changes``: with a re-solve's change set (a deferred column)."""
     base = f"{site_path(row.site_id)}/schedules/{row.id}"
     links = {"self": base}
     if row.summary is not None:
         links["result"] = f"{base}/result"
         if row.state == jobs.JobState.done:
             links["publish"] = f"{base}/publish"
+    resolve = row.kind == jobs.JobKind.resolve
+    if resolve and row.base_version is not None:
+        links["base_version"] = f"{site_path(row.site_id)}/schedule/versions/{row.base_version}"
     return JobOut(
         id=row.id,
+        kind=jobs.JobKind(row.kind),
         state=jobs.JobState(row.state),
         created_at=row.created_at,
         started_at=row.started_at,
@@ -91,6 +115,10 @@ def job_out(row: jobs.JobRow) -> JobOut:
         progress=JobProgress(**row.progress) if row.progress else None,
         result=None if row.summary is None else ResultSummary(**row.summary),
         error=row.error,
+        cutoff=row.cutoff.astimezone(dt.UTC) if row.cutoff is not None else None,
+        base_version=row.base_version,
+        disruptions=row.disruptions if resolve else None,
+        changes=row.changes if resolve and changes and row.changes is not None else None,
         links=links,
     )
 
@@ -164,15 +192,18 @@ def _job(session, site: sites.SiteRow, job_id: int, settings) -> jobs.JobRow:
 
 @router.get(
     "/sites/{site_id}/schedules/{job_id}",
-    summary="A schedule job: state and live progress",
+    summary="A schedule or re-solve job: state, live progress, and a re-solve's change set",
     description="`state` is queued, running, done, failed or cancelled. While running, `progress` shows the "
-    "seconds elapsed, the best objective so far and the proven bound (updated about once a second).",
+    "seconds elapsed, the best objective so far and the proven bound (updated about once a second). A "
+    "finished re-solve (`kind: resolve`) shows its change set in `changes`: whom to call (each affected "
+    "volunteer's shifts removed and added, with their phone and e-mail), what stays uncovered and why, "
+    "and for an infectious illness the contacts. A failed re-solve says why in `error`.",
 )
 def get_job(job_id: int, site: Site, session: DB, settings: Config, response: Response) -> JobOut:
     row = _job(session, site, job_id, settings)
     if row.state in (jobs.JobState.queued, jobs.JobState.running):
         response.headers["Retry-After"] = _retry_after(row)
-    return job_out(row)
+    return job_out(row, changes=True)
 
 
 @router.delete(
@@ -201,10 +232,12 @@ def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedu
 @router.post(
     "/sites/{site_id}/schedules/{job_id}/publish",
     status_code=201,
-    summary="Publish a finished job's schedule",
+    summary="Publish a finished job's schedule (a full solve or a re-solve)",
     description="In one step: the schedule becomes a new version and the site's published schedule (the "
-    "previous versions are kept), and the calendar feeds follow (changed shifts get a higher SEQUENCE, "
-    "removed ones are CANCELLED).",
+    "previous versions are kept), the calendar feeds follow (changed shifts get a higher SEQUENCE, "
+    "removed ones are CANCELLED), and the site's webhook, if any, gets the change set (sent by a worker "
+    "right after; a failing webhook never holds up or fails the publication). A re-solve is refused (409) "
+    "when another version was published after the one it re-planned.",
 )
 def publish(job_id: int, site: Site, session: DB, settings: Config, response: Response) -> VersionOut:
     locked = sites.get_site(session, site.id, lock=True)

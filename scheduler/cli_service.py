@@ -70,17 +70,24 @@ def serve(
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Run at most one queued job, then exit")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run at most one queued job and the webhooks due, then exit")
+    ] = False,
 ) -> None:
-    """Run solve jobs from the database's queue (start as many as you like)."""
+    """Run solve and re-solve jobs from the database's queue and deliver webhooks (start as many as you
+    like)."""
     from scheduler.worker import Worker
 
     _logging()
     settings = _settings()
     runner = Worker(_sessions(settings), settings)
     if once:
+        from scheduler.webhook import make_client
+
         runner.reap()
         runner.run_once()
+        with make_client() as client:
+            runner.deliver_webhooks(client)
         return
     runner.install_signal_handlers()
     runner.run_forever()

@@ -116,6 +116,7 @@ def import_tables() -> None:
         schedule_store,
         site,
         volunteer,
+        webhook,
     )
 
 

@@ -6,6 +6,10 @@ heartbeat about once a second, and ends *done* (with the schedule), *failed* (wi
 *cancelled*. A running job whose worker stopped sending heartbeats is marked failed (:func:`reap_stale`),
 so a crash or a restart never leaves a job running forever.
 
+A job is of one of two kinds: ``schedule`` (a full solve of the site) or ``resolve`` (a re-solve of the
+published schedule after disruptions, from a cut-off, see :mod:`scheduler.resolve_job`); workers take
+queued re-solves first.
+
 Every state change is one conditional ``UPDATE`` (``... WHERE state = 'running' AND worker = me``), so a
 worker that lost its job (cancelled while queued, reaped, its site deleted) cannot overwrite the outcome.
 """
@@ -26,6 +30,11 @@ from scheduler.errors import ConflictError, FieldProblem, InputError, NotFoundEr
 from scheduler.schedule import Schedule
 
 MAX_SEED = 2**31 - 1
+
+
+class JobKind(StrEnum):
+    schedule = "schedule"  # a full solve of the site
+    resolve = "resolve"  # a re-solve of the published schedule after disruptions (scheduler.resolve_job)
 
 
 class JobState(StrEnum):
@@ -62,6 +71,13 @@ class JobRow(Base):
     result: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     summary: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default=JobKind.schedule.value, server_default="schedule")
+    # re-solves only: what happened (the disruption models' JSON), from when on plans may change, the
+    # published version re-solved, and the change set found
+    disruptions: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    cutoff: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    base_version: Mapped[int | None]
+    changes: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
 
 
 class JobRequest(sc.Model):
@@ -188,18 +204,19 @@ def cancel_job(session: Session, row: JobRow, now: dt.datetime) -> None:
 
 
 def claim_next(session: Session, worker: str, now: dt.datetime) -> int | None:
-    """Take the oldest queued job for ``worker``; its id, or None when there is none.
+    """Take the oldest queued job for ``worker``, re-solves first (a coordinator is waiting for whom to
+    call); its id, or None when there is none.
 
     PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` lets workers pass each other's candidates by;
     everywhere, the ``UPDATE ... WHERE state = 'queued'`` is the atomic step (rowcount 1 = ours)."""
-    after = 0
+    lost: list[int] = []
+    urgent = case((JobRow.kind == JobKind.resolve.value, 0), else_=1)
     while True:
+        query = select(JobRow.id).where(JobRow.state == JobState.queued.value)
+        if lost:
+            query = query.where(JobRow.id.not_in(lost))
         candidate = session.scalar(
-            select(JobRow.id)
-            .where(JobRow.state == JobState.queued.value, JobRow.id > after)
-            .order_by(JobRow.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+            query.order_by(urgent, JobRow.id).limit(1).with_for_update(skip_locked=True)
         )
         if candidate is None:
             return None
@@ -211,7 +228,7 @@ def claim_next(session: Session, worker: str, now: dt.datetime) -> int | None:
         )
         if won.rowcount == 1:
             return candidate
-        after = candidate
+        lost.append(candidate)
 
 
 def _mine(job_id: int, worker: str):
@@ -249,9 +266,10 @@ def finish_job(
     schedule: Schedule,
     progress: dict[str, Any] | None,
     now: dt.datetime,
+    changes: dict[str, Any] | None = None,
 ) -> bool:
-    """Store the schedule: the job is *done* (*failed* with the reason when the search found no
-    schedule), or *cancelled* if that was asked for meanwhile."""
+    """Store the schedule (and a re-solve's change set): the job is *done* (*failed* with the reason when
+    the search found no schedule), or *cancelled* if that was asked for meanwhile."""
     usable = schedule.status in USABLE
     reason = None
     if not usable:
@@ -274,6 +292,8 @@ def finish_job(
     }
     if progress is not None:
         values["progress"] = progress
+    if changes is not None:
+        values["changes"] = changes
     updated = session.execute(
         update(JobRow)
         .where(*_mine(job_id, worker))

@@ -2,7 +2,10 @@
 
 :func:`publish` is one step (the caller commits it as one transaction): the finished job's schedule
 becomes a new version, the site points at it, and the calendar event state is brought up to date
-(:func:`scheduler.calendar_store.sync_site`). Earlier versions are kept. The reading helpers filter a
+(:func:`scheduler.calendar_store.sync_site`), and the site's webhook, if any, gets a delivery queued
+(:mod:`scheduler.webhook`; it is sent later by a worker, never in the publication). A re-solve job is
+published the same way, unless another version was published after the one it re-planned.
+Earlier versions are kept. The reading helpers filter a
 :class:`~scheduler.schedule.Schedule` (published or not) by volunteer, post and dates.
 """
 
@@ -13,10 +16,11 @@ import datetime as dt
 from sqlalchemy import JSON, Date, ForeignKey, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from scheduler import calendar_store
+from scheduler import calendar_store, webhook
+from scheduler import volunteer as volunteers
 from scheduler.db import Base, UTCDateTime
 from scheduler.errors import ConflictError, NotFoundError
-from scheduler.job import USABLE, JobRow, JobState, result_of
+from scheduler.job import USABLE, JobKind, JobRow, JobState, result_of
 from scheduler.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
 from scheduler.site import SiteRow
 
@@ -49,10 +53,18 @@ def publish(
         raise ConflictError(f"only a job that is done can be published; this one is {job.state}")
     if schedule.status not in USABLE:
         raise ConflictError(f"the job found no schedule (solver status {schedule.status})")
+    current = None
     if site.published_version is not None:
         current = get_version(session, site.id, site.published_version)
         if current.job_id == job.id:
             raise ConflictError(f"this job is already the published schedule (version {current.number})")
+    if job.kind == JobKind.resolve and site.published_version != job.base_version:
+        raise ConflictError(
+            f"stale re-solve: it re-planned version {job.base_version}, but version {site.published_version} "
+            "has been published since, and publishing this one would undo it. Re-solve again from the "
+            f"current version (POST /sites/{site.id}/disruptions with no disruptions re-plans the site as it "
+            "is now) and publish that"
+        )
     last = session.scalar(
         select(func.max(ScheduleVersionRow.number)).where(ScheduleVersionRow.site_id == site.id)
     )
@@ -69,6 +81,21 @@ def publish(
     site.published_version = row.number
     session.flush()
     calendar_store.sync_site(session, site, schedule, now, keep_cancelled)
+    if webhook.find_webhook(session, site.id) is not None:
+        publication = webhook.Publication(
+            site_id=site.id,
+            site_name=site.name,
+            version=row.number,
+            previous_version=current.number if current is not None else None,
+            job_id=job.id,
+            kind=job.kind,
+            published_at=now,
+            schedule=schedule,
+            previous=current.model if current is not None else None,
+            volunteers=volunteers.models(session, site.id),
+            changes=job.changes if job.kind == JobKind.resolve else None,
+        )
+        webhook.enqueue_publication(session, publication, now)
     return row
 
 

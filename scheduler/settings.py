@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,23 @@ class Settings(BaseSettings):
     )
     job_stale_after: float = Field(
         default=30.0, gt=0, description="A running job without a heartbeat for this long is marked failed"
+    )
+
+    # re-solves (a sick call, a withdrawal, ...): they must answer in seconds
+    resolve_default_time_limit: float = Field(default=10.0, gt=0, description="Seconds, unless asked")
+    resolve_max_time_limit: float = Field(default=120.0, gt=0)
+
+    # webhooks (deliveries are made by the workers, never by the web process)
+    webhook_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds per delivery attempt")
+    webhook_retry_delays: list[Annotated[float, Field(ge=0)]] = Field(
+        default=[10, 30, 120, 600, 3600],
+        description="Seconds before each retry of a failed delivery; after the last one it is 'failed'",
+    )
+    webhook_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between delivery polls")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback, private or link-local addresses (off: no requests "
+        "to the service's own network on a coordinator's behalf)",
     )
 
     # calendars

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import JSON, Date, String, select
+from sqlalchemy import JSON, Boolean, Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler import post as posts
@@ -35,6 +35,8 @@ class SiteRow(Base):
     rules: Mapped[dict] = mapped_column(JSON)
     pinned: Mapped[list] = mapped_column(JSON)
     published_version: Mapped[int | None] = mapped_column(default=None)
+    #: re-solve the published schedule whenever a health update is recorded (scheduler.resolve_job)
+    auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
 

@@ -7,6 +7,14 @@ the job was cancelled (``DELETE``), or is no longer this worker's, it sets the `
 search ends with the best schedule found so far. Every poll (throttled) also marks failed the running
 jobs of workers that died (:func:`scheduler.job.reap_stale`).
 
+A *re-solve* job (``kind = resolve``) runs :func:`scheduler.resolve.resolve` on the job's snapshot, the
+published version it re-plans and its disruptions, with the same progress, heartbeat and cancellation;
+:class:`~scheduler.resolve.ResolveFailed` ends it *failed* with the reason. Queued re-solves are taken
+before full solves.
+
+Beside the jobs, a thread of each worker (:class:`WebhookSender`) delivers the webhook events that are
+due (:func:`scheduler.webhook.deliver_due`), so a long solve never holds up an alert.
+
 A worker that is asked to stop (SIGINT/SIGTERM) stops its search and puts its job back in the queue,
 with a note, for the next worker.
 """
@@ -26,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import job as jobs
+from scheduler import webhook
 from scheduler.db import utcnow
 from scheduler.settings import Settings
 from solver.options import Progress
@@ -36,9 +45,10 @@ log = logging.getLogger("rota.worker")
 class _Tracker:
     """Receives the solver's progress (from its callback thread) and keeps the latest."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_phase: str = "") -> None:
         self.started = time.monotonic()
         self.latest: Progress | None = None
+        self.idle_phase = idle_phase
 
     def __call__(self, progress: Progress) -> None:
         self.latest = progress
@@ -47,7 +57,9 @@ class _Tracker:
         p = self.latest
         out: dict[str, Any] = {"elapsed": round(time.monotonic() - self.started, 3)}
         if p is None:
-            return out | {"objective": None, "bound": None, "gap": None, "solutions": 0, "phase": ""}
+            return out | {
+                "objective": None, "bound": None, "gap": None, "solutions": 0, "phase": self.idle_phase
+            }
         gap = None
         if p.objective and p.bound is not None:
             gap = max(0.0, (p.objective - p.bound) / abs(p.objective))
@@ -87,6 +99,73 @@ class _Search(threading.Thread):
             self.done.set()
 
 
+class _Resolve(_Search):
+    """Re-solve the base version's schedule after the job's disruptions, in its own thread."""
+
+    def __init__(self, snapshot: dict[str, Any], previous: dict[str, Any], disruptions: list[Any],
+                 cutoff, options: dict[str, Any]):
+        super().__init__(snapshot, options)
+        self.name = "resolve"
+        self.previous = previous
+        self.disruptions = disruptions
+        self.cutoff = cutoff
+        self.tracker = _Tracker(idle_phase="repair")
+        self.changes: dict[str, Any] | None = None
+
+    def run(self) -> None:
+        from scheduler.resolve import resolve
+        from scheduler.resolve_job import DISRUPTIONS
+        from scheduler.scenario import Scenario
+        from scheduler.schedule import Schedule
+
+        try:
+            result = resolve(
+                Scenario.model_validate(self.snapshot),
+                Schedule.model_validate(self.previous),
+                DISRUPTIONS.validate_python(self.disruptions),
+                cutoff=self.cutoff,
+                on_progress=self.tracker,
+                stop=self.stop,
+                **self.options,
+            )
+            self.schedule = result.schedule
+            self.changes = result.changes.model_dump(mode="json")
+        except Exception as exc:  # the job fails, the worker goes on
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def failure_reason(error: Exception) -> tuple[str, bool]:
+    """Why a job failed, for the coordinator (a re-solve's own reasons as they are), and whether that is
+    an expected outcome rather than a bug."""
+    from scheduler.resolve import ResolveFailed
+
+    if isinstance(error, ResolveFailed):
+        return str(error), True
+    return f"{type(error).__name__}: {error}", False
+
+
+class WebhookSender(threading.Thread):
+    """Delivers due webhook events every ``webhook_poll_interval`` until ``shutdown`` is set."""
+
+    def __init__(self, worker: Worker):
+        super().__init__(name="webhooks", daemon=True)
+        self.worker = worker
+
+    def run(self) -> None:
+        settings = self.worker.settings
+        with webhook.make_client() as client:
+            while not self.worker.shutdown.is_set():
+                try:
+                    self.worker.deliver_webhooks(client)
+                except SQLAlchemyError as exc:
+                    log.warning("webhook deliveries: database not ready (%s)", exc.__class__.__name__)
+                except Exception:  # a bug in one delivery must not stop the others for good
+                    log.exception("webhook deliveries failed")
+                self.worker.shutdown.wait(settings.webhook_poll_interval)
+
+
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, name: str | None = None):
         self.sessions = sessions
@@ -99,6 +178,8 @@ class Worker:
 
     def run_forever(self) -> None:
         log.info("worker %s polling for jobs every %gs", self.name, self.settings.worker_poll_interval)
+        sender = WebhookSender(self)
+        sender.start()
         while not self.shutdown.is_set():
             try:
                 self.reap(throttled=True)
@@ -108,7 +189,19 @@ class Worker:
                 ran = None
             if ran is None:
                 self.shutdown.wait(self.settings.worker_poll_interval)
+        sender.join(timeout=self.settings.webhook_timeout + 1)
         log.info("worker %s stopped", self.name)
+
+    def deliver_webhooks(self, client, now=utcnow) -> int:
+        """Attempt the webhook deliveries that are due; how many were attempted."""
+        return webhook.deliver_due(
+            self.sessions,
+            client,
+            timeout=self.settings.webhook_timeout,
+            delays=list(self.settings.webhook_retry_delays),
+            allow_private=self.settings.webhook_allow_private,
+            now=now,
+        )
 
     def install_signal_handlers(self) -> None:
         def stop(_signum, _frame) -> None:  # no logging here: a handler may interrupt a log call
@@ -144,6 +237,9 @@ class Worker:
     def run_job(self, job_id: int) -> None:
         """Solve the job in a thread of its own while this thread keeps the heartbeat: it stays free to
         handle signals (CP-SAT holds the thread that calls it until the search ends)."""
+        from scheduler import schedule_store
+        from scheduler.errors import NotFoundError
+
         with self.sessions() as session:
             row = session.get(jobs.JobRow, job_id)
             if row is None:
@@ -151,13 +247,26 @@ class Worker:
             snapshot = row.scenario
             options = {"time_limit": row.time_limit, "workers": row.workers, "seed": row.seed}
             site_id = row.site_id
-        log.info("job %d (site %d): solving for %gs", job_id, site_id, options["time_limit"])
-        search = _Search(snapshot, options)
+            resolving = row.kind == jobs.JobKind.resolve
+            search: _Search = _Search(snapshot, options)
+            gone = None
+            if resolving:
+                try:
+                    previous = schedule_store.get_version(session, site_id, row.base_version or 0).schedule
+                    search = _Resolve(snapshot, previous, row.disruptions or [], row.cutoff, options)
+                except NotFoundError:
+                    gone = f"the published version it re-plans ({row.base_version}) no longer exists"
+        if gone is not None:
+            self._end(lambda s: jobs.fail_job(s, job_id, self.name, gone, utcnow()))
+            return
+        what = "re-solving" if resolving else "solving"
+        log.info("job %d (site %d): %s for %gs", job_id, site_id, what, options["time_limit"])
         search.start()
         self._heartbeats(job_id, search)
         if search.error is not None:
-            reason = f"{type(search.error).__name__}: {search.error}"
-            log.error("job %d failed", job_id, exc_info=search.error)
+            reason, expected = failure_reason(search.error)
+            log.log(logging.WARNING if expected else logging.ERROR, "job %d failed: %s", job_id, reason,
+                    exc_info=None if expected else search.error)
             self._end(lambda s: jobs.fail_job(s, job_id, self.name, reason, utcnow()))
             return
         if self.shutdown.is_set():
@@ -165,8 +274,11 @@ class Worker:
             log.info("job %d put back in the queue (worker stopping)", job_id)
             return
         schedule = search.schedule
+        changes = search.changes if isinstance(search, _Resolve) else None  # a re-solve's change set
         stored = self._end(
-            lambda s: jobs.finish_job(s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow())
+            lambda s: jobs.finish_job(
+                s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow(), changes=changes
+            )
         )
         log.info(
             "job %d: %s in %.1fs, %d assignments, %d uncovered slots%s",

@@ -52,3 +52,42 @@ def test_urls():
     assert normalise_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///var/rota.db") == "sqlite:///var/rota.db"
     assert utcnow().tzinfo == dt.UTC
+
+
+
+OLD_ROWS = {  # one row of each, as schema 0001 has them
+    "sites": "(id, name, timezone, horizon_start, horizon_days, rules, pinned, created_at, version) "
+    "VALUES (1, 'x', 'UTC', '2027-01-01', 7, '{}', '[]', '2026-01-01 00:00:00', 1)",
+    "jobs": "(id, site_id, state, created_at, cancel_requested, horizon_start, horizon_days, time_limit, "
+    "workers, seed, scenario) "
+    "VALUES (1, 1, 'done', '2026-01-01 00:00:00', false, '2027-01-01', 7, 1, 1, 0, '{}')",
+    "volunteers": "(id, site_id, key, name, contact, skills, unavailable, preferences, rules, history, "
+    "version) VALUES (1, 1, 'v1', 'A', '{}', '[]', '[]', '{}', '{}', '{}', 1)",
+}
+
+
+def test_upgrading_from_0001_keeps_every_row(engine):
+    """0002 adds columns with plain ALTER TABLE: a batch that recreated ``sites`` on SQLite would drop it,
+    and with foreign keys on, every post, volunteer, job and version of every site with it."""
+    from sqlalchemy import text
+
+    def counts() -> list[int]:
+        with engine.connect() as c:
+            return [c.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in OLD_ROWS]
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0001")
+    with engine.begin() as c:
+        for table, values in OLD_ROWS.items():
+            c.execute(text(f"INSERT INTO {table} {values}"))
+    command.upgrade(config, "head")
+    assert counts() == [1, 1, 1]
+    with engine.connect() as c:
+        assert c.execute(text("SELECT kind, disruptions, base_version FROM jobs")).all() == [
+            ("schedule", None, None)
+        ]
+        assert [bool(x) for (x,) in c.execute(text("SELECT auto_resolve FROM sites"))] == [False]
+    command.downgrade(config, "0001")
+    assert counts() == [1, 1, 1]
+    command.upgrade(config, "head")
+    assert current_revision(engine) == head_revision()
