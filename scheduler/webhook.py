@@ -15,8 +15,8 @@ concerns.
   version (shifts not yet over at the publication), each volunteer with their contact.
 * **Delivery** (:func:`deliver_due`) happens in the worker processes, never in the request that
   published: a due delivery is claimed atomically (a lease: a worker that dies mid-attempt only
-  delays it), POSTed with ``X-Rota-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` and retried
-  after ``ROTA_WEBHOOK_RETRY_DELAYS`` (10 s, 30 s, 2 min, 10 min, 1 h); after the last retry it is
+  delays it), POSTed with ``X-Rota-Signature: sha256=<hex HMAC-SHA256 of "<X-Rota-Timestamp>.<body>">``
+  and retried after ``ROTA_WEBHOOK_RETRY_DELAYS`` (10 s, 30 s, 2 min, 10 min, 1 h); after the last retry it is
   *failed*, keeping the last error. Delivery is at least once: receivers dedupe on ``X-Rota-Delivery``.
   A failure records only the status code or the kind of network error, never the response body.
 """
@@ -305,6 +305,40 @@ class Publication:
     changes: dict[str, Any] | None  # a re-solve's change set (JSON)
 
 
+_SHIFT_FIELDS = ("post", "shift", "date", "start", "end")
+
+
+def redacted(changes: dict[str, Any]) -> dict[str, Any]:
+    """The change set as a gateway needs it to alert people: who, their contact, which shifts came and
+    went, and what stays short — and nothing about anyone's health (no status, no removal reasons, no
+    disruption descriptions, no contact-tracing list), which stays with the site's coordinators."""
+
+    def shift(ref: dict[str, Any]) -> dict[str, Any]:
+        return {k: ref[k] for k in _SHIFT_FIELDS if k in ref}
+
+    return {
+        "site": changes.get("site"),
+        "timezone": changes.get("timezone"),
+        "cutoff": changes.get("cutoff"),
+        "volunteers": [
+            {
+                "volunteer": v.get("volunteer"),
+                "name": v.get("name"),
+                "phone": v.get("phone"),
+                "email": v.get("email"),
+                "first_change": v.get("first_change"),
+                "removed": [shift(r) for r in v.get("removed", [])],
+                "added": [shift(a) for a in v.get("added", [])],
+            }
+            for v in changes.get("volunteers", [])
+        ],
+        "uncovered": [
+            {**shift(u), "missing": u.get("missing"), "missing_skills": u.get("missing_skills", {})}
+            for u in changes.get("uncovered", [])
+        ],
+    }
+
+
 def payload_of(publication: Publication, delivery_id: str) -> dict[str, Any]:
     p = publication
     base = f"/sites/{p.site_id}"
@@ -323,7 +357,7 @@ def payload_of(publication: Publication, delivery_id: str) -> dict[str, Any]:
         },
     }
     if p.kind == "resolve" and p.changes is not None:
-        body["changes"] = p.changes
+        body["changes"] = redacted(p.changes)
     else:
         s = p.schedule
         body["summary"] = {
@@ -374,14 +408,24 @@ def body_bytes(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def signature(secret: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of body keyed with secret>``, the ``X-Rota-Signature`` header."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed with secret>``, the ``X-Rota-Signature``
+    header. Signing the ``X-Rota-Timestamp`` with the body lets a receiver refuse replays."""
+    message = timestamp.encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, body: bytes, header: str) -> bool:
-    """What a receiver does: recompute the signature of the raw body and compare in constant time."""
-    return hmac.compare_digest(signature(secret, body), header)
+def verify(secret: str, timestamp: str, body: bytes, header: str, *, now: float | None = None,
+           tolerance: float = 300.0) -> bool:
+    """What a receiver does: recompute the signature of the timestamp and raw body, compare in constant
+    time, and refuse a timestamp more than ``tolerance`` seconds away from ``now`` (a replay)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if now is not None and abs(now - sent) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, timestamp, body), header)
 
 
 @dataclass(frozen=True)
@@ -459,13 +503,14 @@ def attempt(
         if problem:
             return None, problem
     body = body_bytes(claimed.payload)
+    timestamp = str(int(now.timestamp()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-Rota-Event": claimed.event,
         "X-Rota-Delivery": claimed.delivery_id,
-        "X-Rota-Timestamp": str(int(now.timestamp())),
-        "X-Rota-Signature": signature(claimed.secret, body),
+        "X-Rota-Timestamp": timestamp,
+        "X-Rota-Signature": signature(claimed.secret, timestamp, body),
     }
     try:
         response = client.post(claimed.url, content=body, headers=headers, timeout=timeout)

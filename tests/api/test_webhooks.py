@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from scheduler import webhook
 from scheduler.db import utcnow
 from tests.api.conftest import make_settings, publish, solve
 from tests.api.test_resolve_api import CUTOFF, busiest_in_window, run, with_phones
@@ -128,7 +129,8 @@ def test_every_publication_is_delivered_signed(client, make_site, worker, receiv
     assert headers["x-rota-event"] == "schedule.published"
     assert headers["x-rota-delivery"] == pending["delivery_id"]
     assert abs(int(headers["x-rota-timestamp"]) - time.time()) < 60
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    signed = headers["x-rota-timestamp"].encode() + b"." + body
+    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["x-rota-signature"], expected)
     payload = json.loads(body)
     assert payload["id"] == pending["delivery_id"] and payload["kind"] == "schedule"
@@ -153,18 +155,22 @@ def test_every_publication_is_delivered_signed(client, make_site, worker, receiv
     publish(client, site, resolved["id"])
     assert worker.deliver_webhooks(http) == 1
     headers, body = receiver.requests[-1]
+    signed = headers["x-rota-timestamp"].encode() + b"." + body
     assert hmac.compare_digest(
-        headers["x-rota-signature"], "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers["x-rota-signature"], "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     )
     payload = json.loads(body)
     assert payload["kind"] == "resolve" and payload["version"] == 2 and payload["previous_version"] == 1
-    assert payload["changes"] == resolved["changes"]
+    # the gateway learns who to alert and what changed, not why: no health data leaves the site
+    assert payload["changes"] == webhook.redacted(resolved["changes"])
+    assert ill in {v["volunteer"] for v in payload["changes"]["volunteers"]}
+    assert "sick" not in body.decode()
     assert [d["state"] for d in deliveries(client, site)] == ["delivered", "delivered"]
 
 
 def test_a_failing_webhook_is_retried_with_back_off_then_failed(client, site, worker, receiver, http):
     receiver.status = 500
-    register(client, site, receiver.url)
+    secret = register(client, site, receiver.url)["secret"]
     job = solve(client, worker, site)
     started = time.monotonic()
     publish(client, site, job["id"])
@@ -192,7 +198,11 @@ def test_a_failing_webhook_is_retried_with_back_off_then_failed(client, site, wo
     assert worker.deliver_webhooks(http, now=at(10_000)) == 0
     # every attempt sent the same event, signed the same way
     assert len(receiver.requests) == 4
-    assert len({(h["x-rota-delivery"], h["x-rota-signature"], b) for h, b in receiver.requests}) == 1
+    # every attempt sends the same delivery and body, signed with its own time
+    assert len({(h["x-rota-delivery"], b) for h, b in receiver.requests}) == 1
+    assert all(
+        webhook.verify(secret, h["x-rota-timestamp"], b, h["x-rota-signature"]) for h, b in receiver.requests
+    )
     failed = client.get(f"{site.url}/webhook/deliveries", params={"state": "failed"}, headers=site.headers)
     assert [x["id"] for x in failed.json()] == [d["id"]]
 

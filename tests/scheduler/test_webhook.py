@@ -21,14 +21,45 @@ from tests.scheduler.test_job import small
 SECRET = "whsec_test-secret-0123456789"
 
 
-def test_signature_is_the_hmac_of_the_raw_body():
+def test_signature_is_the_hmac_of_the_timestamp_and_the_raw_body():
     body = webhook.body_bytes({"id": "x", "name": "Trần Minh", "n": 1})
     assert body == '{"id":"x","name":"Trần Minh","n":1}'.encode()
-    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert webhook.signature(SECRET, body) == f"sha256={expected}"
-    assert webhook.verify(SECRET, body, f"sha256={expected}")
-    assert not webhook.verify(SECRET, body + b" ", f"sha256={expected}")
-    assert not webhook.verify("another-secret-entirely", body, f"sha256={expected}")
+    ts = "1796000000"
+    expected = hmac.new(SECRET.encode(), b"1796000000." + body, hashlib.sha256).hexdigest()
+    assert webhook.signature(SECRET, ts, body) == f"sha256={expected}"
+    assert webhook.verify(SECRET, ts, body, f"sha256={expected}")
+    assert not webhook.verify(SECRET, ts, body + b" ", f"sha256={expected}")
+    assert not webhook.verify(SECRET, "1796000001", body, f"sha256={expected}")  # the time is signed
+    assert not webhook.verify("another-secret-entirely", ts, body, f"sha256={expected}")
+    # a receiver refuses an old delivery replayed later, and accepts it in time
+    assert not webhook.verify(SECRET, ts, body, f"sha256={expected}", now=1796000000 + 3600)
+    assert webhook.verify(SECRET, ts, body, f"sha256={expected}", now=1796000000 + 10)
+    assert not webhook.verify(SECRET, "not-a-time", body, f"sha256={expected}")
+
+
+def test_the_payload_of_a_re_solve_says_nothing_about_health():
+    changes = {
+        "site": "S", "timezone": "Europe/Berlin", "cutoff": "2026-12-09T06:40:00+01:00",
+        "disruptions": ["v017 sick from 2026-12-09"],
+        "volunteers": [{
+            "volunteer": "v017", "name": "Ana", "phone": "+49 1", "email": None, "subject": "sick",
+            "first_change": "2026-12-09T14:00:00+01:00",
+            "removed": [{"post": "gate", "shift": "late", "date": "2026-12-09", "start": "a", "end": "b",
+                         "reason": "sick"}],
+            "added": [],
+        }],
+        "uncovered": [{"post": "gate", "shift": "night", "date": "2026-12-09", "start": "c", "end": "d",
+                       "missing": 1, "missing_skills": {}, "reason": "no one available", "new": True}],
+        "contacts": [{"volunteer": "v018", "of": "v017"}],
+    }
+    out = webhook.redacted(changes)
+    text = json.dumps(out)
+    assert "sick" not in text and "contacts" not in out and "disruptions" not in out
+    assert out["volunteers"][0]["phone"] == "+49 1"
+    assert out["volunteers"][0]["removed"] == [
+        {"post": "gate", "shift": "late", "date": "2026-12-09", "start": "a", "end": "b"}
+    ]
+    assert out["uncovered"][0]["missing"] == 1
 
 
 @pytest.mark.parametrize(
@@ -98,7 +129,9 @@ def test_one_attempt_sends_the_signed_body():
     assert request.method == "POST" and str(request.url) == "https://gateway.example.org/rota"
     assert request.headers["x-rota-delivery"] == "d-1"
     assert request.headers["x-rota-timestamp"] == str(int(now.timestamp()))
-    assert webhook.verify(SECRET, request.content, request.headers["x-rota-signature"])
+    assert webhook.verify(
+        SECRET, request.headers["x-rota-timestamp"], request.content, request.headers["x-rota-signature"]
+    )
     assert json.loads(request.content)["kind"] == "resolve"
 
 
