@@ -82,6 +82,12 @@ def validate(scenario: Scenario, schedule: Schedule) -> list[Violation]:
         if volunteer is not None:
             out.extend(_health(scenario, volunteer, a))
             out.extend(_absences(scenario, volunteer, a))
+    if schedule.cutoff is not None:
+        # a re-solve: what started before its cut-off was worked (or is under way) as it was planned,
+        # whatever health record or absence has been recorded since
+        past = {(a.volunteer, a.post, a.date) for a in schedule.assignments if a.start < schedule.cutoff}
+        exempt = ("health", "unavailable", "eligibility")
+        out = [v for v in out if not (v.rule in exempt and (v.volunteer, v.post, v.date) in past)]
     return sorted(out, key=_sort_key)
 
 

@@ -997,6 +997,8 @@ def _schedule(compiled: Compiled, solution: Solution, previous: Schedule, **repo
         schedule.uncovered = sorted(
             schedule.uncovered + reused, key=lambda u: (_utc(u.start), shift_id(u.post, u.shift, u.date))
         )
+    if cut is not None:
+        schedule.cutoff = compiled.instant(cut)
     return schedule
 
 

@@ -78,6 +78,11 @@ class Schedule(Model):
     start: dt.date
     days: int
     status: str
+    cutoff: dt.datetime | None = Field(
+        default=None,
+        description="A re-solve's cut-off: assignments starting before it are the worked past, kept as "
+        "they were even where a health record or absence recorded since covers them",
+    )
     solver: SolverReport
     assignments: list[Assignment] = Field(default_factory=list)
     uncovered: list[Uncovered] = Field(default_factory=list)

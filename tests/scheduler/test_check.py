@@ -100,6 +100,20 @@ def test_sick_person_assigned_is_reported_twice_independently():
     assert message == "dan on gate/night 2026-03-28: sick (sick from 2026-03-29)"
 
 
+def test_a_re_solve_keeps_the_worked_past_whatever_was_recorded_since():
+    sc = site()
+    # dan worked the night of the 28th (under way when he reported sick on the 29th at 02:00)
+    s = swap(schedule_for(sc), ("cat", "gate", "night", "2026-03-28"), "dan")
+    s.cutoff = dt.datetime(2026, 3, 29, 2, 0, tzinfo=PLUS_ONE)
+    assert validate(sc, s) == []
+    # after the cut-off the same health record still forbids him
+    later = swap(schedule_for(sc), ("cat", "gate", "night", "2026-03-29"), "dan")
+    later.cutoff = dt.datetime(2026, 3, 29, 2, 0, tzinfo=PLUS_ONE)
+    found = rules(validate(sc, later))
+    assert ("health", "dan", "gate", "2026-03-29") in found
+    assert ("eligibility", "dan", "gate", "2026-03-29") in found
+
+
 def test_independent_health_check_catches_a_compile_bug(monkeypatch):
     sc = site()
     s = swap(schedule_for(sc), ("cat", "gate", "night", "2026-03-29"), "dan")
