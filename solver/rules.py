@@ -106,29 +106,24 @@ def min_consecutive_days(m: Model) -> None:
     """Every block of working days is at least the minimum long, unless it touches the first or last
     day of the horizon."""
     for p, person in enumerate(m.people):
-        k = person.rules.min_consecutive_days
-        if not k or k <= 1:
-            continue
-        for d in range(1, m.problem.days):
-            for j in range(1, k):
-                if d + j > m.problem.days - 1:
-                    break
-                # a block starting on day d goes on through day d + j
-                _clause(m, [m.works(p, d - 1), _not(m.works(p, d)), m.works(p, d + j)])
+        _min_blocks(m, p, person.rules.min_consecutive_days, lambda d, p=p: m.works(p, d))
 
 
 def min_consecutive_days_off(m: Model) -> None:
     """Every block of days off is at least the minimum long, unless it touches the first or last day
     of the horizon."""
     for p, person in enumerate(m.people):
-        k = person.rules.min_consecutive_days_off
-        if not k or k <= 1:
-            continue
-        for d in range(1, m.problem.days):
-            for j in range(1, k):
-                if d + j > m.problem.days - 1:
-                    break
-                _clause(m, [_not(m.works(p, d - 1)), m.works(p, d), _not(m.works(p, d + j))])
+        _min_blocks(m, p, person.rules.min_consecutive_days_off, lambda d, p=p: _not(m.works(p, d)))
+
+
+def _min_blocks(m: Model, p: int, k: int | None, value) -> None:
+    """A block of days with ``value`` 1 that starts on day d >= 1 goes on through day d + k - 1 (or the
+    last day): for each j < k, value[d-1] or not value[d] or value[d+j]."""
+    if not k or k <= 1:
+        return
+    for d in range(1, m.problem.days):
+        for j in range(1, min(k, m.problem.days - d)):
+            _clause(m, [value(d - 1), _not(value(d)), value(d + j)])
 
 
 def min_days_off_per_7(m: Model) -> None:

@@ -200,10 +200,13 @@ def test_shift_under_way_is_frozen_and_listed_for_relief(demo: Site) -> None:
     ]
     assert "arrange relief by hand" in changeset_text(r.changes)
     _assert_sound(demo, r, call)
-    # the plain checker does not know the cut-off, and says so; check() accepts exactly that
+    # the schedule records its cut-off, so the plain checker accepts the shift under way; without
+    # the cut-off it reports exactly that shift, and nothing else
     from scheduler.check import validate
 
-    plain = validate(r.scenario, r.schedule)
+    assert r.schedule.cutoff is not None
+    assert validate(r.scenario, r.schedule) == []
+    plain = validate(r.scenario, r.schedule.model_copy(update={"cutoff": None}))
     assert {(v.rule, v.volunteer, v.date) for v in plain} == {
         ("health", a.volunteer, a.date), ("eligibility", a.volunteer, a.date)
     }
