@@ -137,6 +137,13 @@ class Weights(Model):
     isolated_day_off: int = Field(default=50, ge=0)
     isolated_work_day: int = Field(default=50, ge=0)
     change: int = Field(default=1000, ge=0, description="Per changed assignment when re-solving")
+    partners: int = Field(
+        default=0,
+        ge=0,
+        description="Per distinct pair of volunteers who share a shift over the horizon. Above 0 (e.g. 30) "
+        "asks for stable teams: the same partners shift after shift, so that when someone falls ill with "
+        "something infectious, the list of contacts to isolate is short. 0 (the default) leaves it out.",
+    )
 
 
 class RuleOverrides(Model):

@@ -8,6 +8,7 @@ why it looks the way it does, term by term.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import combinations
 
 from ortools.sat.python import cp_model
 
@@ -169,6 +170,41 @@ def change(m: Model) -> cp_model.LinearExprT:
     return sum(total)
 
 
+def partners(m: Model) -> cp_model.LinearExprT:
+    """Distinct pairs of people who share at least one shift: fewer pairs means stable teams (the same
+    partners shift after shift), so the contacts of someone who falls ill are few."""
+    met: dict[tuple[int, int], cp_model.IntVar] = {}
+    ways: dict[tuple[int, int], list[cp_model.LinearExprT]] = {}  # what makes each pair meet
+    constant: set[tuple[int, int]] = set()  # pairs that meet on shifts fixed outside a neighbourhood
+
+    def pair(p: int, q: int) -> tuple[tuple[int, int], cp_model.IntVar]:
+        key = (min(p, q), max(p, q))
+        if key not in met:
+            a, b = m.people[key[0]].id, m.people[key[1]].id
+            var = m.cp.new_bool_var(f"partners[{a},{b}]")
+            conditions = ways[key] = []
+            m.derived.append((var, lambda ev, xs=conditions: int(any(ev(x) > 0 for x in xs))))
+            met[key] = var
+        return key, met[key]
+
+    for s, shift in enumerate(m.shifts):
+        free = m.pairs_of_shift(s)
+        fixed = m.fixed_on_shift.get(s, [])
+        if len(free) + len(fixed) < 2 or (shift.max_staff is not None and shift.max_staff < 2):
+            continue
+        for (p, x), (q, y) in combinations(free, 2):
+            key, var = pair(p, q)
+            m.cp.add_bool_or([x.Not(), y.Not(), var])  # both on the shift -> they are partners
+            ways[key].append(x + y - 1)
+        for f in fixed:
+            for q, y in free:
+                key, var = pair(f, q)
+                m.cp.add_implication(y, var)
+                ways[key].append(y)
+        constant |= {(min(f, g), max(f, g)) for f, g in combinations(fixed, 2)}
+    return len(constant) + sum(var for key, var in met.items() if key not in constant)
+
+
 SOFT_TERMS: dict[str, Callable[[Model], cp_model.LinearExprT]] = {
     "uncovered": uncovered,
     "skill_shortfall": skill_shortfall,
@@ -182,6 +218,7 @@ SOFT_TERMS: dict[str, Callable[[Model], cp_model.LinearExprT]] = {
     "isolated_day_off": isolated_day_off,
     "isolated_work_day": isolated_work_day,
     "change": change,
+    "partners": partners,
 }
 
 

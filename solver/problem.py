@@ -137,6 +137,7 @@ class Weights:
     isolated_day_off: int = 50  # on-off-on
     isolated_work_day: int = 50  # off-on-off
     change: int = 0  # per changed assignment against Problem.reference (scaled by recency)
+    partners: int = 0  # per distinct pair of people sharing a shift (stable teams; off by default)
     # load factors (percent of a normal hour) used by the load terms
     light_percent: int = 75
     normal_percent: int = 100

@@ -14,6 +14,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from solver import load as load_module
 from solver.problem import MINUTES_PER_DAY, WEEK, Intensity, Person, Problem, Shift, Shortfall
@@ -70,6 +71,7 @@ TERMS: tuple[str, ...] = (
     "isolated_day_off",
     "isolated_work_day",
     "change",
+    "partners",
 )
 
 
@@ -958,6 +960,9 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
     terms["isolated_day_off"] = isolated_off
     terms["isolated_work_day"] = isolated_on
     terms["change"] = _change(problem, ix, assigned)
+    terms["partners"] = len({
+        (a, b) for on in assigned.by_shift.values() for a, b in combinations(sorted(set(on)), 2)
+    })
     return terms
 
 

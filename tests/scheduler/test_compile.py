@@ -384,16 +384,25 @@ def test_pin_on_limited_duty_names_the_reason():
 
 def test_problem_level_fields():
     rules = {"forbidden_successions": [["night", "day"]],
-             "weights": {"uncovered": 7, "load_max": 3, "change": 11, "preference": 2}}
+             "weights": {"uncovered": 7, "load_max": 3, "change": 11, "preference": 2, "partners": 30}}
     c = compile_scenario(scenario(start="2026-12-09", days=3, rules=rules, volunteers=[volunteer("v")]))
     p = c.problem
     assert p.days == 3 and p.first_weekday == 2 and p.name == "Test site"
     assert p.forbidden_successions == frozenset({("night", "day")})
     assert (p.weights.uncovered, p.weights.load_max, p.weights.change, p.weights.preference) == (7, 3, 11, 2)
-    assert p.weights.skill_shortfall == 100_000
+    assert p.weights.skill_shortfall == 100_000 and p.weights.partners == 30
     assert [s.id for s in p.shifts] == sorted((s.id for s in p.shifts), key=lambda i: c.slots[i].start)
     assert shift_id("gate", "day", dt.date(2026, 12, 9)) in c.slots
     assert c.zone == BERLIN and c.scenario.site.name == "Test site"
+
+
+def test_every_scenario_weight_reaches_the_solver():
+    import dataclasses
+
+    from scheduler.scenario import Weights as ScenarioWeights
+    from solver.problem import Weights as SolverWeights
+
+    assert set(ScenarioWeights.model_fields) <= {f.name for f in dataclasses.fields(SolverWeights)}
 
 
 def test_compiles_a_large_site_quickly():
