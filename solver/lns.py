@@ -30,6 +30,7 @@ SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
 FIRST_SCHEDULE_SHARE = 0.5  # at most this share of the time to find a valid start when greedy cannot
+PERSON_TIME = 2.0  # seconds at most to re-plan one person the greedy start left breaking a rule
 
 
 @dataclasses.dataclass
@@ -44,6 +45,11 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     deadline = started + options.time_limit
     rng = random.Random(options.seed)
     current = _start(problem, options)
+    broken = validate.validate(problem, current)
+    if broken and all(v.person is not None for v in broken):
+        # Every broken rule is one person's (a minimum the greedy start cannot meet): re-plan those
+        # people one at a time against everyone else's shifts, a small model each.
+        current = repair_people(problem, current, {v.person for v in broken}, options, deadline)
     if validate.validate(problem, current):
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
         # valid schedule on the whole model first, from the greedy one as a hint.
@@ -127,6 +133,83 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             "final_neighbourhood_size": target,
             "cancelled": _stopped(options),
         },
+    )
+
+
+def repair_people(
+    problem: Problem,
+    current: list[tuple[str, str]],
+    people: set[str],
+    options: SolveOptions,
+    deadline: float,
+) -> list[tuple[str, str]]:
+    """Re-plan each of ``people`` alone, everyone else's shifts kept: a one-person problem whose
+    shifts want what the others leave. The hard rules that bind one person need nothing else, so
+    each small model finds that person a valid schedule (best for the residual coverage). People
+    left without one get a second turn with the rest of the budget."""
+    from solver.solve import solve_model
+
+    current = list(current)
+    pending = sorted(people)
+    for _turn in range(2):
+        budget = (deadline - time.monotonic()) * FIRST_SCHEDULE_SHARE
+        per_person = max(0.2, min(PERSON_TIME, budget / max(1, len(pending))))
+        failed = []
+        for person_id in pending:
+            if _stopped(options) or time.monotonic() + per_person > deadline:
+                return current
+            others = [(p, s) for p, s in current if p != person_id]
+            mine = [(p, s) for p, s in current if p == person_id]
+            result = solve_model(
+                _alone(problem, problem.person(person_id), others),
+                SolveOptions(
+                    time_limit=per_person,
+                    workers=options.workers,
+                    seed=options.seed,
+                    hint=mine,
+                    coverage_first=False,
+                    greedy_start=False,
+                    stop=options.stop,
+                    parameters=options.parameters,
+                ),
+            )
+            if result.has_schedule:
+                current = others + list(result.assignments)
+            else:
+                failed.append(person_id)
+        if not failed:
+            break
+        pending = failed
+    return current
+
+
+def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
+    """The problem of one person given everyone else's assignments: each shift wants (and may take)
+    only what the others leave."""
+    on: dict[str, list[str]] = defaultdict(list)
+    for p, s in others:
+        on[s].append(p)
+    skills = {p.id: p.skills for p in problem.people}
+    shifts = []
+    for shift in problem.shifts:
+        there = on.get(shift.id, [])
+        if not there:
+            shifts.append(shift)
+            continue
+        need = {k: n - sum(1 for p in there if k in skills[p]) for k, n in shift.skills.items()}
+        shifts.append(dataclasses.replace(
+            shift,
+            required=max(0, shift.required - len(there)),
+            max_staff=None if shift.max_staff is None else max(0, shift.max_staff - len(there)),
+            skills={k: n for k, n in need.items() if n > 0},
+        ))
+    mine = {(p, s) for p, s in problem.pinned | problem.reference if p == person.id}
+    return dataclasses.replace(
+        problem,
+        shifts=tuple(shifts),
+        people=(person,),
+        pinned=frozenset(mine & problem.pinned),
+        reference=frozenset(mine & problem.reference),
     )
 
 
