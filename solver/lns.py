@@ -255,20 +255,19 @@ def _choose(
     target: int,
     tried: int,
 ) -> _Neighbourhood:
-    """Pick the next neighbourhood, in turn: the gaps (while there are any: the days around one, or
-    the people able to fill it over the whole horizon), the people at both ends of a fairness
-    measure, a few people over the whole horizon (swaps across weeks), everyone over a few days
-    (swaps within days), or a random slice."""
+    """Pick the next neighbourhood, in turn: the gaps (while there are any), the people at both ends of
+    a fairness measure, a few people over the whole horizon (swaps across weeks), everyone over a few
+    days (swaps within days), or a random slice."""
     shortfalls = validate.expected_shortfalls(problem, current)
     kinds = ["load", "people", "random", "days"]
     if shortfalls:  # coverage dominates the objective: most neighbourhoods go to the gaps
-        kinds = ["gaps", "gap_people", "load", "gaps", "people", "gap_people", "days", "random"]
+        kinds = ["gaps", "gaps", "load", "gaps", "people", "gaps", "days", "random"]
     kind = kinds[tried % len(kinds)]
     people_ids = [p.id for p in problem.people]
 
     per_day = sum(sum(row) for row in eligible_by_day.values()) / max(1, problem.days)
     whole_days = int(target / per_day) if per_day else problem.days
-    if kind in ("people", "gap_people"):
+    if kind == "people":
         length = problem.days
     elif kind == "days" or whole_days > WINDOW_DAYS[1]:
         # everyone over as many days as fit (at least the shortest window)
@@ -276,9 +275,7 @@ def _choose(
     else:
         length = min(problem.days, rng.randint(*WINDOW_DAYS))
 
-    if kind in ("gaps", "gap_people"):
-        # a window around a gap, or the whole horizon for the people who could fill it (when their
-        # totals are at a limit, filling it means giving up a shift elsewhere)
+    if kind == "gaps":
         gap = problem.shift(rng.choice(shortfalls).shift)
         first = max(0, min(problem.days - length, gap.day - length // 2))
         days = range(first, first + length)
