@@ -44,13 +44,8 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     started = time.monotonic()
     deadline = started + options.time_limit
     rng = random.Random(options.seed)
-    current = _start(problem, options)
-    broken = validate.validate(problem, current)
-    if broken and all(v.person is not None for v in broken):
-        # Every broken rule is one person's (a minimum the greedy start cannot meet): re-plan those
-        # people one at a time against everyone else's shifts, a small model each.
-        current = repair_people(problem, current, {v.person for v in broken}, options, deadline)
-    if validate.validate(problem, current):
+    current, broken = valid_start(problem, _start(problem, options), options, deadline)
+    if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
         # valid schedule on the whole model first, from the greedy one as a hint.
         from solver.solve import solve_model
@@ -88,18 +83,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         sub, fixed = _pin_outside(problem, current, hood)
         window = {s.id for s in problem.shifts if s.day in hood.days}
         candidates = dict.fromkeys(hood.people, window)
-        sub_options = SolveOptions(
-            time_limit=min(sub_time, remaining),
-            workers=options.workers,
-            seed=options.seed + tried,
-            hint=current,
-            coverage_first=False,  # (a coverage-first pass per neighbourhood measured worse)
-            greedy_start=False,
-            stop=options.stop,
-            parameters=options.parameters,
-        )
         from solver.solve import solve_model
 
+        sub_options = _sub_options(options, min(sub_time, remaining), options.seed + tried, current)
         result = solve_model(sub, sub_options, candidates=candidates, fixed=fixed)
         improved = False
         if result.has_schedule:
@@ -136,6 +122,35 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     )
 
 
+def _sub_options(
+    options: SolveOptions, time_limit: float, seed: int, hint: list[tuple[str, str]]
+) -> SolveOptions:
+    """Options for one small model inside the search: a single phase from the given hint (a
+    coverage-first pass per neighbourhood measured worse), the caller's workers, stop and parameters."""
+    return SolveOptions(
+        time_limit=time_limit,
+        workers=options.workers,
+        seed=seed,
+        hint=hint,
+        coverage_first=False,
+        greedy_start=False,
+        stop=options.stop,
+        parameters=options.parameters,
+    )
+
+
+def valid_start(
+    problem: Problem, start: list[tuple[str, str]], options: SolveOptions, deadline: float
+) -> tuple[list[tuple[str, str]], list[validate.Violation]]:
+    """``start``, with the people whose own rules it breaks (a minimum the greedy start cannot meet)
+    re-planned alone, when every broken rule is one person's; and the violations still left."""
+    broken = validate.validate(problem, start)
+    if broken and all(v.person is not None for v in broken):
+        start = repair_people(problem, start, {v.person for v in broken}, options, deadline)
+        broken = validate.validate(problem, start)
+    return start, broken
+
+
 def repair_people(
     problem: Problem,
     current: list[tuple[str, str]],
@@ -162,16 +177,7 @@ def repair_people(
             mine = [(p, s) for p, s in current if p == person_id]
             result = solve_model(
                 _alone(problem, problem.person(person_id), others),
-                SolveOptions(
-                    time_limit=per_person,
-                    workers=options.workers,
-                    seed=options.seed,
-                    hint=mine,
-                    coverage_first=False,
-                    greedy_start=False,
-                    stop=options.stop,
-                    parameters=options.parameters,
-                ),
+                _sub_options(options, per_person, options.seed, mine),
             )
             if result.has_schedule:
                 current = others + list(result.assignments)
@@ -189,14 +195,15 @@ def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
     on: dict[str, list[str]] = defaultdict(list)
     for p, s in others:
         on[s].append(p)
-    skills = {p.id: p.skills for p in problem.people}
     shifts = []
     for shift in problem.shifts:
         there = on.get(shift.id, [])
         if not there:
             shifts.append(shift)
             continue
-        need = {k: n - sum(1 for p in there if k in skills[p]) for k, n in shift.skills.items()}
+        need = {
+            k: n - sum(1 for p in there if k in problem.person(p).skills) for k, n in shift.skills.items()
+        }
         shifts.append(dataclasses.replace(
             shift,
             required=max(0, shift.required - len(there)),

@@ -133,16 +133,10 @@ def _initial_hint(problem: Problem, options: SolveOptions) -> set[tuple[str, str
         return set(problem.reference)
     if options.greedy_start:
         from solver.greedy import greedy
+        from solver.lns import valid_start
 
-        start = greedy(problem, seed=options.seed)
-        broken = validate.validate(problem, start)
-        if broken and all(v.person is not None for v in broken):
-            # a minimum the greedy start cannot meet: re-plan those people alone, so the search
-            # starts from a valid schedule
-            from solver.lns import repair_people
-
-            deadline = time.monotonic() + options.time_limit
-            start = repair_people(problem, start, {v.person for v in broken}, options, deadline)
+        deadline = time.monotonic() + options.time_limit
+        start, _ = valid_start(problem, greedy(problem, seed=options.seed), options, deadline)
         return set(start)
     return None
 
