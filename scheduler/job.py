@@ -129,17 +129,33 @@ def create_job(
         compile_scenario(scenario)
     except ScenarioError as exc:
         raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
+    return queue_job(session, site_id, scenario, now, time_limit, workers, request.seed)
+
+
+def queue_job(
+    session: Session,
+    site_id: int,
+    scenario: sc.Scenario,
+    now: dt.datetime,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    **extra,
+) -> JobRow:
+    """Add a queued job planning ``scenario`` (its horizon) for the site; ``extra`` sets the columns
+    of a particular kind of job (a re-solve's disruptions, cut-off and base version)."""
     row = JobRow(
         site_id=site_id,
         state=JobState.queued.value,
         created_at=now,
         cancel_requested=False,
-        horizon_start=horizon.start,
-        horizon_days=horizon.days,
+        horizon_start=scenario.horizon.start,
+        horizon_days=scenario.horizon.days,
         time_limit=time_limit,
         workers=workers,
-        seed=request.seed,
+        seed=seed,
         scenario=scenario.model_dump(mode="json", by_alias=True),
+        **extra,
     )
     session.add(row)
     session.flush()

@@ -42,7 +42,7 @@ from scheduler import schedule_store
 from scheduler import site as sites
 from scheduler import volunteer as volunteers
 from scheduler.errors import ConflictError, FieldProblem, InputError, problem_from_text, validation_problems
-from scheduler.job import MAX_SEED, JobKind, JobRow, JobState, job_scenario
+from scheduler.job import MAX_SEED, JobKind, JobRow, job_scenario, queue_job
 from scheduler.resolve import (
     AnyDisruption,
     Disruption,
@@ -237,24 +237,19 @@ def create_resolve_job(
 
     added = persist(session, site, snapshot, new, now)
     sites.validate_site(session, site)
-    row = JobRow(
-        site_id=site.id,
+    row = queue_job(
+        session,
+        site.id,
+        snapshot,
+        now,
+        time_limit,
+        workers,
+        request.seed,
         kind=JobKind.resolve.value,
-        state=JobState.queued.value,
-        created_at=now,
-        cancel_requested=False,
-        horizon_start=horizon.start,
-        horizon_days=horizon.days,
-        time_limit=time_limit,
-        workers=workers,
-        seed=request.seed,
-        scenario=snapshot.model_dump(mode="json", by_alias=True),
         disruptions=DISRUPTIONS.dump_python(disruptions, mode="json", by_alias=True),
         cutoff=cut,
         base_version=version.number,
     )
-    session.add(row)
-    session.flush()
     return row, added
 
 
