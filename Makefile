@@ -28,9 +28,9 @@ test: $(STAMP)
 
 ## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 35 minutes): generated scenarios,
 ## checker, Curtois 1-12 at 60 s each, re-solve. Curtois 13-24 (600 s each, about two hours):
-##   $(PY) -m scheduler.bench --only curtois --instances 13-24
+##   $(PY) -m benchmarks.bench --only curtois --instances 13-24
 bench: $(STAMP)
-	$(PY) -m scheduler.bench --instances 1-12
+	$(PY) -m benchmarks.bench --instances 1-12
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

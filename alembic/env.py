@@ -1,5 +1,5 @@
 """Alembic environment: migrates the database named by ROTA_DATABASE_URL, or the engine handed over
-by :func:`scheduler.db.upgrade` (``config.attributes["engine"]``)."""
+by :func:`scheduler.store.db.upgrade` (``config.attributes["engine"]``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from scheduler.db import Base, import_tables, make_engine
 from scheduler.settings import Settings
+from scheduler.store.db import make_engine
+from scheduler.store.tables import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-import_tables()
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:
-    from scheduler.db import normalise_url
+    from scheduler.store.db import normalise_url
 
     context.configure(
         url=normalise_url(Settings().database_url),

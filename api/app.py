@@ -13,11 +13,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api import calendar, errors, health, posts, resolve, schedules, sites, volunteers, webhooks
+from api import errors
 from api.deps import DB
-from scheduler import job as jobs
-from scheduler.db import make_engine, make_sessions, upgrade, utcnow
+from api.routes import calendar, posts, schedules, sites, volunteers, webhooks
+from api.routes import health_records as health
+from api.routes import replans as resolve
 from scheduler.settings import Settings, get_settings
+from scheduler.store import jobs
+from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
 
 log = logging.getLogger("rota.api")
 

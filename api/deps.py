@@ -19,10 +19,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
-from scheduler import access, site
-from scheduler import scenario as sc
-from scheduler.errors import ConflictError, NotFoundError
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import ConflictError, NotFoundError
 from scheduler.settings import Settings
+from scheduler.store import access
+from scheduler.store import sites as site
 
 #: Largest integer id in a path: beyond it nothing can exist (and PostgreSQL's integer would overflow).
 MAX_ID = 2**31 - 1

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scheduler.errors import (
+from scheduler.domain.errors import (
     ConflictError,
     FieldProblem,
     InputError,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from scheduler.db import Base, import_tables, make_engine, upgrade
+from scheduler.store.db import make_engine, upgrade
+from scheduler.store.tables import metadata
 
 POSTGRES_URL = os.environ.get("ROTA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -43,8 +44,7 @@ def postgres_url() -> str:
 
 
 def _empty_postgres(url: str) -> None:
-    import_tables()
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -76,6 +76,6 @@ def engine(database_url):
 
 @pytest.fixture
 def sessions(engine):
-    from scheduler.db import make_sessions
+    from scheduler.store.db import make_sessions
 
     return make_sessions(engine)

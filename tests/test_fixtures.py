@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.generate import dumps, measure, scenario_json
-from scheduler.scenario import HealthStatus, Scenario
+from scheduler.domain.generate import dumps, measure, scenario_json
+from scheduler.domain.scenario import HealthStatus, Scenario
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NAMES = ["lockdown-community", "small", "shelter-dst"]

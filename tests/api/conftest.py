@@ -11,12 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from scheduler import access
-from scheduler import scenario as sc
-from scheduler import site as sites
-from scheduler.db import utcnow
+from scheduler.domain import scenario as sc
 from scheduler.settings import Settings
-from scheduler.worker import Worker
+from scheduler.store import access, sites
+from scheduler.store.db import utcnow
+from scheduler.worker.loop import Worker
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
 

@@ -8,8 +8,8 @@ import logging
 from fastapi.testclient import TestClient
 
 from api.app import RedactFeedTokens, create_app
-from scheduler import job as jobs
-from scheduler.db import make_engine, utcnow
+from scheduler.store import jobs
+from scheduler.store.db import make_engine, utcnow
 
 
 def test_health_and_docs_are_open(client):
@@ -39,8 +39,8 @@ def test_start_up_fails_jobs_left_running_by_a_dead_worker(settings, make_site, 
 
 
 def test_start_up_migrates_an_empty_database(tmp_path):
-    from scheduler.db import current_revision, head_revision
     from scheduler.settings import Settings
+    from scheduler.store.db import current_revision, head_revision
 
     url = f"sqlite:///{tmp_path / 'new' / 'rota.db'}"
     app = create_app(Settings(database_url=url))

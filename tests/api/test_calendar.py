@@ -179,7 +179,7 @@ def test_unknown_feed_tokens_are_not_found(client, path):
 def test_feed_tokens_are_stored_hashed(client, site, app):
     from sqlalchemy import select
 
-    from scheduler.access import FeedTokenRow
+    from scheduler.store.access import FeedTokenRow
 
     token = feed_url(client, site).removeprefix("/calendar/").removesuffix(".ics")
     with app.state.sessions() as session:

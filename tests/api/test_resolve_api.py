@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from scheduler import job as jobs
+from scheduler.store import jobs
 from tests.api.conftest import fixture, publish, solve
 from tests.scheduler.test_calendar import parse_feed
 

@@ -165,8 +165,8 @@ def test_uncovered_demand_is_not_an_error(client, make_site, worker):
 
 
 def test_a_stale_running_job_is_reported_failed(client, site, app):
-    from scheduler import job as jobs
-    from scheduler.db import utcnow
+    from scheduler.store import jobs
+    from scheduler.store.db import utcnow
 
     created = client.post(f"{site.url}/schedules", json={}, headers=site.headers).json()
     with app.state.sessions() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler import scenario as sc
+from scheduler.domain import scenario as sc
 from tests.api.conftest import fixture
 
 

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from scheduler import webhook
-from scheduler.db import utcnow
+from scheduler.store import webhooks as webhook
+from scheduler.store.db import utcnow
 from tests.api.conftest import make_settings, publish, solve
 from tests.api.test_resolve_api import CUTOFF, busiest_in_window, run, with_phones
 

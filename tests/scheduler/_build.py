@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.scenario import Scenario
+from scheduler.domain.scenario import Scenario
 
 
 def template(id: str, start: str, end: str, **extra: Any) -> dict:

@@ -19,7 +19,7 @@ import vobject
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.calendar import (
+from scheduler.domain.calendar import (
     CANCELLED,
     CONFIRMED,
     CONTENT_TYPE,
@@ -40,9 +40,9 @@ from scheduler.calendar import (
     volunteer_feed_name,
     vtimezone,
 )
-from scheduler.compile import compile_scenario
-from scheduler.planning import plan
-from scheduler.schedule import Assignment, Schedule, SolverReport
+from scheduler.domain.compile import compile_scenario
+from scheduler.domain.planning import plan
+from scheduler.domain.schedule import Assignment, Schedule, SolverReport
 from tests.scheduler._build import post, scenario, template, volunteer
 
 BERLIN = "Europe/Berlin"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import scheduler.compile
-from scheduler.check import Violation, validate
-from scheduler.compile import compile_scenario
-from scheduler.report import build_schedule
-from scheduler.schedule import Schedule, Uncovered
+import scheduler.domain.compile
+from scheduler.domain.check import Violation, validate
+from scheduler.domain.compile import compile_scenario
+from scheduler.domain.report import build_schedule
+from scheduler.domain.schedule import Schedule, Uncovered
 from solver import validate as solver_validate
 from solver.problem import Solution, Status
 from tests.scheduler._build import post, scenario, template, volunteer
@@ -118,7 +118,7 @@ def test_independent_health_check_catches_a_compile_bug(monkeypatch):
     sc = site()
     s = swap(schedule_for(sc), ("cat", "gate", "night", "2026-03-29"), "dan")
     s = swap(s, ("bob", "gate", "day", "2026-03-30"), "eve")
-    monkeypatch.setattr(scheduler.compile, "_blocks", lambda volunteer, clock: [])  # compile forgets health
+    monkeypatch.setattr(scheduler.domain.compile, "_blocks", lambda volunteer, clock: [])  # no health
     found = rules(validate(sc, s))
     assert ("health", "dan", "gate", "2026-03-29") in found
     assert ("unavailable", "eve", "gate", "2026-03-30") in found
@@ -232,7 +232,7 @@ def test_a_solve_without_a_plan_is_one_violation():
 
 
 def test_check_does_not_import_ortools():
-    code = "import scheduler.check, sys; assert 'ortools' not in sys.modules, 'ortools imported'"
+    code = "import scheduler.domain.check, sys; assert 'ortools' not in sys.modules, 'ortools imported'"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -242,7 +242,7 @@ def test_an_uncompilable_scenario_raises():
     sc.pinned = []
     s = schedule_for(sc)
     sc.volunteers[0].preferences.unwanted_shifts = ["nite"]
-    with pytest.raises(scheduler.compile.ScenarioError):
+    with pytest.raises(scheduler.domain.compile.ScenarioError):
         validate(sc, s)
 
 
@@ -250,9 +250,9 @@ def test_an_uncompilable_scenario_raises():
 def test_independent_recheck_agrees_with_compile_on_generated_sites(seed, kind):
     """Both ways: the raw-record re-check flags a pair exactly when compile gave it a health or
     absence reason (compile names one reason; the re-check may find both)."""
-    from scheduler.check import _absences, _health
-    from scheduler.generate import generate
-    from scheduler.schedule import Assignment
+    from scheduler.domain.check import _absences, _health
+    from scheduler.domain.generate import generate
+    from scheduler.domain.schedule import Assignment
 
     sc = generate(60, 14, seed, site=kind)
     compiled = compile_scenario(sc)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from scheduler.cli import app
-from scheduler.db import make_engine, make_sessions
-from scheduler.scenario import Scenario
+from scheduler.cli.main import app
+from scheduler.domain.scenario import Scenario
+from scheduler.store.db import make_engine, make_sessions
 
 SMALL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "small.json"
 
@@ -72,7 +72,7 @@ def test_demo_prints_working_credentials_and_keeps_them(tmp_path):
     assert json.loads(saved.read_text(encoding="utf-8")) == creds  # the same, still working
     assert creds["feed_token"] in second.output
 
-    from scheduler import access
+    from scheduler.store import access
 
     engine = make_engine(url)
     with make_sessions(engine)() as session:

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.compile import (
+from scheduler.domain.compile import (
     NOT_PREFERRED_PENALTY,
     UNWANTED_PENALTY,
     ScenarioError,
@@ -399,7 +399,7 @@ def test_problem_level_fields():
 def test_every_scenario_weight_reaches_the_solver():
     import dataclasses
 
-    from scheduler.scenario import Weights as ScenarioWeights
+    from scheduler.domain.scenario import Weights as ScenarioWeights
     from solver.problem import Weights as SolverWeights
 
     assert set(ScenarioWeights.model_fields) <= {f.name for f in dataclasses.fields(SolverWeights)}

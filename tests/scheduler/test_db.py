@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from scheduler.db import alembic_config, current_revision, head_revision, normalise_url, utcnow
-from scheduler.health import HealthRecordRow
-from scheduler.site import SiteRow
+from scheduler.store.db import alembic_config, current_revision, head_revision, normalise_url, utcnow
+from scheduler.store.health_records import HealthRecordRow
+from scheduler.store.sites import SiteRow
 
 
 def test_the_migrations_build_exactly_the_models(engine):

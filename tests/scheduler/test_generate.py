@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from scheduler.generate import DEFAULT_START, generate, measure, scenario_json, write_scenario
-from scheduler.scenario import HealthStatus, Scenario
+from scheduler.domain.generate import DEFAULT_START, generate, measure, scenario_json, write_scenario
+from scheduler.domain.scenario import HealthStatus, Scenario
 
 
 def shift_hours(start: dt.time, end: dt.time) -> float:

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import undefer
 
-from scheduler import job as jobs
-from scheduler import scenario as sc
-from scheduler import site as sites
-from scheduler.db import utcnow
-from scheduler.errors import ConflictError, InputError
-from scheduler.schedule import Schedule, SolverReport
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import ConflictError, InputError
+from scheduler.domain.schedule import Schedule, SolverReport
+from scheduler.store import jobs, sites
+from scheduler.store.db import utcnow
 
 SMALL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "small.json"
 
@@ -197,7 +196,7 @@ def test_jobs_of_another_site_are_not_found(sessions):
     site_id, job_id = queue(sessions)
     other, _ = queue(sessions)
     with sessions() as session:
-        from scheduler.errors import NotFoundError
+        from scheduler.domain.errors import NotFoundError
 
         with pytest.raises(NotFoundError):
             jobs.get_job(session, other, job_id)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from scheduler.compile import compile_scenario
-from scheduler.report import assignments_of, build_schedule, summary_text, uncovered_of
-from scheduler.schedule import Assignment, Schedule
+from scheduler.domain.compile import compile_scenario
+from scheduler.domain.report import assignments_of, build_schedule, summary_text, uncovered_of
+from scheduler.domain.schedule import Assignment, Schedule
 from solver import validate as solver_validate
 from solver.problem import Shortfall, Solution, Status, Term
 from tests.scheduler._build import post, scenario, template, volunteer

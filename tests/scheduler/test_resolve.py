@@ -17,26 +17,22 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scheduler.compile import compile_scenario
-from scheduler.errors import InputError
-from scheduler.planning import plan
-from scheduler.report import assignments_of, build_schedule
-from scheduler.resolve import (
-    ChangeSet,
+from scheduler.domain.changes import ChangeSet, changeset_text, contacts
+from scheduler.domain.compile import compile_scenario
+from scheduler.domain.disruptions import (
     DemandChange,
     MarkIsolating,
     NewVolunteer,
-    Resolution,
     SickCall,
     Withdrawal,
     apply,
-    changeset_text,
-    check,
-    contacts,
-    resolve,
 )
-from scheduler.scenario import HealthStatus, Scenario, Volunteer
-from scheduler.schedule import Schedule
+from scheduler.domain.errors import InputError
+from scheduler.domain.planning import plan
+from scheduler.domain.replan import Resolution, check, resolve
+from scheduler.domain.report import assignments_of, build_schedule
+from scheduler.domain.scenario import HealthStatus, Scenario, Volunteer
+from scheduler.domain.schedule import Schedule
 from solver.greedy import greedy
 from solver.problem import Solution, Status
 from solver.validate import expected_shortfalls
@@ -202,7 +198,7 @@ def test_shift_under_way_is_frozen_and_listed_for_relief(demo: Site) -> None:
     _assert_sound(demo, r, call)
     # the schedule records its cut-off, so the plain checker accepts the shift under way; without
     # the cut-off it reports exactly that shift, and nothing else
-    from scheduler.check import validate
+    from scheduler.domain.check import validate
 
     assert r.schedule.cutoff is not None
     assert validate(r.scenario, r.schedule) == []
@@ -439,7 +435,7 @@ def files(small: Site, tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _rota(*args: str):
-    from scheduler.cli import app
+    from scheduler.cli.main import app
 
     return CliRunner().invoke(app, ["resolve", *args])
 

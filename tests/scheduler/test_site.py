@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import post as posts
-from scheduler import scenario as sc
-from scheduler import site as sites
-from scheduler import volunteer as volunteers
-from scheduler.db import utcnow
-from scheduler.errors import ConflictError, InputError
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import ConflictError, InputError
+from scheduler.store import posts, sites, volunteers
+from scheduler.store.db import utcnow
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
 

@@ -11,11 +11,11 @@ import json
 import httpx
 import pytest
 
-from scheduler import webhook
-from scheduler.db import utcnow
-from scheduler.errors import InputError
-from scheduler.schedule import Assignment, Schedule, SolverReport
-from scheduler.site import import_scenario
+from scheduler.domain.errors import InputError
+from scheduler.domain.schedule import Assignment, Schedule, SolverReport
+from scheduler.store import webhooks as webhook
+from scheduler.store.db import utcnow
+from scheduler.store.sites import import_scenario
 from tests.scheduler.test_job import small
 
 SECRET = "whsec_test-secret-0123456789"

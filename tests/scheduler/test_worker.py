@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import job as jobs
-from scheduler.db import utcnow
 from scheduler.settings import Settings
-from scheduler.worker import Worker
+from scheduler.store import jobs
+from scheduler.store.db import utcnow
+from scheduler.worker.loop import Worker
 from tests.scheduler.test_job import queue, state
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -88,7 +88,7 @@ def test_a_real_worker_process(sqlite_template, tmp_path):
     path = tmp_path / "rota.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    from scheduler.db import make_engine, make_sessions
+    from scheduler.store.db import make_engine, make_sessions
 
     engine = make_engine(url)
     sessions = make_sessions(engine)
@@ -101,7 +101,7 @@ def test_a_real_worker_process(sqlite_template, tmp_path):
         "ROTA_SOLVER_WORKERS": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "from scheduler.cli import app; app()", "worker"],
+        [sys.executable, "-c", "from scheduler.cli.main import app; app()", "worker"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -1,0 +1,177 @@
+"""Calendar feeds (RFC 5545): a volunteer's own shifts, a post's and a whole site's.
+
+* Calendar apps subscribe to ``/calendar/{token}.ics``: the unguessable token opens that one feed and
+  nothing else. Coordinators make (or rotate: the old URL stops working) a feed URL with
+  ``POST .../calendar/token`` and revoke it with ``DELETE``.
+* Coordinators can also download any feed of their site with their own token.
+* A feed is byte-identical while nothing in it changed, so ``If-None-Match`` gets 304. Feeds show post,
+  shift, times, place, instructions and who else is on the shift; never anything about health.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from api.deps import DB, Config, Site, refresh
+from api.routes.posts import Post
+from api.routes.volunteers import Volunteer
+from scheduler.domain import calendar as cal
+from scheduler.domain.errors import NotFoundError
+from scheduler.store import access, posts, sites, volunteers
+from scheduler.store import calendars as calendar_store
+from scheduler.store.db import utcnow
+
+router = APIRouter(tags=["calendar"])
+
+_ICS = {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An iCalendar feed"}
+_FEED_RESPONSES = {200: _ICS, 304: {"description": "Not modified (If-None-Match matched the ETag)"}}
+
+
+class FeedLink(BaseModel):
+    url: str = Field(description="Subscribe to this URL in a calendar app; it is shown only once")
+    webcal: str = Field(description="The same URL with the webcal: scheme, which opens calendar apps")
+
+
+def _feed_response(request: Request, body: bytes, etag: str) -> Response:
+    headers = cal.feed_headers(etag)
+    if cal.etag_matches(request.headers.get("if-none-match"), etag):
+        headers.pop("Content-Type", None)
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers)
+    return Response(content=body, status_code=200, headers=headers)
+
+
+def feed_route(path: str, summary: str, name: str | None = None):
+    """GET and HEAD (calendar apps probe with HEAD) on one path; only GET is in the OpenAPI document."""
+
+    def register(endpoint):
+        common = {"response_class": Response}
+        router.head(path, include_in_schema=False, **common)(endpoint)
+        return router.get(path, name=name, summary=summary, responses=_FEED_RESPONSES, **common)(endpoint)
+
+    return register
+
+
+def _link(request: Request, token: str) -> FeedLink:
+    url = str(request.url_for("subscribed_feed", token=token))
+    return FeedLink(url=url, webcal="webcal://" + url.split("://", 1)[1])
+
+
+# ------------------------------------------------------------------------------------ subscribed
+
+
+@feed_route("/calendar/{token}.ics", "A calendar feed, opened by its secret token", name="subscribed_feed")
+def subscribed_feed(token: str, request: Request, session: DB, settings: Config) -> Response:
+    feed = access.resolve_feed_token(session, token)
+    site = sites.get_site(session, feed.site_id)
+    if feed.volunteer_id is not None:
+        volunteer = session.get(volunteers.VolunteerRow, feed.volunteer_id)
+        if volunteer is None:
+            raise NotFoundError("calendar")
+        body, etag = calendar_store.volunteer_feed(session, site, volunteer, refresh(settings))
+    elif feed.post_id is not None:
+        post = session.get(posts.PostRow, feed.post_id)
+        if post is None:
+            raise NotFoundError("calendar")
+        body, etag = calendar_store.post_feed(session, site, post, refresh(settings))
+    else:
+        body, etag = calendar_store.site_feed(session, site, refresh(settings))
+    return _feed_response(request, body, etag)
+
+
+# ----------------------------------------------------------------------------------- coordinators
+
+
+@feed_route("/sites/{site_id}/calendar.ics", "The site's feed: every shift, naming who is on it")
+def site_feed(site: Site, request: Request, session: DB, settings: Config) -> Response:
+    return _feed_response(request, *calendar_store.site_feed(session, site, refresh(settings)))
+
+
+@feed_route("/sites/{site_id}/posts/{post_id}/calendar.ics", "A post's feed")
+def post_feed(post: Post, site: Site, request: Request, session: DB, settings: Config) -> Response:
+    return _feed_response(request, *calendar_store.post_feed(session, site, post, refresh(settings)))
+
+
+@feed_route(
+    "/sites/{site_id}/volunteers/{volunteer_id}/calendar.ics",
+    "A volunteer's feed (what their subscription shows)",
+)
+def volunteer_feed(
+    volunteer: Volunteer, site: Site, request: Request, session: DB, settings: Config
+) -> Response:
+    return _feed_response(
+        request, *calendar_store.volunteer_feed(session, site, volunteer, refresh(settings))
+    )
+
+
+# -------------------------------------------------------------------------------------- feed URLs
+
+
+def _rotate(request: Request, session, feed: access.Feed) -> FeedLink:
+    token = access.rotate_feed_token(session, feed, utcnow())
+    session.commit()
+    return _link(request, token)
+
+
+def _revoke(session, feed: access.Feed) -> Response:
+    if not access.revoke_feed_token(session, feed):
+        raise NotFoundError("feed URL")
+    session.commit()
+    return Response(status_code=204)
+
+
+_ROTATE = "Makes a new secret feed URL; the previous one, if any, stops working at once."
+
+
+@router.post(
+    "/sites/{site_id}/calendar/token",
+    status_code=201,
+    summary="Make the site feed's URL",
+    description=_ROTATE,
+)
+def rotate_site_feed(site: Site, request: Request, session: DB) -> FeedLink:
+    return _rotate(request, session, access.Feed(site.id))
+
+
+@router.delete("/sites/{site_id}/calendar/token", status_code=204, summary="Revoke the site feed's URL")
+def revoke_site_feed(site: Site, session: DB) -> Response:
+    return _revoke(session, access.Feed(site.id))
+
+
+@router.post(
+    "/sites/{site_id}/posts/{post_id}/calendar/token",
+    status_code=201,
+    summary="Make a post feed's URL",
+    description=_ROTATE,
+)
+def rotate_post_feed(post: Post, site: Site, request: Request, session: DB) -> FeedLink:
+    return _rotate(request, session, access.Feed(site.id, post_id=post.id))
+
+
+@router.delete(
+    "/sites/{site_id}/posts/{post_id}/calendar/token", status_code=204, summary="Revoke a post feed's URL"
+)
+def revoke_post_feed(post: Post, site: Site, session: DB) -> Response:
+    return _revoke(session, access.Feed(site.id, post_id=post.id))
+
+
+@router.post(
+    "/sites/{site_id}/volunteers/{volunteer_id}/calendar/token",
+    status_code=201,
+    summary="Make a volunteer's feed URL (to send them)",
+    description=_ROTATE,
+)
+def rotate_volunteer_feed(volunteer: Volunteer, site: Site, request: Request, session: DB) -> FeedLink:
+    return _rotate(request, session, access.Feed(site.id, volunteer_id=volunteer.id))
+
+
+@router.delete(
+    "/sites/{site_id}/volunteers/{volunteer_id}/calendar/token",
+    status_code=204,
+    summary="Revoke a volunteer's feed URL",
+)
+def revoke_volunteer_feed(volunteer: Volunteer, site: Site, session: DB) -> Response:
+    return _revoke(session, access.Feed(site.id, volunteer_id=volunteer.id))

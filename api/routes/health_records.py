@@ -1,0 +1,170 @@
+"""Health status updates of a volunteer: a history that is added to, never overwritten.
+
+Only the site's coordinators see these (every route needs the site's coordinator token); calendar
+feeds never show any of it. A record holds a status, its dates, whether it is infectious and an
+optional short note (no diagnosis).
+
+Recording an update can also re-solve the published schedule (``?resolve=true``, or always with the
+site's ``auto_resolve``): the record and the re-solve job are created in one transaction, and the
+answer carries the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field
+
+from api.deps import DB, Config, Site, check_id
+from api.routes.replans import queue_resolve
+from api.routes.schedules import JobOut
+from api.routes.volunteers import Volunteer
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import FieldProblem, InputError
+from scheduler.services import replan_jobs as resolve_job
+from scheduler.store import health_records as health
+from scheduler.store import sites
+from scheduler.store.db import utcnow
+
+router = APIRouter(tags=["health"])
+
+
+class HealthRecordOut(sc.HealthRecord):
+    id: int
+    recorded_at: dt.datetime = Field(description="When the update was recorded (UTC)")
+
+
+class HealthRecordCreated(HealthRecordOut):
+    job: JobOut | None = Field(
+        default=None,
+        description="The re-solve job this update queued (with `?resolve=true` or the site's auto_resolve); "
+        "poll `job.links.self` for its change set",
+    )
+
+
+def record_out(row: health.HealthRecordRow) -> HealthRecordOut:
+    return HealthRecordOut(
+        id=row.id, recorded_at=row.recorded_at, **health.to_model(row).model_dump(by_alias=True)
+    )
+
+
+Resolve = Annotated[
+    bool | None,
+    Query(
+        description="Re-solve the published schedule with this update (409 if none is published). "
+        "Default: the site's auto_resolve (then nothing happens while no schedule is published)"
+    ),
+]
+Cutoff = Annotated[
+    dt.datetime | None,
+    Query(
+        description="Re-solve: nothing starting before this changes (ISO 8601; without an offset, site-local "
+        "time). Default: now. A record without `from` starts here"
+    ),
+]
+TimeLimit = Annotated[
+    float | None, Query(gt=0, le=3600, description="Re-solve: seconds to search at most (default 10)")
+]
+IsolateContacts = Annotated[
+    bool,
+    Query(
+        description="Re-solve: with an infectious sick/isolating update, mark isolating in the same re-solve "
+        "the people who shared a shift at the same post with them in the site's contact_tracing_days"
+    ),
+]
+IsolateUntil = Annotated[
+    sc.When | None,
+    Query(description="Re-solve: until when contacts isolate (a date is inclusive); default: the `until`"),
+]
+
+
+@router.get(
+    "/sites/{site_id}/volunteers/{volunteer_id}/health",
+    summary="A volunteer's health history, oldest first",
+)
+def list_health(volunteer: Volunteer, session: DB) -> list[HealthRecordOut]:
+    return [record_out(r) for r in health.records_of(session, volunteer.id)]
+
+
+@router.post(
+    "/sites/{site_id}/volunteers/{volunteer_id}/health",
+    status_code=201,
+    summary="Record a health status update (and re-solve the published schedule)",
+    description='E.g. `{"status": "sick", "from": "2026-12-09", "until": "2026-12-12"}`. Where '
+    "records overlap, the one that starts later wins (and for equal starts, the later recorded), so "
+    '`{"status": "fit", "from": "2026-12-13"}` ends an open-ended sick record. The next schedule '
+    "job takes it into account.\n\n"
+    "With `resolve=true` (or the site's `auto_resolve` on), the same transaction also queues a re-solve "
+    "of the published schedule from `cutoff` (default now): the answer (still 201) carries the job in "
+    "`job`, its URL in a `Link: <...>; rel=\"related\"` header. `infectious: true` lists the contacts in "
+    "the change set; `isolate_contacts=true` marks them isolating in the same re-solve. With a "
+    "re-solve, a record without `from` starts at the cut-off.",
+    responses={409: {"description": "resolve=true but no schedule is published"}},
+)
+def add_health(
+    body: sc.HealthRecord,
+    volunteer: Volunteer,
+    site: Site,
+    session: DB,
+    settings: Config,
+    response: Response,
+    resolve: Resolve = None,
+    cutoff: Cutoff = None,
+    time_limit: TimeLimit = None,
+    isolate_contacts: IsolateContacts = False,
+    isolate_until: IsolateUntil = None,
+) -> HealthRecordCreated:
+    now = utcnow()
+    options = {
+        "cutoff": cutoff,
+        "time_limit": time_limit,
+        "isolate_contacts": isolate_contacts or None,
+        "isolate_until": isolate_until,
+    }
+    wanted = resolve if resolve is not None else site.auto_resolve and site.published_version is not None
+    if not wanted:
+        given = [name for name, value in options.items() if value is not None]
+        if given:
+            raise InputError(
+                "request", [FieldProblem(name, "only with a re-solve (resolve=true)") for name in given]
+            )
+        row = health.add_record(session, volunteer.id, body, now)
+        sites.validate_site(session, site)
+        session.commit()
+        response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
+        return HealthRecordCreated(**record_out(row).model_dump(by_alias=True))
+
+    locked = sites.get_site(session, site.id, lock=True)
+    cut = resolve_job.cutoff_at(locked, cutoff, now)
+    request = resolve_job.ResolveRequest(
+        disruptions=[resolve_job.sick_call(volunteer.key, body, cut)],
+        cutoff=cut,
+        time_limit=time_limit,
+        isolate_contacts=isolate_contacts,
+        isolate_until=isolate_until,
+    )
+    job, added, location = queue_resolve(session, locked, request, settings, now)
+    row = added[volunteer.key][0]
+    session.commit()
+    response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
+    response.headers["Link"] = f'<{location}>; rel="related"; title="re-solve job"'
+    return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job)
+
+
+@router.get("/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}", summary="One health record")
+def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecordOut:
+    return record_out(health.get_record(session, volunteer.id, check_id(record_id, "health record")))
+
+
+@router.delete(
+    "/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}",
+    status_code=204,
+    summary="Delete a mistaken health record",
+)
+def delete_health(record_id: int, volunteer: Volunteer, session: DB) -> Response:
+    row = health.get_record(session, volunteer.id, check_id(record_id, "health record"))
+    health.delete_record(session, row)
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,130 @@
+"""Re-solves: a disruption recorded and the published schedule re-planned from a cut-off, changing as
+little as possible (issue 5). The job runs in a worker, as a full solve does; it is watched, cancelled
+and published through ``/sites/{id}/schedules/{job}``.
+
+* ``POST /sites/{id}/disruptions``: sick calls, withdrawals, raised headcounts, new posts, new
+  volunteers, contacts marked isolating; each is recorded on the site (as the equivalent resource edit)
+  in the same transaction that queues the re-solve.
+* ``POST /sites/{id}/volunteers/{v}/health?resolve=true`` (:mod:`api.routes.health_records`) does the same
+  for one health update; with the site's ``auto_resolve`` on, every health update does.
+* ``GET/PUT /sites/{id}/resolve-settings``: ``auto_resolve`` and ``contact_tracing_days``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.deps import DB, Config, IfMatch, Site, check_if_match, etag, site_path
+from api.errors import register_union_tags
+from api.routes.schedules import JobOut, job_out
+from scheduler.domain import disruptions
+from scheduler.domain import scenario as sc
+from scheduler.services import replan_jobs as resolve_job
+from scheduler.settings import Settings
+from scheduler.store import health_records as healths
+from scheduler.store import sites
+from scheduler.store.db import utcnow
+
+router = APIRouter(tags=["re-solve"])
+
+register_union_tags(
+    typing.get_args(cls.model_fields["kind"].annotation)[0]
+    for cls in typing.get_args(disruptions.AnyDisruption)
+)
+
+_CONFLICT = {409: {"description": "No published schedule, or it no longer fits the site"}}
+
+
+def queue_resolve(
+    session, site: sites.SiteRow, request: resolve_job.ResolveRequest, settings: Settings, now: dt.datetime
+) -> tuple[JobOut, dict[str, list[healths.HealthRecordRow]], str]:
+    """Record the disruptions and queue the re-solve (the caller commits): the job, the health records
+    added and the job's URL."""
+    row, added = resolve_job.create_resolve_job(
+        session,
+        site,
+        request,
+        default_time_limit=settings.resolve_default_time_limit,
+        max_time_limit=settings.resolve_max_time_limit,
+        workers=settings.solver_workers,
+        now=now,
+    )
+    return job_out(row), added, f"{site_path(site.id)}/schedules/{row.id}"
+
+
+@router.post(
+    "/sites/{site_id}/disruptions",
+    status_code=202,
+    summary="Record disruptions and re-solve the published schedule",
+    description="Each disruption (`kind`: `sick_call`, `withdrawal`, `demand_change`, `new_post`, "
+    "`new_volunteer`, `mark_isolating`) is recorded on the site as the equivalent edit would (a health "
+    "record, a dated absence, extra one-person shift templates `<shift>.extra1`... on the raised dates, a "
+    "new post or volunteer), and a re-solve of the published schedule is queued, in one transaction. "
+    "Nothing starting before `cutoff` (default: now) changes, nor any shift under way at it. Answers 202 "
+    "with the job's URL in `Location`; poll it for the change set, then publish it "
+    "(`POST .../schedules/{job}/publish`). 409 without a published schedule; 422 naming the field "
+    "(`disruptions[0].volunteer`...) for what does not fit the site.",
+    responses=_CONFLICT,
+)
+def post_disruptions(
+    body: resolve_job.ResolveRequest, site: Site, session: DB, settings: Config, response: Response
+) -> JobOut:
+    locked = sites.get_site(session, site.id, lock=True)
+    job, _, location = queue_resolve(session, locked, body, settings, utcnow())
+    session.commit()
+    response.headers["Location"] = location
+    response.headers["Retry-After"] = "1"
+    return job
+
+
+class ResolveSettings(sc.Model):
+    auto_resolve: bool = Field(
+        default=False,
+        description="Re-solve the published schedule (from now) whenever a health update is recorded, as "
+        "if `resolve=true` were sent; no effect before a schedule is published",
+    )
+    contact_tracing_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="For an infectious illness, the people who shared a shift at the same post with the "
+        "ill person in this many days before the cut-off are listed as contacts (the site's "
+        "`rules.contact_tracing_days`)",
+    )
+
+
+def _settings_of(site: sites.SiteRow) -> ResolveSettings:
+    return ResolveSettings(
+        auto_resolve=site.auto_resolve, contact_tracing_days=sites.rules_of(site).contact_tracing_days
+    )
+
+
+@router.get("/sites/{site_id}/resolve-settings", summary="The site's re-solve settings")
+def get_resolve_settings(site: Site, response: Response) -> ResolveSettings:
+    response.headers["ETag"] = etag(site)
+    return _settings_of(site)
+
+
+@router.put(
+    "/sites/{site_id}/resolve-settings",
+    summary="Change the site's re-solve settings",
+    description="`contact_tracing_days` is stored in the site's rules (`GET .../rules` shows it too).",
+)
+def put_resolve_settings(
+    body: ResolveSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
+) -> ResolveSettings:
+    check_if_match(if_match, site)
+    rules = sites.rules_of(site)
+    if rules.contact_tracing_days != body.contact_tracing_days:
+        rules.contact_tracing_days = body.contact_tracing_days
+        sites.set_rules(site, rules)
+    if site.auto_resolve != body.auto_resolve:
+        site.auto_resolve = body.auto_resolve
+        site.version += 1
+    session.commit()
+    response.headers["ETag"] = etag(site)
+    return _settings_of(site)

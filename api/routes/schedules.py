@@ -1,0 +1,327 @@
+"""Schedules: solve jobs (create, watch, cancel, read the result), publishing a finished job, and
+reading the published schedule (assignments, load per volunteer, uncovered slots) and its versions.
+
+A job runs in a worker process (``rota worker``), never in the web process: ``POST`` only queues it.
+Re-solve jobs (``kind: resolve``, queued by ``POST .../disruptions`` or a health update, see
+:mod:`api.routes.replans`) are read, cancelled and published through the same routes; theirs show the
+change set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from api.deps import DB, Config, Site, check_id, keep_cancelled, site_path
+from scheduler.domain import scenario as sc
+from scheduler.domain.changes import ChangeSet
+from scheduler.domain.disruptions import Disruption
+from scheduler.domain.errors import ConflictError
+from scheduler.domain.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
+from scheduler.store import jobs, sites
+from scheduler.store import schedules as schedule_store
+from scheduler.store.db import utcnow
+
+router = APIRouter(tags=["schedules"])
+
+
+class JobProgress(BaseModel):
+    elapsed: float = Field(description="Seconds since the search started")
+    objective: float | None = Field(description="Objective of the best schedule so far (lower is better)")
+    bound: float | None = Field(description="Proven lower bound on the objective")
+    gap: float | None = Field(description="(objective - bound) / objective")
+    solutions: int = Field(description="Improving schedules found so far")
+    phase: str = Field(description="The search's current phase, e.g. 'coverage' (staffing every slot first)")
+
+
+class ResultSummary(BaseModel):
+    status: str
+    objective: int | None
+    assignments: int
+    uncovered_slots: int
+    people_missing: int
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: jobs.JobKind = Field(
+        description="schedule: a full solve of the site; resolve: a re-solve of the published schedule "
+        "after disruptions, changing as little as possible from the cut-off on"
+    )
+    state: jobs.JobState
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    horizon: sc.Horizon
+    time_limit: float
+    seed: int
+    cancel_requested: bool
+    progress: JobProgress | None
+    result: ResultSummary | None
+    error: str | None = Field(description="Why the job failed (or a note, e.g. that it was re-queued)")
+    cutoff: dt.datetime | None = Field(
+        default=None, description="Re-solves: nothing starting before this changes (UTC)"
+    )
+    base_version: int | None = Field(default=None, description="Re-solves: the published version re-planned")
+    disruptions: list[Disruption] | None = Field(default=None, description="Re-solves: what happened")
+    changes: ChangeSet | None = Field(
+        default=None,
+        description="Re-solves, once done (shown when one job is read, not in the listing): for each "
+        "volunteer with a change, the shifts removed and added, with their contact, soonest first; the "
+        "slots that stay short after the cut-off and why; for an infectious illness, the contacts",
+    )
+    links: dict[str, str]
+
+
+class VersionOut(BaseModel):
+    number: int
+    published_at: dt.datetime
+    job_id: int | None
+    horizon: sc.Horizon
+    current: bool = Field(description="Whether this is the site's published schedule")
+    links: dict[str, str]
+
+
+class PublishedOut(VersionOut):
+    schedule: Schedule
+
+
+def job_out(row: jobs.JobRow, *, changes: bool = False) -> JobOut:
+    """The job as the API shows it; ``changes``: with a re-solve's change set (a deferred column)."""
+    base = f"{site_path(row.site_id)}/schedules/{row.id}"
+    links = {"self": base}
+    if row.summary is not None:
+        links["result"] = f"{base}/result"
+        if row.state == jobs.JobState.done:
+            links["publish"] = f"{base}/publish"
+    resolve = row.kind == jobs.JobKind.resolve
+    if resolve and row.base_version is not None:
+        links["base_version"] = f"{site_path(row.site_id)}/schedule/versions/{row.base_version}"
+    return JobOut(
+        id=row.id,
+        kind=jobs.JobKind(row.kind),
+        state=jobs.JobState(row.state),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        horizon=sc.Horizon(start=row.horizon_start, days=row.horizon_days),
+        time_limit=row.time_limit,
+        seed=row.seed,
+        cancel_requested=row.cancel_requested,
+        progress=JobProgress(**row.progress) if row.progress else None,
+        result=None if row.summary is None else ResultSummary(**row.summary),
+        error=row.error,
+        cutoff=row.cutoff.astimezone(dt.UTC) if row.cutoff is not None else None,
+        base_version=row.base_version,
+        disruptions=row.disruptions if resolve else None,
+        changes=row.changes if resolve and changes and row.changes is not None else None,
+        links=links,
+    )
+
+
+def version_out(row: schedule_store.ScheduleVersionRow, site: sites.SiteRow, cls=VersionOut, **extra):
+    base = f"{site_path(site.id)}/schedule"
+    return cls(
+        number=row.number,
+        published_at=row.published_at,
+        job_id=row.job_id,
+        horizon=sc.Horizon(start=row.horizon_start, days=row.horizon_days),
+        current=row.number == site.published_version,
+        links={
+            "self": f"{base}/versions/{row.number}",
+            "assignments": f"{base}/assignments?version={row.number}",
+        },
+        **extra,
+    )
+
+
+def _retry_after(row: jobs.JobRow) -> str:
+    return str(max(1, min(5, math.ceil(row.time_limit / 10))))
+
+
+# ------------------------------------------------------------------------------------------- jobs
+
+
+@router.post(
+    "/sites/{site_id}/schedules",
+    status_code=202,
+    summary="Ask for a schedule: queue a solve job",
+    description="The site as it is now is solved over `horizon` (default: the site's) within `time_limit` "
+    "seconds by a worker process. Answers 202 with the job's URL in `Location`; poll it (`Retry-After`) "
+    "for its state and live progress. A scenario that cannot be planned is refused at once (422). "
+    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots.",
+)
+def create_job(
+    site: Site, session: DB, settings: Config, response: Response, body: jobs.JobRequest | None = None
+) -> JobOut:
+    request = body or jobs.JobRequest()
+    row = jobs.create_job(
+        session,
+        site.id,
+        sites.export_scenario(session, site),
+        request,
+        default_time_limit=settings.default_time_limit,
+        max_time_limit=settings.max_time_limit,
+        workers=settings.solver_workers,
+        now=utcnow(),
+    )
+    session.commit()
+    response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"
+    response.headers["Retry-After"] = _retry_after(row)
+    return job_out(row)
+
+
+@router.get("/sites/{site_id}/schedules", summary="The site's recent schedule jobs, newest first")
+def list_jobs(site: Site, session: DB, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[JobOut]:
+    return [job_out(row) for row in jobs.list_jobs(session, site.id, limit)]
+
+
+def _job(session, site: sites.SiteRow, job_id: int, settings) -> jobs.JobRow:
+    row = jobs.get_job(session, site.id, check_id(job_id, "schedule job"))
+    if row.state == jobs.JobState.running and jobs.reap_stale(
+        session, utcnow(), settings.job_stale_after, job_id=row.id
+    ):
+        session.commit()
+        session.refresh(row)
+    return row
+
+
+@router.get(
+    "/sites/{site_id}/schedules/{job_id}",
+    summary="A schedule or re-solve job: state, live progress, and a re-solve's change set",
+    description="`state` is queued, running, done, failed or cancelled. While running, `progress` shows the "
+    "seconds elapsed, the best objective so far and the proven bound (updated about once a second). A "
+    "finished re-solve (`kind: resolve`) shows its change set in `changes`: whom to call (each affected "
+    "volunteer's shifts removed and added, with their phone and e-mail), what stays uncovered and why, "
+    "and for an infectious illness the contacts. A failed re-solve says why in `error`.",
+)
+def get_job(job_id: int, site: Site, session: DB, settings: Config, response: Response) -> JobOut:
+    row = _job(session, site, job_id, settings)
+    if row.state in (jobs.JobState.queued, jobs.JobState.running):
+        response.headers["Retry-After"] = _retry_after(row)
+    return job_out(row, changes=True)
+
+
+@router.delete(
+    "/sites/{site_id}/schedules/{job_id}",
+    status_code=202,
+    summary="Cancel a schedule job",
+    description="A queued job is cancelled at once; a running one stops its search within about a second "
+    "and ends `cancelled`. A finished job cannot be cancelled (409).",
+)
+def cancel_job(job_id: int, site: Site, session: DB, settings: Config) -> JobOut:
+    row = _job(session, site, job_id, settings)
+    jobs.cancel_job(session, row, utcnow())
+    session.commit()
+    return job_out(row)
+
+
+@router.get("/sites/{site_id}/schedules/{job_id}/result", summary="The schedule a job found")
+def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedule:
+    row = _job(session, site, job_id, settings)
+    schedule = jobs.result_of(row)
+    if schedule is None:
+        raise ConflictError(f"the job is {row.state}: it has no schedule")
+    return schedule
+
+
+@router.post(
+    "/sites/{site_id}/schedules/{job_id}/publish",
+    status_code=201,
+    summary="Publish a finished job's schedule (a full solve or a re-solve)",
+    description="In one step: the schedule becomes a new version and the site's published schedule (the "
+    "previous versions are kept), the calendar feeds follow (changed shifts get a higher SEQUENCE, "
+    "removed ones are CANCELLED), and the site's webhook, if any, gets the change set (sent by a worker "
+    "right after; a failing webhook never holds up or fails the publication). A re-solve is refused (409) "
+    "when another version was published after the one it re-planned.",
+)
+def publish(job_id: int, site: Site, session: DB, settings: Config, response: Response) -> VersionOut:
+    locked = sites.get_site(session, site.id, lock=True)
+    row = jobs.get_job(session, site.id, check_id(job_id, "schedule job"))
+    version = schedule_store.publish(session, locked, row, utcnow(), keep_cancelled(settings))
+    session.commit()
+    response.headers["Location"] = f"{site_path(site.id)}/schedule/versions/{version.number}"
+    return version_out(version, locked)
+
+
+# ------------------------------------------------------------------------------------ published
+
+
+@router.get("/sites/{site_id}/schedule", summary="The published schedule")
+def get_published(site: Site, session: DB) -> PublishedOut:
+    row = schedule_store.published(session, site)
+    return version_out(row, site, PublishedOut, schedule=row.model)
+
+
+@router.get("/sites/{site_id}/schedule/versions", summary="Every published version, newest first")
+def list_versions(site: Site, session: DB) -> list[VersionOut]:
+    return [version_out(row, site) for row in schedule_store.list_versions(session, site.id)]
+
+
+@router.get("/sites/{site_id}/schedule/versions/{number}", summary="One published version")
+def get_version(number: int, site: Site, session: DB) -> PublishedOut:
+    row = schedule_store.get_version(session, site.id, check_id(number, "schedule version"))
+    return version_out(row, site, PublishedOut, schedule=row.model)
+
+
+Version = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="A published version; default: the current one")
+]
+From = Annotated[dt.date | None, Query(alias="from", description="First local date (inclusive)")]
+Until = Annotated[dt.date | None, Query(description="Last local date (inclusive)")]
+
+
+def _schedule(session, site: sites.SiteRow, version: int | None) -> Schedule:
+    if version is None:
+        return schedule_store.published(session, site).model
+    return schedule_store.get_version(session, site.id, version).model
+
+
+@router.get(
+    "/sites/{site_id}/schedule/assignments",
+    summary="Assignments of the published schedule",
+    description="Filter by volunteer, post and the local date on which the shift starts.",
+)
+def assignments(
+    site: Site,
+    session: DB,
+    volunteer: str | None = None,
+    post: str | None = None,
+    first: From = None,
+    until: Until = None,
+    version: Version = None,
+) -> list[Assignment]:
+    schedule = _schedule(session, site, version)
+    return schedule_store.select_assignments(
+        schedule, volunteer=volunteer, post=post, first=first, last=until
+    )
+
+
+@router.get(
+    "/sites/{site_id}/schedule/load",
+    summary="Load per volunteer: shifts, hours, nights, heavy and weekend shifts, load per mille",
+)
+def load(
+    site: Site, session: DB, volunteer: str | None = None, version: Version = None
+) -> list[VolunteerTotals]:
+    return schedule_store.load_summary(_schedule(session, site, version), volunteer=volunteer)
+
+
+@router.get(
+    "/sites/{site_id}/schedule/uncovered",
+    summary="Slots the published schedule could not fully staff, with the reasons",
+)
+def uncovered(
+    site: Site,
+    session: DB,
+    post: str | None = None,
+    first: From = None,
+    until: Until = None,
+    version: Version = None,
+) -> list[Uncovered]:
+    schedule = _schedule(session, site, version)
+    return schedule_store.select_uncovered(schedule, post=post, first=first, last=until)

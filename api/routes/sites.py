@@ -1,0 +1,153 @@
+"""Sites: import a scenario file as a new site, read and change the site's settings, rules and pins,
+export it back to a scenario file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from api.deps import DB, IfMatch, Site, TokenSite, check_if_match, etag, site_path
+from scheduler.domain import scenario as sc
+from scheduler.store import access, sites
+from scheduler.store.db import utcnow
+
+router = APIRouter(tags=["sites"])
+
+
+class SiteOut(BaseModel):
+    id: int
+    site: sc.Site
+    horizon: sc.Horizon = Field(description="The default planning horizon of schedule jobs")
+    published_version: int | None = Field(description="Number of the published schedule version, if any")
+    created_at: dt.datetime
+    links: dict[str, str]
+
+
+class SiteCreated(SiteOut):
+    coordinator_token: str = Field(
+        description="A coordinator token for the new site. It is shown only this once: keep it safe."
+    )
+
+
+def site_out(row: sites.SiteRow) -> SiteOut:
+    base = site_path(row.id)
+    return SiteOut(
+        id=row.id,
+        site=sc.Site(name=row.name, timezone=row.timezone),
+        horizon=row.horizon,
+        published_version=row.published_version,
+        created_at=row.created_at,
+        links={
+            "self": base,
+            "scenario": f"{base}/scenario",
+            "rules": f"{base}/rules",
+            "pins": f"{base}/pins",
+            "posts": f"{base}/posts",
+            "volunteers": f"{base}/volunteers",
+            "schedule_jobs": f"{base}/schedules",
+            "disruptions": f"{base}/disruptions",
+            "resolve_settings": f"{base}/resolve-settings",
+            "webhook": f"{base}/webhook",
+            "published_schedule": f"{base}/schedule",
+            "calendar": f"{base}/calendar.ics",
+        },
+    )
+
+
+@router.get("/sites", summary="The sites your token opens (one)")
+def list_sites(session: DB, token_site: TokenSite) -> list[SiteOut]:
+    return [site_out(row) for row in sites.sites_by_id(session, [token_site])]
+
+
+@router.post(
+    "/sites",
+    status_code=201,
+    summary="Import a scenario file as a new site",
+    description="Creates a site holding the whole scenario (posts, volunteers with their health history, "
+    "rules, pins) and a coordinator token for it. Any coordinator may set up a new site; only the "
+    "returned token opens it.",
+)
+def import_site(scenario: sc.Scenario, session: DB, _: TokenSite, response: Response) -> SiteCreated:
+    now = utcnow()
+    row = sites.import_scenario(session, scenario, now)
+    token = access.create_api_token(session, row.id, "created with the site", now)
+    session.commit()
+    response.headers["Location"] = site_path(row.id)
+    response.headers["ETag"] = etag(row)
+    return SiteCreated(**site_out(row).model_dump(), coordinator_token=token)
+
+
+@router.get("/sites/{site_id}", summary="A site")
+def get_site(site: Site, response: Response) -> SiteOut:
+    response.headers["ETag"] = etag(site)
+    return site_out(site)
+
+
+@router.put("/sites/{site_id}", summary="Change the site's name, time zone or default horizon")
+def put_site(
+    body: sites.SiteSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
+) -> SiteOut:
+    check_if_match(if_match, site)
+    sites.update_settings(site, body)
+    sites.validate_site(session, site, blame="horizon")
+    session.commit()
+    response.headers["ETag"] = etag(site)
+    return site_out(site)
+
+
+@router.delete("/sites/{site_id}", status_code=204, summary="Delete the site and everything in it")
+def delete_site(site: Site, session: DB, if_match: IfMatch = None) -> Response:
+    check_if_match(if_match, site)
+    sites.delete_site(session, site)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/sites/{site_id}/scenario",
+    summary="Export the site as a scenario file",
+    description="The same format `rota solve` reads and `POST /sites` imports; importing it again gives an "
+    "equal site.",
+    response_model=sc.Scenario,
+    response_model_exclude_defaults=True,
+)
+def export_site(site: Site, session: DB):
+    return sites.export_scenario(session, site)
+
+
+@router.get("/sites/{site_id}/rules", summary="The site's rules and objective weights")
+def get_rules(site: Site, response: Response) -> sc.Rules:
+    response.headers["ETag"] = etag(site)
+    return sites.rules_of(site)
+
+
+@router.put("/sites/{site_id}/rules", summary="Replace the site's rules")
+def put_rules(
+    body: sc.Rules, site: Site, session: DB, response: Response, if_match: IfMatch = None
+) -> sc.Rules:
+    check_if_match(if_match, site)
+    sites.set_rules(site, body)
+    sites.validate_site(session, site, blame="rules")
+    session.commit()
+    response.headers["ETag"] = etag(site)
+    return sites.rules_of(site)
+
+
+@router.get("/sites/{site_id}/pins", summary="Pinned assignments (kept by every solve)")
+def get_pins(site: Site, response: Response) -> list[sc.Pin]:
+    response.headers["ETag"] = etag(site)
+    return sites.pins_of(site)
+
+
+@router.put("/sites/{site_id}/pins", summary="Replace the pinned assignments")
+def put_pins(
+    body: list[sc.Pin], site: Site, session: DB, response: Response, if_match: IfMatch = None
+) -> list[sc.Pin]:
+    check_if_match(if_match, site)
+    sites.set_pins(site, body)
+    sites.validate_site(session, site, blame="pinned")
+    session.commit()
+    response.headers["ETag"] = etag(site)
+    return sites.pins_of(site)

@@ -1,0 +1,306 @@
+"""``rota`` commands for the service: ``serve``, ``worker``, ``db upgrade``, ``admin ...``.
+
+They read the same settings as the server (``ROTA_DATABASE_URL``, ``ROTA_PUBLIC_URL``, ...; see
+:mod:`scheduler.settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scheduler.cli.app import app, fail, input_error
+from scheduler.domain.errors import InputError, load_model
+
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Sites, tokens and the demo.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+
+DEMO_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lockdown-community.json"
+DEMO_CREDENTIALS = Path("var") / "demo-credentials.json"
+DEMO_VOLUNTEER = "v002"
+
+
+def _settings():
+    from scheduler.settings import Settings
+
+    return Settings()
+
+
+def _sessions(settings=None, *, migrate: bool = False):
+    from scheduler.store.db import make_engine, make_sessions, upgrade
+
+    settings = settings or _settings()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return make_sessions(engine)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# ------------------------------------------------------------------------------------ processes
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: ROTA_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: ROTA_PORT or 8000")] = None,
+) -> None:
+    """Run the HTTP service (start workers with 'rota worker')."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run at most one queued job and the webhooks due, then exit")
+    ] = False,
+) -> None:
+    """Run solve and re-solve jobs from the database's queue and deliver webhooks (start as many as you
+    like)."""
+    from scheduler.worker.loop import Worker
+
+    _logging()
+    settings = _settings()
+    runner = Worker(_sessions(settings), settings)
+    if once:
+        from scheduler.store.webhooks import make_client
+
+        runner.reap()
+        runner.run_once()
+        with make_client() as client:
+            runner.deliver_webhooks(client)
+        return
+    runner.install_signal_handlers()
+    runner.run_forever()
+
+
+# ------------------------------------------------------------------------------------------ db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    from scheduler.store.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest one."""
+    from scheduler.store.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(_settings().database_url)
+    typer.echo(f"current {current_revision(engine) or '(empty)'}, newest {head_revision()}")
+
+
+# --------------------------------------------------------------------------------------- admin
+
+
+@admin_app.command("create-token")
+def create_token(
+    site: Annotated[int, typer.Option("--site", help="Site id")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. who holds it")] = "coordinator",
+) -> None:
+    """Make a coordinator API token for one site and print it (it is stored only as a hash)."""
+    from scheduler.domain.errors import NotFoundError
+    from scheduler.store import access, sites
+    from scheduler.store.db import utcnow
+
+    with _sessions()() as session:
+        try:
+            sites.get_site(session, site)
+        except NotFoundError:
+            raise fail(f"there is no site {site}") from None
+        token = access.create_api_token(session, site, name, utcnow())
+        session.commit()
+    typer.echo(token)
+
+
+def _import(path: Path, session) -> int:
+    from scheduler.domain.scenario import Scenario
+    from scheduler.store import sites
+    from scheduler.store.db import utcnow
+
+    try:
+        scenario = load_model(Scenario, path)
+    except InputError as exc:
+        raise input_error(exc) from None
+    row = sites.import_scenario(session, scenario, utcnow())
+    return row.id
+
+
+@admin_app.command("import")
+def import_site(scenario_file: Annotated[Path, typer.Argument(help="Scenario JSON file")]) -> None:
+    """Import a scenario file as a new site; print its id and a coordinator token."""
+    from scheduler.store import access
+    from scheduler.store.db import utcnow
+
+    with _sessions()() as session:
+        site_id = _import(scenario_file, session)
+        token = access.create_api_token(session, site_id, "created with the site", utcnow())
+        session.commit()
+    typer.echo(f"site {site_id}\ncoordinator token {token}")
+
+
+@admin_app.command("export")
+def export_site(
+    site: Annotated[int, typer.Option("--site", help="Site id")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout")] = None,
+) -> None:
+    """Export a site as a scenario file."""
+    from scheduler.domain.errors import NotFoundError
+    from scheduler.store import sites
+
+    with _sessions()() as session:
+        try:
+            scenario = sites.export_scenario(session, sites.get_site(session, site))
+        except NotFoundError:
+            raise fail(f"there is no site {site}") from None
+    text = scenario.model_dump_json(indent=2, by_alias=True, exclude_defaults=True) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@admin_app.command("load-demo")
+def load_demo(
+    scenario_file: Annotated[Path, typer.Option("--file", help="Scenario to load")] = DEMO_FIXTURE,
+) -> None:
+    """Load the demo site if the database has no site yet; print the demo site's id."""
+    from scheduler.store import sites
+
+    with _sessions()() as session:
+        first = sites.first_site(session)
+        if first is not None:
+            typer.echo(f"the database already has sites; the first is site {first.id} ({first.name})")
+            return
+        site_id = _import(scenario_file, session)
+        session.commit()
+    typer.echo(f"loaded {scenario_file.name} as site {site_id}")
+
+
+@admin_app.command("feed-url")
+def feed_url(
+    site: Annotated[int, typer.Option("--site", help="Site id")],
+    volunteer: Annotated[str, typer.Option("--volunteer", help="Volunteer id, e.g. v002")],
+) -> None:
+    """Make a new calendar feed URL for a volunteer (the previous one stops working) and print it."""
+    from scheduler.domain.errors import NotFoundError
+    from scheduler.store import access, volunteers
+    from scheduler.store.db import utcnow
+
+    settings = _settings()
+    with _sessions(settings)() as session:
+        try:
+            row = volunteers.get_volunteer(session, site, volunteer)
+        except NotFoundError:
+            raise fail(f"site {site} has no volunteer {volunteer!r}") from None
+        token = access.rotate_feed_token(session, access.Feed(site, volunteer_id=row.id), utcnow())
+        session.commit()
+    typer.echo(_feed(settings.public_url, token))
+
+
+def _feed(base: str, token: str) -> str:
+    return f"{base.rstrip('/')}/calendar/{token}.ics"
+
+
+@admin_app.command("demo")
+def demo(
+    credentials: Annotated[Path, typer.Option(help="Where the demo's tokens are kept")] = DEMO_CREDENTIALS,
+) -> None:
+    """Prepare the demo (migrate, load the demo site if the database is empty) and print what a newcomer
+    needs: the API docs, a coordinator token and a volunteer's calendar feed. The tokens are kept in
+    var/demo-credentials.json (readable by you only) so every run prints the same working ones."""
+    from scheduler.domain.errors import NotFoundError
+    from scheduler.store import access, sites, volunteers
+    from scheduler.store.db import utcnow
+
+    settings = _settings()
+    sessions = _sessions(settings, migrate=True)
+    saved = _read_json(credentials)
+    with sessions() as session:
+        site = sites.first_site(session)
+        if site is None:
+            site = sites.get_site(session, _import(DEMO_FIXTURE, session))
+        now = utcnow()
+        token = saved.get("coordinator_token") if saved.get("site") == site.id else None
+        if not token or access.site_of_api_token(session, token) != site.id:
+            token = access.create_api_token(session, site.id, "demo (make run)", now)
+        try:
+            volunteer = volunteers.get_volunteer(session, site.id, saved.get("volunteer") or DEMO_VOLUNTEER)
+        except NotFoundError:
+            volunteer = volunteers.list_volunteers(session, site.id)[0]
+        feed = access.Feed(site.id, volunteer_id=volunteer.id)
+        feed_token = saved.get("feed_token") if saved.get("site") == site.id else None
+        try:
+            if not feed_token or access.resolve_feed_token(session, feed_token) != feed:
+                raise NotFoundError("feed")
+        except NotFoundError:
+            feed_token = access.rotate_feed_token(session, feed, now)
+        session.commit()
+        site_id, site_name, volunteer_key, volunteer_name = site.id, site.name, volunteer.key, volunteer.name
+    _write_secret(
+        credentials,
+        {"site": site_id, "coordinator_token": token, "volunteer": volunteer_key, "feed_token": feed_token},
+    )
+    base = settings.public_url.rstrip("/")
+    feed_link = _feed(base, feed_token)
+    typer.echo(
+        f"""
+rota is starting on {base}  (Ctrl-C stops the server and the worker)
+
+  API docs (OpenAPI)    {base}/docs
+  Demo site             {site_id}: {site_name}
+  Coordinator token     {token}
+  Calendar feed of {volunteer_name} ({volunteer_key}), to subscribe to in a calendar app:
+                        {feed_link}
+
+Try it from another terminal:
+  T='{token}'; S={base}/sites/{site_id}
+  curl -H "Authorization: Bearer $T" $S
+  curl -i -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \\
+       -d '{{"time_limit": 30}}' $S/schedules
+  curl -H "Authorization: Bearer $T" $S/schedules/JOB            # JOB: the id in the Location header
+  curl -X POST -H "Authorization: Bearer $T" $S/schedules/JOB/publish
+  curl '{feed_link}'
+"""
+    )
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_secret(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")

@@ -1,0 +1,439 @@
+"""The scenario file: everything a coordinator knows about a site, as validated pydantic models.
+
+A scenario holds the site and its time zone, the planning horizon, the rules, the posts with their
+shift templates, the volunteers (skills, availability, health, history, preferences) and the pinned
+assignments. All wall-clock times are in the site's time zone. ``rota schema`` prints the JSON Schema
+generated from these models, so this module *is* the format's documentation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+Id = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Identifier: letters, digits and _ . : - (starts with a letter or digit)",
+    ),
+]
+Hours = Annotated[float, Field(ge=0, le=24 * 7)]
+
+
+def _date_or_datetime(value: object) -> object:
+    """Keep '2026-12-05' a date (a whole day) and '2026-12-05T00:00' a date-time (an instant)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "T" in text or " " in text:
+                return dt.datetime.fromisoformat(text)
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(
+                f"expected a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDTHH:MM[+HH:MM]), got {value!r}"
+            ) from exc
+    return value
+
+
+When = Annotated[dt.date | dt.datetime, BeforeValidator(_date_or_datetime)]
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError(
+            "expected a wall-clock time in the site's time zone, without a UTC offset (e.g. '22:00')"
+        )
+    return value
+
+
+LocalTime = Annotated[dt.time, AfterValidator(_wall_clock)]
+
+
+class Weekday(StrEnum):
+    mon = "mon"
+    tue = "tue"
+    wed = "wed"
+    thu = "thu"
+    fri = "fri"
+    sat = "sat"
+    sun = "sun"
+
+    @property
+    def index(self) -> int:
+        return list(Weekday).index(self)
+
+
+ALL_WEEKDAYS = tuple(Weekday)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class Site(Model):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(
+        description="IANA time zone, e.g. Asia/Shanghai or Europe/Berlin; all wall-clock times are in it"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (expected e.g. 'Europe/Berlin')") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Horizon(Model):
+    start: dt.date = Field(description="First local day of the plan")
+    days: int = Field(ge=1, le=366, description="Number of days planned")
+
+    @property
+    def end(self) -> dt.date:
+        """The first day after the horizon."""
+        return self.start + dt.timedelta(days=self.days)
+
+
+class NightDefinition(Model):
+    """A shift is a night shift when at least ``min_hours`` of it fall between ``start`` and ``end``."""
+
+    start: LocalTime = dt.time(22, 0)
+    end: LocalTime = dt.time(6, 0)
+    min_hours: float = Field(default=3.0, gt=0, le=24)
+
+
+class Weights(Model):
+    """Weights of the soft objective terms (see the README for what each one measures)."""
+
+    uncovered: int = Field(default=100_000, ge=0)
+    skill_shortfall: int = Field(default=100_000, ge=0)
+    load_max: int = Field(default=20, ge=0)
+    load_spread: int = Field(default=10, ge=0)
+    nights_spread: int = Field(default=200, ge=0)
+    weekends_spread: int = Field(default=100, ge=0)
+    heavy_spread: int = Field(default=100, ge=0)
+    preference: int = Field(default=1, ge=0)
+    isolated_day_off: int = Field(default=50, ge=0)
+    isolated_work_day: int = Field(default=50, ge=0)
+    change: int = Field(default=1000, ge=0, description="Per changed assignment when re-solving")
+    partners: int = Field(
+        default=0,
+        ge=0,
+        description="Per distinct pair of volunteers who share a shift over the horizon. Above 0 (e.g. 30) "
+        "asks for stable teams: the same partners shift after shift, so that when someone falls ill with "
+        "something infectious, the list of contacts to isolate is short. 0 (the default) leaves it out.",
+    )
+
+
+class RuleOverrides(Model):
+    """Per-volunteer overrides of the site rules; a missing value keeps the site's."""
+
+    min_rest_hours: float | None = Field(default=None, ge=0, le=72)
+    max_consecutive_days: int | None = Field(default=None, ge=1, le=366)
+    min_days_off_per_7: int | None = Field(default=None, ge=0, le=7)
+    max_hours_per_7_days: Hours | None = None
+    max_consecutive_nights: int | None = Field(default=None, ge=0, le=366)
+    max_shifts_per_day: int | None = Field(default=None, ge=1, le=4)
+    max_weekends: int | None = Field(default=None, ge=0)
+
+
+class Rules(Model):
+    """Site-wide rules. Every one is a hard limit the checker verifies."""
+
+    min_rest_hours: float = Field(default=11, ge=0, le=72)
+    max_consecutive_days: int = Field(default=6, ge=1, le=366)
+    min_days_off_per_7: int = Field(default=1, ge=0, le=7)
+    max_hours_per_7_days: Hours = 40
+    max_consecutive_nights: int = Field(default=3, ge=0, le=366)
+    max_shifts_per_day: int = Field(default=1, ge=1, le=4)
+    max_weekends: int | None = Field(default=None, ge=0, description="Worked weekends over the horizon")
+    night: NightDefinition = NightDefinition()
+    forbidden_successions: list[tuple[Id, Id]] = Field(
+        default_factory=list,
+        description="Pairs (shift template id, shift template id): the second may not be worked on the day "
+        "after the first, e.g. ['night', 'early']",
+    )
+    contact_tracing_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="When someone falls ill with something infectious, a re-solve lists as contacts the "
+        "people who shared a shift at the same post with them in this many days before the cut-off",
+    )
+    weights: Weights = Weights()
+
+
+class Intensity(StrEnum):
+    light = "light"
+    normal = "normal"
+    heavy = "heavy"
+
+
+class ShiftTemplate(Model):
+    """A recurring shift at a post. ``end`` <= ``start`` means the shift ends the next day."""
+
+    id: Id
+    start: LocalTime
+    end: LocalTime
+    weekdays: list[Weekday] = Field(
+        default_factory=lambda: list(ALL_WEEKDAYS), description="Weekdays on which the shift runs"
+    )
+    dates: list[dt.date] | None = Field(
+        default=None, description="If given, the shift runs only on these dates (weekdays still apply)"
+    )
+    required: int = Field(default=1, ge=0, le=1000, description="People needed")
+    skills: dict[Id, int] = Field(
+        default_factory=dict,
+        description="Skill -> at least this many of the people on the shift must have it, "
+        "e.g. {'medical': 1}",
+    )
+    intensity: Intensity | None = Field(default=None, description="Overrides the post's intensity")
+
+    @model_validator(mode="after")
+    def _skills_fit_headcount(self) -> ShiftTemplate:
+        for skill, count in self.skills.items():
+            if count < 0:
+                raise ValueError(f"skills.{skill}: must be >= 0, got {count}")
+            if count > self.required:
+                raise ValueError(
+                    f"skills.{skill}: asks for {count} people with the skill "
+                    f"but only {self.required} are required"
+                )
+        if self.start == self.end:
+            raise ValueError("end: must differ from start (a 24-hour shift is not supported)")
+        return self
+
+
+class Post(Model):
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(
+        default="other",
+        min_length=1,
+        max_length=40,
+        description="gate, patrol, delivery, care_visit, hotline, ... (free text)",
+    )
+    intensity: Intensity = Intensity.normal
+    location: str | None = Field(default=None, max_length=300)
+    instructions: str | None = Field(default=None, max_length=2000, description="What to bring, what to do")
+    shifts: list[ShiftTemplate] = Field(min_length=1)
+
+    @field_validator("shifts")
+    @classmethod
+    def _unique_templates(cls, shifts: list[ShiftTemplate]) -> list[ShiftTemplate]:
+        _reject_duplicates([s.id for s in shifts], "shift template id")
+        return shifts
+
+
+class Contact(Model):
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class AvailabilityWindow(Model):
+    """A weekly window in which the volunteer can work; ``end`` <= ``start`` runs past midnight."""
+
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS))
+    start: LocalTime = dt.time(0, 0)
+    end: LocalTime = dt.time(0, 0)
+
+
+class Period(Model):
+    """A span of time. A date means the whole local day: ``until`` is inclusive for dates and exclusive
+    for date-times. A missing ``from``/``until`` is open-ended."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: When | None = Field(default=None, alias="from")
+    until: When | None = None
+    reason: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        check_order(self.start, self.until)
+        return self
+
+
+class HealthStatus(StrEnum):
+    fit = "fit"
+    limited = "limited"  # light posts only, no nights
+    recovering = "recovering"  # treated like limited
+    sick = "sick"  # never scheduled
+    isolating = "isolating"  # never scheduled
+
+
+class HealthRecord(Model):
+    """A health status from ``from`` until ``until``. Records are a history: where they overlap, the one
+    that starts later wins (so 'fit from the 9th' ends an open-ended 'sick from the 5th')."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    status: HealthStatus
+    start: When | None = Field(default=None, alias="from")
+    until: When | None = None
+    infectious: bool = False
+    note: str | None = Field(default=None, max_length=200, description="Short note; never a diagnosis")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HealthRecord:
+        check_order(self.start, self.until)
+        return self
+
+
+class Preferences(Model):
+    preferred_posts: list[Id] = Field(default_factory=list)
+    unwanted_posts: list[Id] = Field(default_factory=list)
+    preferred_shifts: list[Id] = Field(default_factory=list, description="Shift template ids, e.g. 'morning'")
+    unwanted_shifts: list[Id] = Field(default_factory=list, description="Shift template ids, e.g. 'night'")
+    unwanted_weekdays: list[Weekday] = Field(default_factory=list)
+
+
+class PastShift(Model):
+    start: dt.datetime
+    end: dt.datetime
+    post: Id | None = None
+    shift: Id | None = Field(default=None, description="Shift template id (for forbidden successions)")
+    night: bool | None = Field(default=None, description="Defaults to the site's night definition")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PastShift:
+        if _naive(self.end) <= _naive(self.start):
+            raise ValueError("end: must be after start")
+        return self
+
+
+class History(Model):
+    """The recent past before the horizon. Either list ``recent_shifts`` (exact) or give the summary
+    fields; the hours of a summary are counted as if worked on the day before the horizon."""
+
+    last_shift_end: dt.datetime | None = None
+    consecutive_days_worked: int = Field(default=0, ge=0, le=366)
+    consecutive_nights: int = Field(default=0, ge=0, le=366)
+    hours_last_7_days: float = Field(default=0, ge=0, le=24 * 7)
+    recent_shifts: list[PastShift] = Field(default_factory=list)
+
+
+class Volunteer(Model):
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
+    contact: Contact = Contact()
+    skills: list[Id] = Field(
+        default_factory=list, description="e.g. medical, social_work, psych_support, driver"
+    )
+    max_hours_per_week: Hours | None = Field(
+        default=None, description="The volunteer's own weekly cap (rolling 7 days); the site cap applies too"
+    )
+    availability: list[AvailabilityWindow] | None = Field(
+        default=None, description="Weekly windows; missing means available at any time"
+    )
+    unavailable: list[Period] = Field(default_factory=list, description="Dated absences")
+    preferences: Preferences = Preferences()
+    health: list[HealthRecord] = Field(default_factory=list, description="Health history; empty means fit")
+    rules: RuleOverrides = RuleOverrides()
+    history: History = History()
+
+
+class Pin(Model):
+    volunteer: Id
+    post: Id
+    shift: Id = Field(description="Shift template id")
+    date: dt.date = Field(description="Local date on which the shift starts")
+
+
+class Scenario(Model):
+    """A site's whole planning problem."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"title": "rota scenario"})
+
+    version: Literal[1] = 1
+    site: Site
+    horizon: Horizon
+    rules: Rules = Rules()
+    posts: list[Post] = Field(min_length=1)
+    volunteers: list[Volunteer] = Field(default_factory=list)
+    pinned: list[Pin] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        _reject_duplicates([p.id for p in self.posts], "post id")
+        _reject_duplicates([v.id for v in self.volunteers], "volunteer id")
+        posts = {p.id: p for p in self.posts}
+        volunteers = {v.id for v in self.volunteers}
+        templates = {s.id for p in self.posts for s in p.shifts}
+        for i, (first, second) in enumerate(self.rules.forbidden_successions):
+            for name in (first, second):
+                if name not in templates:
+                    raise ValueError(f"rules.forbidden_successions[{i}]: no shift template {name!r}")
+        for i, pin in enumerate(self.pinned):
+            if pin.volunteer not in volunteers:
+                raise ValueError(f"pinned[{i}].volunteer: no volunteer {pin.volunteer!r}")
+            if pin.post not in posts:
+                raise ValueError(f"pinned[{i}].post: no post {pin.post!r}")
+            if pin.shift not in {s.id for s in posts[pin.post].shifts}:
+                raise ValueError(f"pinned[{i}].shift: post {pin.post!r} has no shift {pin.shift!r}")
+            if not self.horizon.start <= pin.date < self.horizon.end:
+                raise ValueError(f"pinned[{i}].date: {pin.date} is outside the horizon")
+        for i, v in enumerate(self.volunteers):
+            prefs = v.preferences
+            for field, ids, known, what in (
+                ("preferred_posts", prefs.preferred_posts, posts, "post"),
+                ("unwanted_posts", prefs.unwanted_posts, posts, "post"),
+                ("preferred_shifts", prefs.preferred_shifts, templates, "shift template"),
+                ("unwanted_shifts", prefs.unwanted_shifts, templates, "shift template"),
+            ):
+                for ref in ids:
+                    if ref not in known:
+                        raise ValueError(f"volunteers[{i}].preferences.{field}: no {what} {ref!r}")
+        return self
+
+
+def _reject_duplicates(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"duplicate {what} {i!r}")
+        seen.add(i)
+
+
+def _naive(value: dt.datetime | dt.date) -> dt.datetime:
+    """Comparable form for ordering checks only (aware values in UTC, dates at midnight)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+    return dt.datetime.combine(value, dt.time())
+
+
+def check_order(start: dt.datetime | dt.date | None, until: dt.datetime | dt.date | None) -> None:
+    if start is None or until is None:
+        return
+    if isinstance(until, dt.datetime):
+        if _naive(until) <= _naive(start):
+            raise ValueError("until: must be after from")
+    elif _naive(until) < _naive(start).replace(hour=0, minute=0, second=0, microsecond=0):
+        raise ValueError("until: must not be before from")
+
+
+def json_schema() -> dict:
+    return Scenario.model_json_schema(by_alias=True)

@@ -1,0 +1,122 @@
+"""Who may do what: coordinator API tokens and calendar feed tokens, both stored only as hashes.
+
+* A **coordinator token** is scoped to one site: it reads and writes that site and nothing else.
+  ``rota admin create-token --site ID`` makes one; it is shown once.
+* A **feed token** opens one calendar feed and nothing else: a volunteer's own shifts, one post's or a
+  whole site's. Rotating it (making a new one) ends the old URL.
+
+Tokens are 256-bit random strings (:func:`secrets.token_urlsafe`); the database holds their SHA-256
+(:func:`scheduler.domain.calendar.hash_token`), so a leaked database does not leak working tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from scheduler.domain.calendar import hash_token, new_feed_token
+from scheduler.domain.errors import NotFoundError
+from scheduler.store.db import Base, UTCDateTime
+
+API_TOKEN_PREFIX = "rota_"
+#: What a token looks like: anything else is refused before the database is asked.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class FeedTokenRow(Base):
+    __tablename__ = "feed_tokens"
+    __table_args__ = (UniqueConstraint("site_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    #: "site", "post:<post id>" or "volunteer:<volunteer id>": one live token per feed
+    scope: Mapped[str] = mapped_column(String(80))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+def create_api_token(session: Session, site_id: int, name: str, now: dt.datetime) -> str:
+    """A new coordinator token for the site; the returned secret is not stored anywhere."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiTokenRow(site_id=site_id, token_hash=hash_token(token), name=name, created_at=now))
+    session.flush()
+    return token
+
+
+def site_of_api_token(session: Session, token: str) -> int | None:
+    """The site a coordinator token opens, or None for an unknown or malformed token."""
+    if not TOKEN_SHAPE.match(token):
+        return None
+    return session.scalar(select(ApiTokenRow.site_id).where(ApiTokenRow.token_hash == hash_token(token)))
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a feed token opens: a site's feed, or one post's, or one volunteer's."""
+
+    site_id: int
+    post_id: int | None = None
+    volunteer_id: int | None = None
+
+    @property
+    def scope(self) -> str:
+        if self.volunteer_id is not None:
+            return f"volunteer:{self.volunteer_id}"
+        if self.post_id is not None:
+            return f"post:{self.post_id}"
+        return "site"
+
+
+def rotate_feed_token(session: Session, feed: Feed, now: dt.datetime) -> str:
+    """A new token for the feed; the previous one (if any) stops working at once."""
+    revoke_feed_token(session, feed)
+    token = new_feed_token()
+    session.add(
+        FeedTokenRow(
+            site_id=feed.site_id,
+            scope=feed.scope,
+            post_id=feed.post_id,
+            volunteer_id=feed.volunteer_id,
+            token_hash=hash_token(token),
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def revoke_feed_token(session: Session, feed: Feed) -> bool:
+    result = session.execute(
+        delete(FeedTokenRow).where(FeedTokenRow.site_id == feed.site_id, FeedTokenRow.scope == feed.scope)
+    )
+    session.flush()
+    return bool(result.rowcount)
+
+
+def resolve_feed_token(session: Session, token: str) -> Feed:
+    """The feed a token opens; NotFoundError for an unknown, revoked or malformed one."""
+    if not TOKEN_SHAPE.match(token):
+        raise NotFoundError("calendar")
+    row = session.scalar(select(FeedTokenRow).where(FeedTokenRow.token_hash == hash_token(token)))
+    if row is None:
+        raise NotFoundError("calendar")
+    return Feed(site_id=row.site_id, post_id=row.post_id, volunteer_id=row.volunteer_id)

@@ -1,0 +1,136 @@
+"""The persisted calendar event state behind the feeds: one row per
+:class:`~scheduler.domain.calendar.EventState`, per site.
+
+:func:`sync_site` runs inside a publication (and after a post or volunteer edit that changes what the
+events show): it reads the site's rows, lets :func:`scheduler.domain.calendar.sync_events` decide what changed
+(stable UIDs, SEQUENCE bumps, cancellations, forgetting old cancellations) and writes back only the
+difference. The feed functions render what is stored; no health data is ever read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from scheduler.domain import calendar as cal
+from scheduler.domain.schedule import Schedule
+from scheduler.store.db import Base, UTCDateTime
+from scheduler.store.posts import PostRow
+from scheduler.store.sites import SiteRow, export_scenario
+from scheduler.store.volunteers import VolunteerRow, list_volunteers
+
+
+class CalendarEventRow(Base):
+    __tablename__ = "calendar_events"
+    __table_args__ = (
+        UniqueConstraint("site_id", "uid"),
+        Index("ix_calendar_events_site_volunteer", "site_id", "volunteer"),
+        Index("ix_calendar_events_site_post", "site_id", "post"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(120))
+    volunteer: Mapped[str] = mapped_column(String(64))
+    post: Mapped[str] = mapped_column(String(64))
+    shift: Mapped[str] = mapped_column(String(64))
+    date: Mapped[dt.date] = mapped_column(Date)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    summary: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    sequence: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_modified: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+_STATE_FIELDS = (
+    "uid",
+    "volunteer",
+    "post",
+    "shift",
+    "date",
+    "start",
+    "end",
+    "summary",
+    "location",
+    "description",
+    "sequence",
+    "status",
+    "created",
+    "last_modified",
+)
+
+
+def to_state(row: CalendarEventRow) -> cal.EventState:
+    return cal.EventState(site=str(row.site_id), **{name: getattr(row, name) for name in _STATE_FIELDS})
+
+
+def _fields(state: cal.EventState) -> dict:
+    return {name: getattr(state, name) for name in _STATE_FIELDS}
+
+
+def _rows(session: Session, site_id: int, *, volunteer: str | None = None, post: str | None = None):
+    query = select(CalendarEventRow).where(CalendarEventRow.site_id == site_id)
+    if volunteer is not None:
+        query = query.where(CalendarEventRow.volunteer == volunteer)
+    if post is not None:
+        query = query.where(CalendarEventRow.post == post)
+    return list(session.scalars(query.order_by(CalendarEventRow.start, CalendarEventRow.uid)))
+
+
+def states(
+    session: Session, site_id: int, *, volunteer: str | None = None, post: str | None = None
+) -> list[cal.EventState]:
+    return [to_state(r) for r in _rows(session, site_id, volunteer=volunteer, post=post)]
+
+
+def sync_site(
+    session: Session, site: SiteRow, schedule: Schedule, now: dt.datetime, keep_cancelled: dt.timedelta
+) -> None:
+    """Bring the site's event rows to ``schedule`` (the published one), as the site is now."""
+    rows = {row.uid: row for row in _rows(session, site.id)}
+    inputs = cal.event_inputs(str(site.id), export_scenario(session, site), schedule)
+    result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
+    for state in result:
+        row = rows.pop(state.uid, None)
+        if row is None:
+            session.add(CalendarEventRow(site_id=site.id, **_fields(state)))
+        elif to_state(row) != state:
+            for name, value in _fields(state).items():
+                setattr(row, name, value)
+    for row in rows.values():
+        session.delete(row)
+    session.flush()
+
+
+def _volunteer_names(session: Session, site_id: int) -> dict[str, str]:
+    return {v.key: v.name for v in list_volunteers(session, site_id)}
+
+
+def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, refresh: dt.timedelta):
+    """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else."""
+    events = states(session, site.id, volunteer=volunteer.key)
+    name = cal.volunteer_feed_name(site.name, volunteer.name)
+    return cal.render_feed(name, events, zone=site.timezone, refresh=refresh)
+
+
+def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):
+    """(bytes, etag) of one post's shifts, each event naming who is on it."""
+    events = states(session, site.id, post=post.key)
+    name = cal.post_feed_name(site.name, post.name)
+    names = _volunteer_names(session, site.id)
+    return cal.render_feed(name, events, zone=site.timezone, refresh=refresh, volunteer_names=names)
+
+
+def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
+    """(bytes, etag) of every shift of the site, each event naming who is on it."""
+    events = states(session, site.id)
+    names = _volunteer_names(session, site.id)
+    return cal.render_feed(
+        cal.site_feed_name(site.name), events, zone=site.timezone, refresh=refresh, volunteer_names=names
+    )

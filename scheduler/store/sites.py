@@ -1,0 +1,197 @@
+"""Sites: a site's own row (name, time zone, planning horizon, rules, pins) and the scenario file round
+trip.
+
+A site's rows always make a valid :class:`~scheduler.domain.scenario.Scenario`: every change is followed by
+:func:`validate_site`, which builds the scenario (:func:`export_scenario`) and refuses a change that
+would leave a dangling reference (a pin or a preference naming a deleted post, a succession rule naming
+a removed shift template, ...). :func:`import_scenario` and :func:`export_scenario` are inverse:
+``export_scenario(import_scenario(s)) == s`` for every scenario ``s``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import JSON, Boolean, Date, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import (
+    ConflictError,
+    FieldProblem,
+    InputError,
+    NotFoundError,
+    validation_problems,
+)
+from scheduler.store import posts, volunteers
+from scheduler.store.db import Base, UTCDateTime
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    horizon_start: Mapped[dt.date] = mapped_column(Date)
+    horizon_days: Mapped[int]
+    rules: Mapped[dict] = mapped_column(JSON)
+    pinned: Mapped[list] = mapped_column(JSON)
+    published_version: Mapped[int | None] = mapped_column(default=None)
+    #: re-solve the published schedule whenever a health update is recorded (scheduler.services.replan_jobs)
+    auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def horizon(self) -> sc.Horizon:
+        return sc.Horizon(start=self.horizon_start, days=self.horizon_days)
+
+
+class SiteSettings(sc.Model):
+    """What a site is, apart from its posts, volunteers, rules and pins."""
+
+    site: sc.Site
+    horizon: sc.Horizon
+
+
+def _dump(model: BaseModel | list[BaseModel]) -> Any:
+    if isinstance(model, list):
+        return [m.model_dump(mode="json", by_alias=True) for m in model]
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def get_site(session: Session, site_id: int, *, lock: bool = False) -> SiteRow:
+    """The site, or NotFoundError; ``lock`` takes a row lock (PostgreSQL) for a read-modify-write."""
+    query = select(SiteRow).where(SiteRow.id == site_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFoundError(f"site {site_id}")
+    return row
+
+
+def sites_by_id(session: Session, ids: list[int]) -> list[SiteRow]:
+    return list(session.scalars(select(SiteRow).where(SiteRow.id.in_(ids)).order_by(SiteRow.id)))
+
+
+def first_site(session: Session) -> SiteRow | None:
+    return session.scalar(select(SiteRow).order_by(SiteRow.id).limit(1))
+
+
+def import_scenario(session: Session, scenario: sc.Scenario, now: dt.datetime) -> SiteRow:
+    """A new site holding ``scenario``: its rows, posts with their templates, volunteers with their
+    health history."""
+    row = SiteRow(
+        name=scenario.site.name,
+        timezone=scenario.site.timezone,
+        horizon_start=scenario.horizon.start,
+        horizon_days=scenario.horizon.days,
+        rules=_dump(scenario.rules),
+        pinned=_dump(scenario.pinned),
+        created_at=now,
+        version=1,
+    )
+    session.add(row)
+    session.flush()
+    for post in scenario.posts:
+        posts.add_post(session, row.id, post)
+    for volunteer in scenario.volunteers:
+        volunteers.add_volunteer(session, row.id, volunteer, now)
+    session.flush()
+    return row
+
+
+def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
+    """The site as a scenario file's JSON data (not validated)."""
+    return {
+        "version": 1,
+        "site": {"name": row.name, "timezone": row.timezone},
+        "horizon": {"start": row.horizon_start.isoformat(), "days": row.horizon_days},
+        "rules": row.rules,
+        "posts": [_dump(posts.to_model(p)) for p in posts.list_posts(session, row.id)],
+        "volunteers": [_dump(v) for v in volunteers.models(session, row.id)],
+        "pinned": row.pinned,
+    }
+
+
+def export_scenario(session: Session, row: SiteRow) -> sc.Scenario:
+    """The site as a scenario (raises ConflictError if its rows do not make one, e.g. it has no post)."""
+    try:
+        return sc.Scenario.model_validate(scenario_data(session, row))
+    except ValidationError as exc:
+        raise ConflictError("the site is not a complete scenario", validation_problems(exc)) from None
+
+
+def validate_site(
+    session: Session,
+    row: SiteRow,
+    *,
+    blame: str | None = None,
+    post: str | None = None,
+    volunteer: str | None = None,
+) -> sc.Scenario:
+    """Check that the site's rows still make a valid scenario after a change; the problems name the
+    scenario's fields (``pinned[0].volunteer``, ``volunteers[3].preferences.unwanted_posts``...).
+
+    Problems under the part that the request changed are the request's fault: they raise InputError with
+    field paths relative to that part, which is ``blame`` (a top-level field: ``"rules"``, ``"pinned"``...)
+    or the ``post`` or ``volunteer`` with that id. Any other problem is a conflict with the rest of the
+    site (ConflictError), e.g. deleting a post that a pin names."""
+    session.flush()
+    data = scenario_data(session, row)
+    try:
+        return sc.Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+    for key, items in ((post, "posts"), (volunteer, "volunteers")):
+        if key is not None:
+            index = next((i for i, item in enumerate(data[items]) if item["id"] == key), None)
+            blame = f"{items}[{index}]" if index is not None else blame
+    if blame is not None and all(_under(p.field, blame) for p in problems):
+        raise InputError("request", [FieldProblem(_relative(p.field, blame), p.message) for p in problems])
+    raise ConflictError("the change would leave the site inconsistent", problems)
+
+
+def _under(field: str, top: str) -> bool:
+    return field == top or field.startswith(top + ".") or field.startswith(top + "[")
+
+
+def _relative(field: str, top: str) -> str:
+    return field[len(top) :].removeprefix(".")
+
+
+def update_settings(row: SiteRow, update: SiteSettings) -> None:
+    row.name = update.site.name
+    row.timezone = update.site.timezone
+    row.horizon_start = update.horizon.start
+    row.horizon_days = update.horizon.days
+    row.version += 1
+
+
+def rules_of(row: SiteRow) -> sc.Rules:
+    return sc.Rules.model_validate(row.rules)
+
+
+def set_rules(row: SiteRow, rules: sc.Rules) -> None:
+    row.rules = _dump(rules)
+    row.version += 1
+
+
+def pins_of(row: SiteRow) -> list[sc.Pin]:
+    return [sc.Pin.model_validate(p) for p in row.pinned]
+
+
+def set_pins(row: SiteRow, pins: list[sc.Pin]) -> None:
+    row.pinned = _dump(pins)
+    row.version += 1
+
+
+def delete_site(session: Session, row: SiteRow) -> None:
+    session.delete(row)
+    session.flush()

@@ -1,0 +1,17 @@
+"""Every table of the schema: importing this module gives :data:`metadata` all of them (Alembic's
+autogenerate and the tests' schema checks read it)."""
+
+from scheduler.store import (  # noqa: F401  (imported for their tables)
+    access,
+    calendars,
+    health_records,
+    jobs,
+    posts,
+    schedules,
+    sites,
+    volunteers,
+    webhooks,
+)
+from scheduler.store.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,316 @@
+"""The solve worker: a separate process (``rota worker``) that runs queued jobs one at a time.
+
+Any number of workers may run against the same database: a job is claimed atomically
+(:func:`scheduler.store.jobs.claim_next`). While CP-SAT searches, a heartbeat thread writes the progress
+(elapsed, incumbent objective, bound) to the job row about once a second and reads the row back: when
+the job was cancelled (``DELETE``), or is no longer this worker's, it sets the ``stop`` event and the
+search ends with the best schedule found so far. Every poll (throttled) also marks failed the running
+jobs of workers that died (:func:`scheduler.store.jobs.reap_stale`).
+
+A *re-solve* job (``kind = resolve``) runs :func:`scheduler.domain.replan.resolve` on the job's snapshot, the
+published version it re-plans and its disruptions, with the same progress, heartbeat and cancellation;
+:class:`~scheduler.domain.replan.ResolveFailed` ends it *failed* with the reason. Queued re-solves are taken
+before full solves.
+
+Beside the jobs, a thread of each worker (:class:`WebhookSender`) delivers the webhook events that are
+due (:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds up an alert.
+
+A worker that is asked to stop (SIGINT/SIGTERM) stops its search and puts its job back in the queue,
+with a note, for the next worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.settings import Settings
+from scheduler.store import jobs
+from scheduler.store import webhooks as webhook
+from scheduler.store.db import utcnow
+from solver.options import Progress
+
+log = logging.getLogger("rota.worker")
+
+
+class _Tracker:
+    """Receives the solver's progress (from its callback thread) and keeps the latest."""
+
+    def __init__(self, idle_phase: str = "") -> None:
+        self.started = time.monotonic()
+        self.latest: Progress | None = None
+        self.idle_phase = idle_phase
+
+    def __call__(self, progress: Progress) -> None:
+        self.latest = progress
+
+    def snapshot(self) -> dict[str, Any]:
+        p = self.latest
+        out: dict[str, Any] = {"elapsed": round(time.monotonic() - self.started, 3)}
+        if p is None:
+            return out | {
+                "objective": None, "bound": None, "gap": None, "solutions": 0, "phase": self.idle_phase
+            }
+        gap = None
+        if p.objective and p.bound is not None:
+            gap = max(0.0, (p.objective - p.bound) / abs(p.objective))
+        return out | {
+            "objective": p.objective,
+            "bound": p.bound,
+            "gap": gap,
+            "solutions": p.solutions,
+            "phase": p.phase,
+        }
+
+
+class _Search(threading.Thread):
+    """Compile the job's scenario and plan it, in its own thread; ``stop`` ends the search early."""
+
+    def __init__(self, snapshot: dict[str, Any], options: dict[str, Any]):
+        super().__init__(name="search", daemon=True)
+        self.snapshot = snapshot
+        self.options = options
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.tracker = _Tracker()
+        self.schedule = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        from scheduler.domain.compile import compile_scenario
+        from scheduler.domain.planning import plan
+        from scheduler.domain.scenario import Scenario
+
+        try:
+            compiled = compile_scenario(Scenario.model_validate(self.snapshot))
+            self.schedule = plan(compiled, on_progress=self.tracker, stop=self.stop, **self.options)
+        except Exception as exc:  # the job fails, the worker goes on
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+class _Resolve(_Search):
+    """Re-solve the base version's schedule after the job's disruptions, in its own thread."""
+
+    def __init__(self, snapshot: dict[str, Any], previous: dict[str, Any], disruptions: list[Any],
+                 cutoff, options: dict[str, Any]):
+        super().__init__(snapshot, options)
+        self.name = "resolve"
+        self.previous = previous
+        self.disruptions = disruptions
+        self.cutoff = cutoff
+        self.tracker = _Tracker(idle_phase="repair")
+        self.changes: dict[str, Any] | None = None
+
+    def run(self) -> None:
+        from scheduler.domain.replan import resolve
+        from scheduler.domain.scenario import Scenario
+        from scheduler.domain.schedule import Schedule
+        from scheduler.services.replan_jobs import DISRUPTIONS
+
+        try:
+            result = resolve(
+                Scenario.model_validate(self.snapshot),
+                Schedule.model_validate(self.previous),
+                DISRUPTIONS.validate_python(self.disruptions),
+                cutoff=self.cutoff,
+                on_progress=self.tracker,
+                stop=self.stop,
+                **self.options,
+            )
+            self.schedule = result.schedule
+            self.changes = result.changes.model_dump(mode="json")
+        except Exception as exc:  # the job fails, the worker goes on
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def failure_reason(error: Exception) -> tuple[str, bool]:
+    """Why a job failed, for the coordinator (a re-solve's own reasons as they are), and whether that is
+    an expected outcome rather than a bug."""
+    from scheduler.domain.replan import ResolveFailed
+
+    if isinstance(error, ResolveFailed):
+        return str(error), True
+    return f"{type(error).__name__}: {error}", False
+
+
+class WebhookSender(threading.Thread):
+    """Delivers due webhook events every ``webhook_poll_interval`` until ``shutdown`` is set."""
+
+    def __init__(self, worker: Worker):
+        super().__init__(name="webhooks", daemon=True)
+        self.worker = worker
+
+    def run(self) -> None:
+        settings = self.worker.settings
+        with webhook.make_client() as client:
+            while not self.worker.shutdown.is_set():
+                try:
+                    self.worker.deliver_webhooks(client)
+                except SQLAlchemyError as exc:
+                    log.warning("webhook deliveries: database not ready (%s)", exc.__class__.__name__)
+                except Exception:  # a bug in one delivery must not stop the others for good
+                    log.exception("webhook deliveries failed")
+                self.worker.shutdown.wait(settings.webhook_poll_interval)
+
+
+class Worker:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, name: str | None = None):
+        self.sessions = sessions
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.shutdown = threading.Event()
+        self._last_reap = 0.0
+
+    # ------------------------------------------------------------------------------------ the loop
+
+    def run_forever(self) -> None:
+        log.info("worker %s polling for jobs every %gs", self.name, self.settings.worker_poll_interval)
+        sender = WebhookSender(self)
+        sender.start()
+        while not self.shutdown.is_set():
+            try:
+                self.reap(throttled=True)
+                ran = self.run_once()
+            except SQLAlchemyError as exc:
+                log.warning("database not ready (%s); retrying", exc.__class__.__name__)
+                ran = None
+            if ran is None:
+                self.shutdown.wait(self.settings.worker_poll_interval)
+        sender.join(timeout=self.settings.webhook_timeout + 1)
+        log.info("worker %s stopped", self.name)
+
+    def deliver_webhooks(self, client, now=utcnow) -> int:
+        """Attempt the webhook deliveries that are due; how many were attempted."""
+        return webhook.deliver_due(
+            self.sessions,
+            client,
+            timeout=self.settings.webhook_timeout,
+            delays=list(self.settings.webhook_retry_delays),
+            allow_private=self.settings.webhook_allow_private,
+            now=now,
+        )
+
+    def install_signal_handlers(self) -> None:
+        def stop(_signum, _frame) -> None:  # no logging here: a handler may interrupt a log call
+            self.shutdown.set()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+    def reap(self, *, throttled: bool = False) -> int:
+        now = time.monotonic()
+        if throttled and now - self._last_reap < self.settings.job_stale_after / 3:
+            return 0
+        self._last_reap = now
+        with self.sessions() as session:
+            count = jobs.reap_stale(session, utcnow(), self.settings.job_stale_after)
+            session.commit()
+        if count:
+            log.warning("marked %d job(s) failed whose worker stopped sending heartbeats", count)
+        return count
+
+    def run_once(self) -> int | None:
+        """Claim the oldest queued job and run it to its end; its id, or None when the queue is empty."""
+        with self.sessions() as session:
+            job_id = jobs.claim_next(session, self.name, utcnow())
+            session.commit()
+        if job_id is None:
+            return None
+        self.run_job(job_id)
+        return job_id
+
+    # ------------------------------------------------------------------------------------- one job
+
+    def run_job(self, job_id: int) -> None:
+        """Solve the job in a thread of its own while this thread keeps the heartbeat: it stays free to
+        handle signals (CP-SAT holds the thread that calls it until the search ends)."""
+        from scheduler.domain.errors import NotFoundError
+        from scheduler.store import schedules as schedule_store
+
+        with self.sessions() as session:
+            row = session.get(jobs.JobRow, job_id)
+            if row is None:
+                return
+            snapshot = row.scenario
+            options = {"time_limit": row.time_limit, "workers": row.workers, "seed": row.seed}
+            site_id = row.site_id
+            resolving = row.kind == jobs.JobKind.resolve
+            search: _Search = _Search(snapshot, options)
+            gone = None
+            if resolving:
+                try:
+                    previous = schedule_store.get_version(session, site_id, row.base_version or 0).schedule
+                    search = _Resolve(snapshot, previous, row.disruptions or [], row.cutoff, options)
+                except NotFoundError:
+                    gone = f"the published version it re-plans ({row.base_version}) no longer exists"
+        if gone is not None:
+            self._end(lambda s: jobs.fail_job(s, job_id, self.name, gone, utcnow()))
+            return
+        what = "re-solving" if resolving else "solving"
+        log.info("job %d (site %d): %s for %gs", job_id, site_id, what, options["time_limit"])
+        search.start()
+        self._heartbeats(job_id, search)
+        if search.error is not None:
+            reason, expected = failure_reason(search.error)
+            log.log(logging.WARNING if expected else logging.ERROR, "job %d failed: %s", job_id, reason,
+                    exc_info=None if expected else search.error)
+            self._end(lambda s: jobs.fail_job(s, job_id, self.name, reason, utcnow()))
+            return
+        if self.shutdown.is_set():
+            self._end(lambda s: jobs.requeue_job(s, job_id, self.name, utcnow()))
+            log.info("job %d put back in the queue (worker stopping)", job_id)
+            return
+        schedule = search.schedule
+        changes = search.changes if isinstance(search, _Resolve) else None  # a re-solve's change set
+        stored = self._end(
+            lambda s: jobs.finish_job(
+                s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow(), changes=changes
+            )
+        )
+        log.info(
+            "job %d: %s in %.1fs, %d assignments, %d uncovered slots%s",
+            job_id,
+            schedule.status,
+            schedule.solver.wall_time,
+            len(schedule.assignments),
+            len(schedule.uncovered),
+            "" if stored else " (not stored: the job was no longer this worker's)",
+        )
+
+    def _heartbeats(self, job_id: int, search: _Search) -> None:
+        """Until the search ends, every ``heartbeat_interval``: write its progress, and stop it when the
+        job was cancelled or taken away, or the worker is shutting down."""
+        while not search.done.wait(self.settings.heartbeat_interval):
+            if self.shutdown.is_set():
+                search.stop.set()
+            try:
+                with self.sessions() as session:
+                    keep_going = jobs.heartbeat(
+                        session, job_id, self.name, search.tracker.snapshot(), utcnow()
+                    )
+                    session.commit()
+            except SQLAlchemyError:
+                log.warning("job %d: heartbeat failed, will retry", job_id, exc_info=True)
+                continue
+            if not keep_going:
+                search.stop.set()
+        search.join()
+
+    def _end(self, step) -> bool:
+        with self.sessions() as session:
+            done = step(session)
+            session.commit()
+        return bool(done)
