@@ -20,7 +20,7 @@ from api.routes import health_records as health
 from api.routes import replans as resolve
 from scheduler.settings import Settings, get_settings
 from scheduler.store import jobs
-from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
+from scheduler.store.db import make_engine, make_sessions, unit_of_work, upgrade, utcnow
 
 log = logging.getLogger("rota.api")
 
@@ -72,9 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_log_redaction()
         if settings.auto_migrate:
             upgrade(engine)
-        with app.state.sessions() as session:
+        with unit_of_work(app.state.sessions) as session:
             reaped = jobs.reap_stale(session, utcnow(), settings.job_stale_after)
-            session.commit()
         if reaped:
             log.warning("marked %d job(s) failed that were left running by a stopped worker", reaped)
         yield

@@ -24,6 +24,7 @@ from scheduler.domain.errors import ConflictError, NotFoundError
 from scheduler.settings import Settings
 from scheduler.store import access
 from scheduler.store import sites as site
+from scheduler.store.db import unit_of_work
 
 #: Largest integer id in a path: beyond it nothing can exist (and PostgreSQL's integer would overflow).
 MAX_ID = 2**31 - 1
@@ -37,7 +38,9 @@ bearer = HTTPBearer(
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+    """The request's unit of work: one transaction, committed when the route returns (before the response
+    is sent, so a failed commit is the client's error, not a lost write) and rolled back if it raises."""
+    with unit_of_work(request.app.state.sessions) as session:
         yield session
 
 
@@ -45,7 +48,8 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-DB = Annotated[Session, Depends(get_session)]
+# scope='function': the commit runs when the route returns, before the response goes out
+DB = Annotated[Session, Depends(get_session, scope="function")]
 Config = Annotated[Settings, Depends(get_settings)]
 
 

@@ -112,14 +112,12 @@ def volunteer_feed(
 
 def _rotate(request: Request, session, feed: access.Feed) -> FeedLink:
     token = access.rotate_feed_token(session, feed, utcnow())
-    session.commit()
     return _link(request, token)
 
 
 def _revoke(session, feed: access.Feed) -> Response:
     if not access.revoke_feed_token(session, feed):
         raise NotFoundError("feed URL")
-    session.commit()
     return Response(status_code=204)
 
 

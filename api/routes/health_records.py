@@ -132,7 +132,7 @@ def add_health(
             )
         row = health.add_record(session, volunteer.id, body, now)
         sites.validate_site(session, site)
-        session.commit()
+        session.flush()
         response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
         return HealthRecordCreated(**record_out(row).model_dump(by_alias=True))
 
@@ -147,7 +147,7 @@ def add_health(
     )
     job, added, location = queue_resolve(session, locked, request, settings, now)
     row = added[volunteer.key][0]
-    session.commit()
+    session.flush()
     response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
     response.headers["Link"] = f'<{location}>; rel="related"; title="re-solve job"'
     return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job)
@@ -166,5 +166,4 @@ def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecor
 def delete_health(record_id: int, volunteer: Volunteer, session: DB) -> Response:
     row = health.get_record(session, volunteer.id, check_id(record_id, "health record"))
     health.delete_record(session, row)
-    session.commit()
     return Response(status_code=204)

@@ -35,7 +35,7 @@ def list_posts(site: Site, session: DB) -> list[sc.Post]:
 def add_post(body: sc.Post, site: Site, session: DB, response: Response) -> sc.Post:
     row = posts.add_post(session, site.id, body)
     sites.validate_site(session, site, post=row.key)
-    session.commit()
+    session.flush()
     response.headers["Location"] = _location(site.id, row.key)
     response.headers["ETag"] = etag(row)
     return posts.to_model(row)
@@ -66,7 +66,7 @@ def put_post(
     posts.replace_post(session, post, body)
     sites.validate_site(session, site)
     schedule_store.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(post)
     return posts.to_model(post)
 
@@ -81,5 +81,4 @@ def delete_post(post: Post, site: Site, session: DB, if_match: IfMatch = None) -
     check_if_match(if_match, post)
     posts.delete_post(session, post)
     sites.validate_site(session, site)
-    session.commit()
     return Response(status_code=204)

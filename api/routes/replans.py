@@ -75,7 +75,7 @@ def post_disruptions(
 ) -> JobOut:
     locked = sites.get_site(session, site.id, lock=True)
     job, _, location = queue_resolve(session, locked, body, settings, utcnow())
-    session.commit()
+    session.flush()
     response.headers["Location"] = location
     response.headers["Retry-After"] = "1"
     return job
@@ -125,6 +125,6 @@ def put_resolve_settings(
     if site.auto_resolve != body.auto_resolve:
         site.auto_resolve = body.auto_resolve
         site.version += 1
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(site)
     return _settings_of(site)

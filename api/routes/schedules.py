@@ -169,7 +169,7 @@ def create_job(
         workers=settings.solver_workers,
         now=utcnow(),
     )
-    session.commit()
+    session.flush()
     response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"
     response.headers["Retry-After"] = _retry_after(row)
     return job_out(row)
@@ -185,7 +185,6 @@ def _job(session, site: sites.SiteRow, job_id: int, settings) -> jobs.JobRow:
     if row.state == jobs.JobState.running and jobs.reap_stale(
         session, utcnow(), settings.job_stale_after, job_id=row.id
     ):
-        session.commit()
         session.refresh(row)
     return row
 
@@ -216,7 +215,7 @@ def get_job(job_id: int, site: Site, session: DB, settings: Config, response: Re
 def cancel_job(job_id: int, site: Site, session: DB, settings: Config) -> JobOut:
     row = _job(session, site, job_id, settings)
     jobs.cancel_job(session, row, utcnow())
-    session.commit()
+    session.flush()
     return job_out(row)
 
 
@@ -243,7 +242,7 @@ def publish(job_id: int, site: Site, session: DB, settings: Config, response: Re
     locked = sites.get_site(session, site.id, lock=True)
     row = jobs.get_job(session, site.id, check_id(job_id, "schedule job"))
     version = schedule_store.publish(session, locked, row, utcnow(), keep_cancelled(settings))
-    session.commit()
+    session.flush()
     response.headers["Location"] = f"{site_path(site.id)}/schedule/versions/{version.number}"
     return version_out(version, locked)
 

@@ -73,7 +73,7 @@ def import_site(scenario: sc.Scenario, session: DB, _: TokenSite, response: Resp
     now = utcnow()
     row = sites.import_scenario(session, scenario, now)
     token = access.create_api_token(session, row.id, "created with the site", now)
-    session.commit()
+    session.flush()
     response.headers["Location"] = site_path(row.id)
     response.headers["ETag"] = etag(row)
     return SiteCreated(**site_out(row).model_dump(), coordinator_token=token)
@@ -92,7 +92,7 @@ def put_site(
     check_if_match(if_match, site)
     sites.update_settings(site, body)
     sites.validate_site(session, site, blame="horizon")
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(site)
     return site_out(site)
 
@@ -101,7 +101,6 @@ def put_site(
 def delete_site(site: Site, session: DB, if_match: IfMatch = None) -> Response:
     check_if_match(if_match, site)
     sites.delete_site(session, site)
-    session.commit()
     return Response(status_code=204)
 
 
@@ -130,7 +129,7 @@ def put_rules(
     check_if_match(if_match, site)
     sites.set_rules(site, body)
     sites.validate_site(session, site, blame="rules")
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(site)
     return sites.rules_of(site)
 
@@ -148,6 +147,6 @@ def put_pins(
     check_if_match(if_match, site)
     sites.set_pins(site, body)
     sites.validate_site(session, site, blame="pinned")
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(site)
     return sites.pins_of(site)

@@ -41,7 +41,7 @@ def list_volunteers(site: Site, session: DB) -> list[sc.Volunteer]:
 def add_volunteer(body: sc.Volunteer, site: Site, session: DB, response: Response) -> sc.Volunteer:
     row = volunteers.add_volunteer(session, site.id, body, utcnow())
     sites.validate_site(session, site, volunteer=row.key)
-    session.commit()
+    session.flush()
     response.headers["Location"] = _location(site.id, row.key)
     response.headers["ETag"] = etag(row)
     return volunteers.model(session, row)
@@ -71,7 +71,7 @@ def put_volunteer(
     volunteers.replace_volunteer(session, volunteer, body)
     sites.validate_site(session, site, volunteer=volunteer.key)
     schedule_store.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
-    session.commit()
+    session.flush()
     response.headers["ETag"] = etag(volunteer)
     return volunteers.model(session, volunteer)
 
@@ -86,5 +86,4 @@ def delete_volunteer(volunteer: Volunteer, site: Site, session: DB, if_match: If
     check_if_match(if_match, volunteer)
     volunteers.delete_volunteer(session, volunteer)
     sites.validate_site(session, site)
-    session.commit()
     return Response(status_code=204)

@@ -113,7 +113,7 @@ def put_webhook(
     row, created, secret = webhook.register(
         session, site.id, body, utcnow(), allow_private=settings.webhook_allow_private
     )
-    session.commit()
+    session.flush()
     if created:
         response.status_code = 201
         response.headers["Location"] = f"{site_path(site.id)}/webhook"
@@ -128,7 +128,6 @@ def put_webhook(
 )
 def delete_webhook(site: Site, session: DB) -> Response:
     webhook.unregister(session, site.id)
-    session.commit()
     return Response(status_code=204)
 
 

@@ -16,6 +16,7 @@ import typer
 
 from scheduler.cli.app import app, fail, input_error
 from scheduler.domain.errors import InputError, load_model
+from scheduler.store.db import unit_of_work
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Sites, tokens and the demo.", no_args_is_help=True)
@@ -128,13 +129,12 @@ def create_token(
     from scheduler.store import access, sites
     from scheduler.store.db import utcnow
 
-    with _sessions()() as session:
+    with unit_of_work(_sessions()) as session:
         try:
             sites.get_site(session, site)
         except NotFoundError:
             raise fail(f"there is no site {site}") from None
         token = access.create_api_token(session, site, name, utcnow())
-        session.commit()
     typer.echo(token)
 
 
@@ -157,10 +157,9 @@ def import_site(scenario_file: Annotated[Path, typer.Argument(help="Scenario JSO
     from scheduler.store import access
     from scheduler.store.db import utcnow
 
-    with _sessions()() as session:
+    with unit_of_work(_sessions()) as session:
         site_id = _import(scenario_file, session)
         token = access.create_api_token(session, site_id, "created with the site", utcnow())
-        session.commit()
     typer.echo(f"site {site_id}\ncoordinator token {token}")
 
 
@@ -192,13 +191,12 @@ def load_demo(
     """Load the demo site if the database has no site yet; print the demo site's id."""
     from scheduler.store import sites
 
-    with _sessions()() as session:
+    with unit_of_work(_sessions()) as session:
         first = sites.first_site(session)
         if first is not None:
             typer.echo(f"the database already has sites; the first is site {first.id} ({first.name})")
             return
         site_id = _import(scenario_file, session)
-        session.commit()
     typer.echo(f"loaded {scenario_file.name} as site {site_id}")
 
 
@@ -213,13 +211,12 @@ def feed_url(
     from scheduler.store.db import utcnow
 
     settings = _settings()
-    with _sessions(settings)() as session:
+    with unit_of_work(_sessions(settings)) as session:
         try:
             row = volunteers.get_volunteer(session, site, volunteer)
         except NotFoundError:
             raise fail(f"site {site} has no volunteer {volunteer!r}") from None
         token = access.rotate_feed_token(session, access.Feed(site, volunteer_id=row.id), utcnow())
-        session.commit()
     typer.echo(_feed(settings.public_url, token))
 
 
@@ -241,7 +238,7 @@ def demo(
     settings = _settings()
     sessions = _sessions(settings, migrate=True)
     saved = _read_json(credentials)
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         site = sites.first_site(session)
         if site is None:
             site = sites.get_site(session, _import(DEMO_FIXTURE, session))
@@ -260,7 +257,6 @@ def demo(
                 raise NotFoundError("feed")
         except NotFoundError:
             feed_token = access.rotate_feed_token(session, feed, now)
-        session.commit()
         site_id, site_name, volunteer_key, volunteer_name = site.id, site.name, volunteer.key, volunteer.name
     _write_secret(
         credentials,

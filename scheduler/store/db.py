@@ -7,13 +7,16 @@
   both backends.
 * The schema belongs to Alembic (``alembic/``): :func:`upgrade` brings a database to the newest
   revision; nothing calls ``create_all``.
-* Services never commit: the route or the worker loop that orchestrates them does, so several steps
-  can share one transaction.
+* Services never commit. A transaction has one owner, :func:`unit_of_work`: a request (``api.deps``), a
+  worker's job step, a command of the CLI. It commits once when its block ends and rolls back if the
+  block raises, so several steps share one transaction and a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +106,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: a session that commits when the block ends, rolls back if it raises, and is
+    always closed. The only place in rota that commits."""
+    with sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 def alembic_config(engine: Engine | None = None):

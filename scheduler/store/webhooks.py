@@ -46,7 +46,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError, NotFoundError
 from scheduler.domain.schedule import Assignment, Schedule
-from scheduler.store.db import Base, UTCDateTime, utcnow
+from scheduler.store.db import Base, UTCDateTime, unit_of_work, utcnow
 
 log = logging.getLogger("rota.webhook")
 
@@ -563,16 +563,14 @@ def deliver_due(
     and recorded in transactions of their own; the request itself runs outside any transaction."""
     done = 0
     while done < limit:
-        with sessions() as session:
+        with unit_of_work(sessions) as session:
             claimed = _claim(session, now())
-            session.commit()
         if claimed is None:
             break
         at = now()
         status, error = attempt(client, claimed, at, timeout=timeout, allow_private=allow_private)
-        with sessions() as session:
+        with unit_of_work(sessions) as session:
             state = _record(session, claimed, status, error, now(), delays)
-            session.commit()
         done += 1
         if error is None:
             log.info("webhook delivery %s delivered (HTTP %s)", claimed.delivery_id, status)

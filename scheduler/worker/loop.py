@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.settings import Settings
 from scheduler.store import jobs
 from scheduler.store import webhooks as webhook
-from scheduler.store.db import utcnow
+from scheduler.store.db import unit_of_work, utcnow
 from solver.options import Progress
 
 log = logging.getLogger("rota.worker")
@@ -215,18 +215,16 @@ class Worker:
         if throttled and now - self._last_reap < self.settings.job_stale_after / 3:
             return 0
         self._last_reap = now
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             count = jobs.reap_stale(session, utcnow(), self.settings.job_stale_after)
-            session.commit()
         if count:
             log.warning("marked %d job(s) failed whose worker stopped sending heartbeats", count)
         return count
 
     def run_once(self) -> int | None:
         """Claim the oldest queued job and run it to its end; its id, or None when the queue is empty."""
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             job_id = jobs.claim_next(session, self.name, utcnow())
-            session.commit()
         if job_id is None:
             return None
         self.run_job(job_id)
@@ -297,11 +295,10 @@ class Worker:
             if self.shutdown.is_set():
                 search.stop.set()
             try:
-                with self.sessions() as session:
+                with unit_of_work(self.sessions) as session:
                     keep_going = jobs.heartbeat(
                         session, job_id, self.name, search.tracker.snapshot(), utcnow()
                     )
-                    session.commit()
             except SQLAlchemyError:
                 log.warning("job %d: heartbeat failed, will retry", job_id, exc_info=True)
                 continue
@@ -310,7 +307,6 @@ class Worker:
         search.join()
 
     def _end(self, step) -> bool:
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             done = step(session)
-            session.commit()
         return bool(done)
