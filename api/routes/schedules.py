@@ -22,6 +22,7 @@ from scheduler.domain.changes import ChangeSet
 from scheduler.domain.disruptions import Disruption
 from scheduler.domain.errors import ConflictError
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
+from scheduler.services import publishing
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
@@ -241,7 +242,7 @@ def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedu
 def publish(job_id: int, site: Site, session: DB, settings: Config, response: Response) -> VersionOut:
     locked = sites.get_site(session, site.id, lock=True)
     row = jobs.get_job(session, site.id, check_id(job_id, "schedule job"))
-    version = schedule_store.publish(session, locked, row, utcnow(), keep_cancelled(settings))
+    version = publishing.publish(session, locked, row, utcnow(), keep_cancelled(settings))
     session.flush()
     response.headers["Location"] = f"{site_path(site.id)}/schedule/versions/{version.number}"
     return version_out(version, locked)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
 from scheduler.domain import scenario as sc
-from scheduler.store import schedules as schedule_store
+from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 
@@ -70,7 +70,7 @@ def put_volunteer(
     check_if_match(if_match, volunteer)
     volunteers.replace_volunteer(session, volunteer, body)
     sites.validate_site(session, site, volunteer=volunteer.key)
-    schedule_store.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
     session.flush()
     response.headers["ETag"] = etag(volunteer)
     return volunteers.model(session, volunteer)

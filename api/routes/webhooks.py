@@ -16,6 +16,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import DB, Config, Site, site_path
+from scheduler.domain import publication
+from scheduler.services import webhook_delivery
 from scheduler.store import webhooks as webhook
 from scheduler.store.db import utcnow
 
@@ -50,7 +52,7 @@ def webhook_out(row: webhook.WebhookRow, cls=WebhookOut, **extra):
         url=row.url,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        events=[webhook.EVENT_PUBLISHED],
+        events=[publication.EVENT_PUBLISHED],
         signature=SIGNATURE,
         links={"self": base, "deliveries": f"{base}/deliveries"},
         **extra,
@@ -110,7 +112,7 @@ def get_webhook(site: Site, session: DB) -> WebhookOut:
 def put_webhook(
     body: webhook.WebhookRequest, site: Site, session: DB, settings: Config, response: Response
 ) -> WebhookSet:
-    row, created, secret = webhook.register(
+    row, created, secret = webhook_delivery.register(
         session, site.id, body, utcnow(), allow_private=settings.webhook_allow_private
     )
     session.flush()

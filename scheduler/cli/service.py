@@ -83,7 +83,7 @@ def worker(
     settings = _settings()
     runner = Worker(_sessions(settings), settings)
     if once:
-        from scheduler.store.webhooks import make_client
+        from scheduler.services.webhook_delivery import make_client
 
         runner.reap()
         runner.run_once()

@@ -23,7 +23,7 @@ the ``rules.contact_tracing_days`` days before the cut-off (by the published sch
 isolating by the same job: one re-solve, not a chain.
 
 Publishing a finished re-solve is the same step as publishing a full schedule
-(:func:`scheduler.store.schedules.publish`); it is refused when another version was published after
+(:func:`scheduler.services.publishing.publish`); it is refused when another version was published after
 the base version (the re-solve would undo it).
 """
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import scenario as sc
 from scheduler.domain.changes import contacts
 from scheduler.domain.clock import aware
+from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.disruptions import AnyDisruption, Disruption, MarkIsolating, SickCall, apply
 from scheduler.domain.errors import (
     ConflictError,
@@ -46,6 +47,7 @@ from scheduler.domain.errors import (
     problem_from_text,
     validation_problems,
 )
+from scheduler.domain.report import assignments_of
 from scheduler.store import health_records as healths
 from scheduler.store import posts, sites, volunteers
 from scheduler.store import schedules as schedule_store
@@ -174,8 +176,6 @@ def create_resolve_job(
 
     ConflictError (409) without a published schedule, or when it no longer fits the site (its time
     zone changed, a post it staffs was deleted); InputError (422) naming the field for the rest."""
-    from scheduler.domain.compile import ScenarioError, compile_scenario
-    from scheduler.domain.report import assignments_of
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
