@@ -15,12 +15,12 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field
 
 from api.deps import DB, Config, Site, check_id
 from api.routes.replans import queue_resolve
-from api.routes.schedules import JobOut
 from api.routes.volunteers import Volunteer
+from api.schemas.health_records import HealthRecordCreated, HealthRecordOut, record_out
+from api.schemas.replans import ResolveRequest
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError
 from scheduler.services import replan_jobs as resolve_job
@@ -29,25 +29,6 @@ from scheduler.store import sites
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["health"])
-
-
-class HealthRecordOut(sc.HealthRecord):
-    id: int
-    recorded_at: dt.datetime = Field(description="When the update was recorded (UTC)")
-
-
-class HealthRecordCreated(HealthRecordOut):
-    job: JobOut | None = Field(
-        default=None,
-        description="The re-solve job this update queued (with `?resolve=true` or the site's auto_resolve); "
-        "poll `job.links.self` for its change set",
-    )
-
-
-def record_out(row: health.HealthRecordRow) -> HealthRecordOut:
-    return HealthRecordOut(
-        id=row.id, recorded_at=row.recorded_at, **health.to_model(row).model_dump(by_alias=True)
-    )
 
 
 Resolve = Annotated[
@@ -138,7 +119,7 @@ def add_health(
 
     locked = sites.get_site(session, site.id, lock=True)
     cut = resolve_job.cutoff_at(locked, cutoff, now)
-    request = resolve_job.ResolveRequest(
+    request = ResolveRequest(
         disruptions=[resolve_job.sick_call(volunteer.key, body, cut)],
         cutoff=cut,
         time_limit=time_limit,

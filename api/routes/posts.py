@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
+from api.schemas.posts import PostUpdate
 from scheduler.domain import scenario as sc
 from scheduler.services import publishing
 from scheduler.store import posts, sites
@@ -54,7 +55,7 @@ def get_post(post: Post, response: Response) -> sc.Post:
     "name cannot be removed (409). Published calendar events show the new name, place and instructions.",
 )
 def put_post(
-    body: posts.PostUpdate,
+    body: PostUpdate,
     post: Post,
     site: Site,
     session: DB,

@@ -16,13 +16,12 @@ import datetime as dt
 import typing
 
 from fastapi import APIRouter, Response
-from pydantic import Field
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, etag, site_path
 from api.errors import register_union_tags
-from api.routes.schedules import JobOut, job_out
+from api.schemas.replans import ResolveRequest, ResolveSettings
+from api.schemas.schedules import JobOut, job_out
 from scheduler.domain import disruptions
-from scheduler.domain import scenario as sc
 from scheduler.services import replan_jobs as resolve_job
 from scheduler.settings import Settings
 from scheduler.store import health_records as healths
@@ -40,7 +39,7 @@ _CONFLICT = {409: {"description": "No published schedule, or it no longer fits t
 
 
 def queue_resolve(
-    session, site: sites.SiteRow, request: resolve_job.ResolveRequest, settings: Settings, now: dt.datetime
+    session, site: sites.SiteRow, request: ResolveRequest, settings: Settings, now: dt.datetime
 ) -> tuple[JobOut, dict[str, list[healths.HealthRecordRow]], str]:
     """Record the disruptions and queue the re-solve (the caller commits): the job, the health records
     added and the job's URL."""
@@ -71,7 +70,7 @@ def queue_resolve(
     responses=_CONFLICT,
 )
 def post_disruptions(
-    body: resolve_job.ResolveRequest, site: Site, session: DB, settings: Config, response: Response
+    body: ResolveRequest, site: Site, session: DB, settings: Config, response: Response
 ) -> JobOut:
     locked = sites.get_site(session, site.id, lock=True)
     job, _, location = queue_resolve(session, locked, body, settings, utcnow())
@@ -79,22 +78,6 @@ def post_disruptions(
     response.headers["Location"] = location
     response.headers["Retry-After"] = "1"
     return job
-
-
-class ResolveSettings(sc.Model):
-    auto_resolve: bool = Field(
-        default=False,
-        description="Re-solve the published schedule (from now) whenever a health update is recorded, as "
-        "if `resolve=true` were sent; no effect before a schedule is published",
-    )
-    contact_tracing_days: int = Field(
-        default=7,
-        ge=0,
-        le=60,
-        description="For an infectious illness, the people who shared a shift at the same post with the "
-        "ill person in this many days before the cut-off are listed as contacts (the site's "
-        "`rules.contact_tracing_days`)",
-    )
 
 
 def _settings_of(site: sites.SiteRow) -> ResolveSettings:

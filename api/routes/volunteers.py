@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
+from api.schemas.volunteers import VolunteerUpdate
 from scheduler.domain import scenario as sc
 from scheduler.services import publishing
 from scheduler.store import sites, volunteers
@@ -59,7 +60,7 @@ def get_volunteer(volunteer: Volunteer, session: DB, response: Response) -> sc.V
     description="`health` may be sent back as it was read; health updates are added with `POST .../health`.",
 )
 def put_volunteer(
-    body: volunteers.VolunteerUpdate,
+    body: VolunteerUpdate,
     volunteer: Volunteer,
     site: Site,
     session: DB,
