@@ -164,24 +164,17 @@ def install(app: FastAPI) -> None:
     async def _conflict(request: Request, exc: ConflictError):
         return problem(409, exc.message, kind="conflict", title="Conflict", errors=_problems(exc.problems))
 
+    def conflict(detail: str):
+        return problem(409, detail, kind="conflict", title="Conflict")
+
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError):
-        return problem(
-            409,
-            "it was changed by someone else meanwhile: read it again and retry",
-            kind="conflict",
-            title="Conflict",
-        )
+        return conflict("it was changed by someone else meanwhile: read it again and retry")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
         log.info("integrity error on %s %s: %s", request.method, redact(request.url.path), exc.orig)
-        return problem(
-            409,
-            "the change conflicts with a concurrent one: read the resource again and retry",
-            kind="conflict",
-            title="Conflict",
-        )
+        return conflict("the change conflicts with a concurrent one: read the resource again and retry")
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):
