@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import socket
 
 import httpx
 import pytest
@@ -98,10 +99,41 @@ def test_other_urls_are_refused(url):
     assert [p.field for p in info.value.problems] == ["url"]
 
 
-def test_names_are_checked_again_after_resolution():
+def test_names_are_checked_again_after_resolution(monkeypatch):
+    """A public-looking name passes the literal checks; what it resolves to decides."""
+    answers = {"gateway.example.org": ["93.184.216.34"], "rebound.example.org": ["93.184.216.34", "10.0.0.1"]}
+    asked = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        if host not in answers:
+            raise socket.gaierror(-2, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answers[host]]
+
+    monkeypatch.setattr(webhook_delivery.socket, "getaddrinfo", getaddrinfo)
+    assert webhook_delivery.resolves_public("gateway.example.org", 443) is None
+    assert "non-public address" in webhook_delivery.resolves_public("rebound.example.org", 443)
+    assert webhook_delivery.resolves_public("no-such-host.example.org", 443).startswith("could not resolve")
+    assert asked == ["gateway.example.org", "rebound.example.org", "no-such-host.example.org"]
+    # literals and local names are refused before any lookup
     assert "local name" in webhook_delivery.resolves_public("localhost", 80)
     assert "not a public address" in webhook_delivery.resolves_public("127.0.0.1", 80)
-    assert webhook_delivery.resolves_public("no-such-host.invalid", 443).startswith("could not resolve")
+    assert len(asked) == 3
+
+
+def test_a_name_that_resolves_to_a_private_address_is_not_called(monkeypatch):
+    monkeypatch.setattr(
+        webhook_delivery.socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.1", port))],
+    )
+    sent = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(204))
+    with httpx.Client(transport=transport) as client:
+        status, error = webhook_delivery.attempt(
+            client, _claimed(), dt.datetime(2027, 1, 13, tzinfo=dt.UTC), timeout=5, allow_private=False
+        )
+    assert status is None and "non-public address" in error and sent == []
 
 
 def _claimed(url: str | None = "https://gateway.example.org/rota", attempts: int = 0) -> webhook.Claimed:
