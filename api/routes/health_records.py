@@ -23,12 +23,11 @@ from api.schemas.health_records import HealthRecordCreated, HealthRecordOut, rec
 from api.schemas.replans import ResolveRequest
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError
-from scheduler.services import replan_jobs as resolve_job
-from scheduler.store import health_records as health
-from scheduler.store import sites
+from scheduler.services import replan_jobs
+from scheduler.store import health_records, sites
 from scheduler.store.db import utcnow
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health records"])
 
 
 Resolve = Annotated[
@@ -66,7 +65,7 @@ IsolateUntil = Annotated[
     summary="A volunteer's health history, oldest first",
 )
 def list_health(volunteer: Volunteer, session: DB) -> list[HealthRecordOut]:
-    return [record_out(r) for r in health.records_of(session, volunteer.id)]
+    return [record_out(r) for r in health_records.records_of(session, volunteer.id)]
 
 
 @router.post(
@@ -111,16 +110,16 @@ def add_health(
             raise InputError(
                 "request", [FieldProblem(name, "only with a re-solve (resolve=true)") for name in given]
             )
-        row = health.add_record(session, volunteer.id, body, now)
+        row = health_records.add_record(session, volunteer.id, body, now)
         sites.validate_site(session, site)
         session.flush()
         response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
         return HealthRecordCreated(**record_out(row).model_dump(by_alias=True))
 
     locked = sites.get_site(session, site.id, lock=True)
-    cut = resolve_job.cutoff_at(locked, cutoff, now)
+    cut = replan_jobs.cutoff_at(locked, cutoff, now)
     request = ResolveRequest(
-        disruptions=[resolve_job.sick_call(volunteer.key, body, cut)],
+        disruptions=[replan_jobs.sick_call(volunteer.key, body, cut)],
         cutoff=cut,
         time_limit=time_limit,
         isolate_contacts=isolate_contacts,
@@ -136,7 +135,7 @@ def add_health(
 
 @router.get("/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}", summary="One health record")
 def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecordOut:
-    return record_out(health.get_record(session, volunteer.id, check_id(record_id, "health record")))
+    return record_out(health_records.get_record(session, volunteer.id, check_id(record_id, "health record")))
 
 
 @router.delete(
@@ -145,6 +144,6 @@ def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecor
     summary="Delete a mistaken health record",
 )
 def delete_health(record_id: int, volunteer: Volunteer, session: DB) -> Response:
-    row = health.get_record(session, volunteer.id, check_id(record_id, "health record"))
-    health.delete_record(session, row)
+    row = health_records.get_record(session, volunteer.id, check_id(record_id, "health record"))
+    health_records.delete_record(session, row)
     return Response(status_code=204)

@@ -22,10 +22,9 @@ from api.errors import register_union_tags
 from api.schemas.replans import ResolveRequest, ResolveSettings
 from api.schemas.schedules import JobOut, job_out
 from scheduler.domain import disruptions
-from scheduler.services import replan_jobs as resolve_job
+from scheduler.services import replan_jobs
 from scheduler.settings import Settings
-from scheduler.store import health_records as healths
-from scheduler.store import sites
+from scheduler.store import health_records, sites
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["re-solve"])
@@ -40,10 +39,10 @@ _CONFLICT = {409: {"description": "No published schedule, or it no longer fits t
 
 def queue_resolve(
     session, site: sites.SiteRow, request: ResolveRequest, settings: Settings, now: dt.datetime
-) -> tuple[JobOut, dict[str, list[healths.HealthRecordRow]], str]:
+) -> tuple[JobOut, dict[str, list[health_records.HealthRecordRow]], str]:
     """Record the disruptions and queue the re-solve (the caller commits): the job, the health records
     added and the job's URL."""
-    row, added = resolve_job.create_resolve_job(
+    row, added = replan_jobs.create_resolve_job(
         session,
         site,
         request,

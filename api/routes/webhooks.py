@@ -23,7 +23,7 @@ from api.schemas.webhooks import (
     webhook_out,
 )
 from scheduler.services import webhook_delivery
-from scheduler.store import webhooks as webhook
+from scheduler.store import webhooks
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["webhook"])
@@ -31,7 +31,7 @@ router = APIRouter(tags=["webhook"])
 
 @router.get("/sites/{site_id}/webhook", summary="The site's webhook (never its secret)")
 def get_webhook(site: Site, session: DB) -> WebhookOut:
-    return webhook_out(webhook.get_webhook(session, site.id))
+    return webhook_out(webhooks.get_webhook(session, site.id))
 
 
 @router.put(
@@ -65,7 +65,7 @@ def put_webhook(
     description="Deliveries still pending end `failed`.",
 )
 def delete_webhook(site: Site, session: DB) -> Response:
-    webhook.unregister(session, site.id)
+    webhooks.unregister(session, site.id)
     return Response(status_code=204)
 
 
@@ -76,7 +76,7 @@ def delete_webhook(site: Site, session: DB) -> Response:
 def list_deliveries(
     site: Site,
     session: DB,
-    state: webhook.DeliveryState | None = None,
+    state: webhooks.DeliveryState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DeliveryOut]:
-    return [delivery_out(r) for r in webhook.list_deliveries(session, site.id, state=state, limit=limit)]
+    return [delivery_out(r) for r in webhooks.list_deliveries(session, site.id, state=state, limit=limit)]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.schemas.schedules import JobOut
 from scheduler.domain import scenario as sc
-from scheduler.store import health_records as health
+from scheduler.store import health_records
 
 __all__ = [
     "HealthRecordCreated",
@@ -31,7 +31,7 @@ class HealthRecordCreated(HealthRecordOut):
     )
 
 
-def record_out(row: health.HealthRecordRow) -> HealthRecordOut:
+def record_out(row: health_records.HealthRecordRow) -> HealthRecordOut:
     return HealthRecordOut(
-        id=row.id, recorded_at=row.recorded_at, **health.to_model(row).model_dump(by_alias=True)
+        id=row.id, recorded_at=row.recorded_at, **health_records.to_model(row).model_dump(by_alias=True)
     )

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import publication
 from scheduler.domain.errors import ConflictError
 from scheduler.store import calendars as calendar_store
-from scheduler.store import volunteers
-from scheduler.store import webhooks as webhook
+from scheduler.store import volunteers, webhooks
 from scheduler.store.jobs import USABLE, JobKind, JobRow, JobState, result_of
 from scheduler.store.schedules import ScheduleVersionRow, get_version, published
 from scheduler.store.sites import SiteRow
@@ -61,7 +60,7 @@ def publish(
     site.published_version = row.number
     session.flush()
     calendar_store.sync_site(session, site, schedule, now, keep_cancelled)
-    if webhook.find_webhook(session, site.id) is not None:
+    if webhooks.find_webhook(session, site.id) is not None:
         event = publication.Publication(
             site_id=site.id,
             site_name=site.name,
@@ -75,7 +74,7 @@ def publish(
             volunteers=volunteers.models(session, site.id),
             changes=job.changes if job.kind == JobKind.resolve else None,
         )
-        webhook.enqueue_publication(session, event, now)
+        webhooks.enqueue_publication(session, event, now)
     return row
 
 

@@ -48,8 +48,7 @@ from scheduler.domain.errors import (
     validation_problems,
 )
 from scheduler.domain.report import assignments_of
-from scheduler.store import health_records as healths
-from scheduler.store import posts, sites, volunteers
+from scheduler.store import health_records, posts, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, job_scenario, queue_job
 
@@ -169,7 +168,7 @@ def create_resolve_job(
     max_time_limit: float,
     workers: int,
     now: dt.datetime,
-) -> tuple[JobRow, dict[str, list[healths.HealthRecordRow]]]:
+) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
     """Record ``request.disruptions`` on the site and queue a re-solve of its published schedule: the
     job, and the health records added (by volunteer id). Lock the site row first
     (``get_site(..., lock=True)``).
@@ -251,23 +250,23 @@ def disruptions_of(row: JobRow) -> list[AnyDisruption]:
 
 def persist(
     session: Session, site: sites.SiteRow, old: sc.Scenario, new: sc.Scenario, now: dt.datetime
-) -> dict[str, list[healths.HealthRecordRow]]:
+) -> dict[str, list[health_records.HealthRecordRow]]:
     """Write what ``new`` (``old`` with disruptions applied) adds to or changes in ``old`` to the site's
     rows, as the resource edits would; the health records added, by volunteer id. Health histories are
     only appended to."""
-    added: dict[str, list[healths.HealthRecordRow]] = {}
+    added: dict[str, list[health_records.HealthRecordRow]] = {}
     before = {v.id: v for v in old.volunteers}
     for v in new.volunteers:
         was = before.get(v.id)
         if was is None:
             row = volunteers.add_volunteer(session, site.id, v, now)
-            added[v.id] = healths.records_of(session, row.id)
+            added[v.id] = health_records.records_of(session, row.id)
             continue
         if v.health[: len(was.health)] != was.health:  # pragma: no cover - apply only appends
             raise RuntimeError(f"the health history of {v.id} would be rewritten")
         row = volunteers.get_volunteer(session, site.id, v.id)
         for record in v.health[len(was.health) :]:
-            added.setdefault(v.id, []).append(healths.add_record(session, row.id, record, now))
+            added.setdefault(v.id, []).append(health_records.add_record(session, row.id, record, now))
         if v.model_copy(update={"health": []}) != was.model_copy(update={"health": []}):
             data = v.model_dump(mode="json", by_alias=True, exclude={"health"})
             volunteers.replace_volunteer(session, row, volunteers.VolunteerUpdate.model_validate(data))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, FieldProblem, InputError
-from scheduler.store import health_records as health
+from scheduler.store import health_records
 from scheduler.store.db import Base
 from scheduler.store.keyed import SiteKeyed, key_taken, row_of, rows_of
 
@@ -50,13 +50,13 @@ class VolunteerUpdate(sc.Volunteer):
     )
 
 
-def to_model(row: VolunteerRow, records: list[health.HealthRecordRow]) -> sc.Volunteer:
+def to_model(row: VolunteerRow, records: list[health_records.HealthRecordRow]) -> sc.Volunteer:
     data: dict[str, Any] = {name: getattr(row, name) for name in JSON_FIELDS}
     data.update(
         id=row.key,
         name=row.name,
         max_hours_per_week=row.max_hours_per_week,
-        health=[health.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
+        health=[health_records.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
     )
     return sc.Volunteer.model_validate(data)
 
@@ -77,12 +77,12 @@ def models(session: Session, site_id: int) -> list[sc.Volunteer]:
     """Every volunteer of the site with their health history, in the order they were added."""
     rows = list_volunteers(session, site_id)
     ids = select(VolunteerRow.id).where(VolunteerRow.site_id == site_id)
-    records = health.records_by_volunteer(session, ids)
+    records = health_records.records_by_volunteer(session, ids)
     return [to_model(row, records.get(row.id, [])) for row in rows]
 
 
 def model(session: Session, row: VolunteerRow) -> sc.Volunteer:
-    return to_model(row, health.records_of(session, row.id))
+    return to_model(row, health_records.records_of(session, row.id))
 
 
 def get_volunteer(session: Session, site_id: int, key: str) -> VolunteerRow:
@@ -99,7 +99,7 @@ def add_volunteer(session: Session, site_id: int, volunteer: sc.Volunteer, now: 
     session.add(row)
     session.flush()
     for record in volunteer.health:
-        health.add_record(session, row.id, record, now)
+        health_records.add_record(session, row.id, record, now)
     return row
 
 
@@ -109,7 +109,7 @@ def replace_volunteer(session: Session, row: VolunteerRow, update: VolunteerUpda
     if update.id is not None and update.id != row.key:
         problems.append(FieldProblem("id", f"is {update.id!r} but the path names {row.key!r}"))
     if update.health is not None:
-        current = [health.to_model(r) for r in health.records_of(session, row.id)]
+        current = [health_records.to_model(r) for r in health_records.records_of(session, row.id)]
         if update.health != current:
             problems.append(
                 FieldProblem(

@@ -16,7 +16,7 @@ from scheduler.domain import publication
 from scheduler.domain.errors import InputError
 from scheduler.domain.schedule import Assignment, Schedule, SolverReport
 from scheduler.services import webhook_delivery
-from scheduler.store import webhooks as webhook
+from scheduler.store import webhooks
 from scheduler.store.db import utcnow
 from scheduler.store.sites import import_scenario
 from tests.scheduler.test_job import small
@@ -136,8 +136,8 @@ def test_a_name_that_resolves_to_a_private_address_is_not_called(monkeypatch):
     assert status is None and "non-public address" in error and sent == []
 
 
-def _claimed(url: str | None = "https://gateway.example.org/rota", attempts: int = 0) -> webhook.Claimed:
-    return webhook.Claimed(
+def _claimed(url: str | None = "https://gateway.example.org/rota", attempts: int = 0) -> webhooks.Claimed:
+    return webhooks.Claimed(
         id=1,
         delivery_id="d-1",
         event=publication.EVENT_PUBLISHED,
@@ -200,12 +200,12 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(sessions):
         webhook_delivery.register(
             session,
             site.id,
-            webhook.WebhookRequest(url="https://gateway.example.org/r"),
+            webhooks.WebhookRequest(url="https://gateway.example.org/r"),
             now,
             allow_private=False,
         )
         session.add(
-            webhook.DeliveryRow(
+            webhooks.DeliveryRow(
                 site_id=site.id,
                 delivery_id="d-1",
                 event=publication.EVENT_PUBLISHED,
@@ -218,16 +218,16 @@ def test_a_delivery_is_claimed_by_one_worker_at_a_time(sessions):
         )
         session.commit()
     with sessions() as first, sessions() as second:
-        mine = webhook.claim_delivery(first, now)
+        mine = webhooks.claim_delivery(first, now)
         first.commit()
-        theirs = webhook.claim_delivery(second, now)
+        theirs = webhooks.claim_delivery(second, now)
         second.commit()
     assert (
         mine is not None and mine.url == "https://gateway.example.org/r" and mine.secret.startswith("whsec_")
     )
     assert theirs is None
     with sessions() as session:  # the lease ends: another worker may try again
-        assert webhook.claim_delivery(session, now + webhook.LEASE) is not None
+        assert webhooks.claim_delivery(session, now + webhooks.LEASE) is not None
 
 
 def _schedule(*assignments: tuple[str, str, int]) -> Schedule:
