@@ -19,7 +19,7 @@ from scheduler.services import webhook_delivery
 from scheduler.store import webhooks
 from scheduler.store.db import utcnow
 from scheduler.store.sites import import_scenario
-from tests.scheduler.test_job import small
+from tests.scheduler.store.test_jobs import small
 
 SECRET = "whsec_test-secret-0123456789"
 
