@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 
 from solver import validate
-from solver.load import load_share
+from solver.load import balanced, load_share, target_load
 from solver.problem import WEEK, Intensity, Person, Problem, Shift
 
 _REPAIR_ROUNDS = 5
@@ -153,9 +153,16 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
     on_shift: dict[str, list[str]] = defaultdict(list)
 
     def share(person: Person, shift: Shift) -> int:
-        if person.capacity_minutes <= 0:
+        if not balanced(problem, person):
             return shift.minutes
         return load_share(problem, person, shift)
+
+    targets = {p.id: target_load(problem, p) for p in problem.people}
+
+    def busy_now(st: _State) -> int:
+        """Load as the load terms count it: people below their wish for more hours come first."""
+        target = targets[st.person.id]
+        return -1 if target and st.load < target else st.load
 
     for person_id, shift_id in sorted(_fixed_pairs(problem)):
         if person_id in states and shift_id in problem._shift_index():
@@ -181,7 +188,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
                 key=lambda st: (
                     -len(missing_skills & st.person.skills),
                     st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0),
-                    st.load,
+                    busy_now(st),
                     sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
                     rank[st.person.id],
                 )

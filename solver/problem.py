@@ -35,6 +35,13 @@ class Intensity(StrEnum):
     HEAVY = "heavy"
 
 
+class LoadMeasure(StrEnum):
+    """What the load terms (``load_max``, ``load_spread``) measure; see ``solver.load``."""
+
+    HOURS = "hours"  # intensity-weighted hours worked, history included: everyone as little as needed
+    CAPACITY = "capacity"  # the same, per mille of each person's declared capacity
+
+
 @dataclass(frozen=True)
 class Shift:
     """One concrete occurrence of a shift at a post: a *slot* to be staffed."""
@@ -115,7 +122,10 @@ class Person:
     unavailable: Mapping[str, str] = _no_entries()  # shift id -> why this person may not work it
     wants: Mapping[str, int] = _no_entries()  # shift id -> penalty if NOT assigned
     avoids: Mapping[str, int] = _no_entries()  # shift id -> penalty if assigned
-    capacity_minutes: int = 0  # sustainable minutes over the horizon; 0 = leave out of load balance
+    capacity_minutes: int = 0  # sustainable minutes over the load window; 0 = out of a capacity balance
+    # minutes over the load window (the week before the horizon and the horizon) the person wishes to
+    # work: up to it they count as neither busy nor idle in the load terms; 0 = no wish
+    target_minutes: int = 0
 
     def may_work(self, shift_id: str) -> bool:
         return shift_id not in self.unavailable
@@ -128,8 +138,8 @@ class Weights:
     uncovered: int = 100_000  # per missing person per shift
     skill_shortfall: int = 100_000  # per missing skilled person per shift
     overstaffed: int = 0  # per person beyond ``required`` (only where there is no hard cap)
-    load_max: int = 20  # the worst person's load, in per mille of their capacity
-    load_spread: int = 10  # worst minus lightest load, per mille
+    load_max: int = 20  # the busiest person's load (Problem.load_measure: tenths of hours or per mille)
+    load_spread: int = 10  # busiest minus lightest load, same unit
     nights_spread: int = 200  # most minus fewest nights among people who can work nights
     weekends_spread: int = 100  # the same for weekend shifts
     heavy_spread: int = 100  # the same for heavy shifts
@@ -165,6 +175,7 @@ class Problem:
     # re-solving: the previous schedule, and the instant before which nothing may change
     reference: frozenset[tuple[str, str]] = frozenset()
     freeze_before: int | None = None  # shifts starting before this (minutes) keep the reference
+    load_measure: LoadMeasure = LoadMeasure.HOURS
     name: str = "problem"
 
     def weekday(self, day: int) -> int:

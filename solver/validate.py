@@ -913,8 +913,8 @@ def _spread(values: list[int]) -> int:
 
 
 def load(problem: Problem, person: Person, shifts: Iterable[Shift]) -> int:
-    """Intensity-weighted load (history included), per mille of ``person.capacity_minutes``; see
-    ``solver.load`` for the unit, shared with the model."""
+    """Intensity-weighted load (history included) in the unit of ``problem.load_measure``: tenths of
+    hours, or per mille of ``person.capacity_minutes``; see ``solver.load``, shared with the model."""
     return load_module.load(problem, person, shifts)
 
 
@@ -928,15 +928,18 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
         for skill, need in shift.skills.items():
             terms["skill_shortfall"] += max(0, need - sum(1 for pid in on if skill in people[pid].skills))
 
-    loads: list[int] = []
+    busiest: list[int] = []  # solver.load.busy of each balanced person
+    least: list[int] = []  # solver.load.idle of each
     counts: dict[str, list[int]] = {"nights_spread": [], "weekends_spread": [], "heavy_spread": []}
     pools = {"nights_spread": ix.night_ids, "weekends_spread": ix.weekend_ids, "heavy_spread": ix.heavy_ids}
     preference = isolated_off = isolated_on = 0
     for person in problem.people:
         shifts = assigned.by_person.get(person.id, [])
         ids = {s.id for s in shifts}
-        if person.capacity_minutes > 0 and ix.may_work_any(person):
-            loads.append(load(problem, person, shifts))
+        if load_module.balanced(problem, person) and ix.may_work_any(person):
+            value, target = load(problem, person, shifts), load_module.target_load(problem, person)
+            busiest.append(load_module.busy(value, target))
+            least.append(load_module.idle(value, target))
         for name, pool in pools.items():
             if ix.may_work_any(person, pool):
                 counts[name].append(sum(1 for sid in ids if sid in pool))
@@ -952,8 +955,8 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
                     isolated_on += not before and not after
                 else:
                     isolated_off += before and after
-    terms["load_max"] = max(loads, default=0)
-    terms["load_spread"] = _spread(loads)
+    terms["load_max"] = max(busiest, default=0)
+    terms["load_spread"] = max(0, max(busiest) - min(least)) if len(busiest) >= 2 else 0
     for name, values in counts.items():
         terms[name] = _spread(values)
     terms["preference"] = preference

@@ -36,7 +36,18 @@ from scheduler.domain.scenario import (
     Scenario,
     Volunteer,
 )
-from solver.problem import WEEK, History, HistoryDay, Intensity, Person, Problem, Rules, Shift, Weights
+from solver.problem import (
+    WEEK,
+    History,
+    HistoryDay,
+    Intensity,
+    LoadMeasure,
+    Person,
+    Problem,
+    Rules,
+    Shift,
+    Weights,
+)
 
 #: Penalty (per unit of ``weights.preference``) for each of: the shift's post is in ``unwanted_posts``,
 #: its template is in ``unwanted_shifts``, its weekday is in ``unwanted_weekdays``.
@@ -459,6 +470,16 @@ def capacity(max_minutes_per_7_days: int | None, available_days: int) -> int:
     return (2 * max_minutes_per_7_days * (WEEK + available_days) + WEEK) // (2 * WEEK)
 
 
+def _target(volunteer: Volunteer, rules: Rules, available_days: int) -> int:
+    """The volunteer's wish for hours over the load window, like :func:`capacity`, within their cap."""
+    if not volunteer.target_hours_per_week:
+        return 0
+    weekly = round(volunteer.target_hours_per_week * 60)
+    if rules.max_minutes_per_7_days is not None:
+        weekly = min(weekly, rules.max_minutes_per_7_days)
+    return capacity(weekly, available_days)
+
+
 @dataclass
 class _ShiftInfo:
     shift: Shift
@@ -598,6 +619,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
             unavailable=access.unavailable,
             avoids=avoids,
             capacity_minutes=capacity(rules.max_minutes_per_7_days, available_days),
+            target_minutes=_target(volunteer, rules, available_days),
         ))
 
     # pins -----------------------------------------------------------------------------------------
@@ -627,6 +649,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         forbidden_successions=frozenset(tuple(p) for p in scenario.rules.forbidden_successions),
         pinned=frozenset(pinned),
         weights=_weights(scenario),
+        load_measure=LoadMeasure(scenario.rules.load_measure),
         name=scenario.site.name,
     )
     return Compiled(

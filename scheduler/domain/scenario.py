@@ -181,6 +181,13 @@ class Rules(Model):
         description="When someone falls ill with something infectious, a re-solve lists as contacts the "
         "people who shared a shift at the same post with them in this many days before the cut-off",
     )
+    load_measure: Literal["hours", "capacity"] = Field(
+        default="hours",
+        description="What the load terms balance. 'hours' (the default): intensity-weighted hours worked, "
+        "history included, so the busiest volunteer works as few hours as the rules allow, then the spread "
+        "is as small as possible; a declared weekly maximum is a limit, not a wish. 'capacity': load per "
+        "mille of each volunteer's declared weekly maximum, so those who declare more get more",
+    )
     weights: Weights = Weights()
 
 
@@ -343,6 +350,12 @@ class Volunteer(Model):
     )
     max_hours_per_week: Hours | None = Field(
         default=None, description="The volunteer's own weekly cap (rolling 7 days); the site cap applies too"
+    )
+    target_hours_per_week: Hours | None = Field(
+        default=None,
+        description="Hours a week the volunteer wishes to work (at normal intensity). Up to it they count as "
+        "neither busy nor idle in the load terms, so they are given work up to it before the rest is "
+        "spread; capped by their weekly maximum",
     )
     availability: list[AvailabilityWindow] | None = Field(
         default=None, description="Weekly windows; missing means available at any time"

@@ -12,7 +12,7 @@ from scheduler.domain.compile import (
     compile_scenario,
     shift_id,
 )
-from solver.problem import HistoryDay, Intensity
+from solver.problem import HistoryDay, Intensity, LoadMeasure
 from tests.scheduler._build import gate, post, scenario, template, volunteer
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -343,6 +343,20 @@ def test_capacity():
     c = compile_scenario(scenario(volunteers=[full, own, sick, never]))
     cap = {p.id: p.capacity_minutes for p in c.problem.people}
     assert cap == {"full": 2400 * 14 // 7, "own": 1200 * 2, "sick": round(2400 * 11 / 7), "never": 0}
+
+
+def test_load_measure_and_target_hours():
+    keen = volunteer("keen", target_hours_per_week=30, max_hours_per_week=36)
+    capped = volunteer("capped", target_hours_per_week=30, max_hours_per_week=20)  # wish within the cap
+    plain = volunteer("plain")
+    c = compile_scenario(scenario(volunteers=[keen, capped, plain]))
+    assert c.problem.load_measure is LoadMeasure.HOURS  # the default: hours, not capacity
+    target = {p.id: p.target_minutes for p in c.problem.people}
+    assert target == {"keen": 1800 * 14 // 7, "capped": 1200 * 14 // 7, "plain": 0}
+    c = compile_scenario(scenario(volunteers=[plain], rules={"load_measure": "capacity"}))
+    assert c.problem.load_measure is LoadMeasure.CAPACITY
+    with pytest.raises(ValueError, match="load_measure"):
+        scenario(rules={"load_measure": "percent"})
 
 
 # --------------------------------------------------------------------------------------------------
