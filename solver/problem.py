@@ -81,6 +81,14 @@ class Rules:
     max_total_minutes: int | None = None  # over the horizon
     max_weekends: int | None = None  # weekends with any shift on Saturday or Sunday
     max_shifts_by_type: Mapping[str, int] = _no_entries()  # over the horizon
+    # compensatory rest: after a run of at least ``rest_after_nights`` consecutive nights (history
+    # included), no shift starts within ``rest_after_nights_minutes`` of the end of its last night
+    rest_after_nights: int | None = None
+    rest_after_nights_minutes: int = 0
+    # rotation off heavy posts: runs of days with a heavy shift (history included), and the days with a
+    # heavy shift in per mille of the days worked, in every 28 days (or the whole known span if shorter)
+    max_consecutive_heavy_days: int | None = None
+    max_heavy_per_mille_28_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ class HistoryDay:
     minutes: int = 0
     night: bool = False
     types: frozenset[str] = frozenset()
+    heavy: bool = False  # worked a heavy shift
+    night_end: int | None = None  # end (minutes since epoch) of the night worked, where known
 
     @property
     def worked(self) -> bool:
@@ -111,6 +121,17 @@ class History:
         """History of day ``d`` (< 0); an unknown day is a day off."""
         i = len(self.days) + d
         return self.days[i] if 0 <= i < len(self.days) else HistoryDay()
+
+    def night_end(self, d: int) -> int:
+        """When the night worked on day ``d`` (< 0) ended: as recorded, else the last shift's end if
+        that is day -1's night, else the latest it can have (the end of day d + 1), so compensatory
+        rest is never too short."""
+        recorded = self.day(d).night_end
+        if recorded is not None:
+            return recorded
+        if d == -1 and self.last_shift_end is not None:
+            return self.last_shift_end
+        return (d + 2) * MINUTES_PER_DAY
 
 
 @dataclass(frozen=True)

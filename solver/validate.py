@@ -53,6 +53,7 @@ HARD_RULES: tuple[str, ...] = (
     "max_weekends",
     "max_shifts_by_type",
     "forbidden_succession",
+    "rest_after_nights",
     "pinned",
     "frozen",
     "uncovered_report",
@@ -653,6 +654,49 @@ def forbidden_succession(
                     )
 
 
+def rest_after_nights(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    least, rest = person.rules.rest_after_nights, person.rules.rest_after_nights_minutes
+    if not least or rest <= 0:
+        return
+    out = []
+    for a, b in _runs(days.night, days.lo):
+        if b - a + 1 < least or b >= days.days - 1:
+            continue
+        if b < 0:
+            ends = [(person.history.night_end(b), ())]
+        else:
+            ends = [(s.end, s.id) for s in days.on_day.get(b, ()) if s.night]
+        run = _shift_ids(days, a, b, night=True)
+        for end, _ in ends:
+            for t in shifts:
+                if end <= t.start < end + rest and t.day > b:
+                    out.append(
+                        Violation(
+                            "rest_after_nights",
+                            person.id,
+                            (*run, t.id),
+                            t.day,
+                            f"{person.id} works {t.id} {(t.start - end) / 60:g} h after a run of "
+                            f"{b - a + 1} nights ({_span(a, b)}), {rest / 60:g} h of rest needed",
+                        )
+                    )
+    focus = days.focus
+    yield from (v for v in out if focus is None or focus.id in v.shifts)
+
+
+def _heavy_flags(person: Person, shifts: list[Shift], days: _Days) -> list[bool]:
+    """Per day from ``days.lo``: worked a heavy shift (history included)."""
+    flags = [person.history.day(d).heavy if d < 0 else False for d in range(days.lo, days.days)]
+    for s in shifts:
+        if s.intensity == Intensity.HEAVY and 0 <= s.day < days.days:
+            flags[s.day - days.lo] = True
+    if days.focus is not None and days.focus.intensity == Intensity.HEAVY:
+        flags[days.focus.day - days.lo] = True
+    return flags
+
+
 PERSON_RULES = (
     eligibility,
     no_double_booking,
@@ -669,6 +713,7 @@ PERSON_RULES = (
     max_weekends,
     max_shifts_by_type,
     forbidden_succession,
+    rest_after_nights,
 )
 
 

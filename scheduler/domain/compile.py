@@ -378,10 +378,12 @@ def _inside(availability, start: int, end: int) -> bool:
 
 
 def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start: dt.date,
-             where: str, problems: list[str]) -> History:
+             where: str, problems: list[str], heavy_posts: dict[tuple[str, str | None], bool]) -> History:
     h = volunteer.history
     minutes: dict[int, int] = {}
     night: set[int] = set()
+    night_end: dict[int, int] = {}
+    heavy: set[int] = set()
     types: dict[int, set[str]] = {}
     last_end: int | None = None
     if h.recent_shifts:
@@ -402,14 +404,19 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
             is_night = past.night if past.night is not None else nights.is_night(s, e, date)
             if is_night:
                 night.add(day)
+                night_end[day] = max(e, night_end.get(day, e))
+            if past.post is not None and heavy_posts.get((past.post, past.shift),
+                                                         heavy_posts.get((past.post, None), False)):
+                heavy.add(day)
             if past.shift is not None:
                 types.setdefault(day, set()).add(past.shift)
     else:
-        worked = max(h.consecutive_days_worked, h.consecutive_nights)
+        worked = max(h.consecutive_days_worked, h.consecutive_nights, h.consecutive_heavy_days)
         for day in range(-worked, 0):
             minutes[day] = WORKED_DAY_MARKER_MINUTES
         for day in range(-h.consecutive_nights, 0):
             night.add(day)
+        heavy.update(range(-h.consecutive_heavy_days, 0))
         hours = round(h.hours_last_7_days * 60)
         if hours > 0:
             # conservative: every 7-day window that could contain those hours counts them
@@ -421,7 +428,8 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     span = -min(minutes, default=0)
     days = tuple(
         HistoryDay(
-            minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ()))
+            minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ())),
+            heavy=d in heavy, night_end=night_end.get(d),
         )
         for d in range(-span, 0)
     )
@@ -445,7 +453,13 @@ def _rules(scenario: Scenario, volunteer: Volunteer) -> Rules:
     if own.max_hours_per_7_days is not None:
         weekly.append(own.max_hours_per_7_days)
     days_off = pick("min_days_off_per_7")
+    rest = site.rest_after_nights
+    share = site.max_heavy_share_28_days
     return Rules(
+        rest_after_nights=rest.min_nights if rest is not None else None,
+        rest_after_nights_minutes=round(rest.hours * 60) if rest is not None else 0,
+        max_consecutive_heavy_days=site.max_consecutive_heavy_days,
+        max_heavy_per_mille_28_days=round(share * 1000) if share is not None else None,
         min_rest_minutes=round(pick("min_rest_hours") * 60),
         max_shifts_per_day=pick("max_shifts_per_day"),
         max_consecutive_days=pick("max_consecutive_days"),
@@ -564,6 +578,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     templates = {s.id for p in scenario.posts for s in p.shifts}
 
     # people ---------------------------------------------------------------------------------------
+    heavy_posts: dict[tuple[str, str | None], bool] = {}  # (post, template or None) -> heavy
+    for post in scenario.posts:
+        heavy_posts[(post.id, None)] = post.intensity.value == "heavy"
+        for template in post.shifts:
+            heavy_posts[(post.id, template.id)] = (template.intensity or post.intensity).value == "heavy"
     first, last = horizon.start - _DAY, horizon.end
     people: list[Person] = []
     access_of: dict[str, _Access] = {}
@@ -615,7 +634,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
             id=volunteer.id,
             skills=frozenset(volunteer.skills),
             rules=rules,
-            history=_history(volunteer, clock, nights, horizon.start, where, problems),
+            history=_history(volunteer, clock, nights, horizon.start, where, problems, heavy_posts),
             unavailable=access.unavailable,
             avoids=avoids,
             capacity_minutes=capacity(rules.max_minutes_per_7_days, available_days),

@@ -158,6 +158,14 @@ class RuleOverrides(Model):
     max_weekends: int | None = Field(default=None, ge=0)
 
 
+class RestAfterNights(Model):
+    """Compensatory rest: after a run of at least ``min_nights`` consecutive nights (history included),
+    no shift starts within ``hours`` of the end of the last of them."""
+
+    min_nights: int = Field(default=2, ge=1, le=366)
+    hours: float = Field(default=48, gt=0, le=24 * 7)
+
+
 class Rules(Model):
     """Site-wide rules. Every one is a hard limit the checker verifies."""
 
@@ -168,6 +176,21 @@ class Rules(Model):
     max_consecutive_nights: int = Field(default=3, ge=0, le=366)
     max_shifts_per_day: int = Field(default=1, ge=1, le=4)
     max_weekends: int | None = Field(default=None, ge=0, description="Worked weekends over the horizon")
+    rest_after_nights: RestAfterNights | None = Field(
+        default=None,
+        description="Compensatory rest after a run of nights, e.g. {'min_nights': 2, 'hours': 48}; "
+        "missing means none beyond min_rest_hours",
+    )
+    max_consecutive_heavy_days: int | None = Field(
+        default=None, ge=1, le=366,
+        description="Rotation off high-stress posts: at most this many days in a row with a heavy shift "
+        "(history included)",
+    )
+    max_heavy_share_28_days: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Rotation off high-stress posts: in every 28 days (or the whole planned span with its "
+        "history, if shorter) at most this share of a volunteer's working days has a heavy shift, e.g. 0.5",
+    )
     night: NightDefinition = NightDefinition()
     forbidden_successions: list[tuple[Id, Id]] = Field(
         default_factory=list,
@@ -337,6 +360,9 @@ class History(Model):
     last_shift_end: dt.datetime | None = None
     consecutive_days_worked: int = Field(default=0, ge=0, le=366)
     consecutive_nights: int = Field(default=0, ge=0, le=366)
+    consecutive_heavy_days: int = Field(
+        default=0, ge=0, le=366, description="Days in a row up to the horizon with a heavy shift"
+    )
     hours_last_7_days: float = Field(default=0, ge=0, le=24 * 7)
     recent_shifts: list[PastShift] = Field(default_factory=list)
 

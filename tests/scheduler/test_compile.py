@@ -265,10 +265,11 @@ def test_history_from_recent_shifts():
     h = c.problem.person("v").history
     assert h.last_shift_end == 6 * 60
     assert len(h.days) == 27
-    assert h.day(-1) == HistoryDay(480, True, frozenset({"night"}))
-    assert h.day(-2) == HistoryDay(600, True, frozenset({"day"}))
+    # night_end: when the latest night of the day ended (for compensatory rest)
+    assert h.day(-1) == HistoryDay(480, True, frozenset({"night"}), night_end=6 * 60)
+    assert h.day(-2) == HistoryDay(600, True, frozenset({"day"}), night_end=-2 * 24 * 60 + 19 * 60)
     assert h.day(-3) == HistoryDay()
-    assert h.day(-27) == HistoryDay(240, True, frozenset())
+    assert h.day(-27) == HistoryDay(240, True, frozenset(), night_end=-27 * 24 * 60 + 4 * 60)
     assert h.day(-40) == HistoryDay()
 
 
