@@ -35,6 +35,19 @@ class Intensity(StrEnum):
     HEAVY = "heavy"
 
 
+HEAVY_WINDOW = 28  # days of the window of Rules.max_heavy_per_mille_28_days
+
+
+def heavy_windows(history_days: int, days: int) -> list[tuple[int, int]]:
+    """The (first, last) days of the windows of ``max_heavy_per_mille_28_days`` for a person with
+    ``history_days`` days of recorded history: every 28 consecutive days inside the known span (the
+    recorded history, at most 27 days of it, and the horizon), or that whole span if it is shorter."""
+    lo = -min(history_days, HEAVY_WINDOW - 1)
+    if days - lo <= HEAVY_WINDOW:
+        return [(lo, days - 1)] if days > 0 else []
+    return [(s, s + HEAVY_WINDOW - 1) for s in range(lo, days - HEAVY_WINDOW + 1)]
+
+
 class LoadMeasure(StrEnum):
     """What the load terms (``load_max``, ``load_spread``) measure; see ``solver.load``."""
 

@@ -10,7 +10,9 @@ import heapq
 from collections.abc import Callable
 
 from solver.model import Model
-from solver.problem import WEEK
+from solver.problem import WEEK, heavy_windows
+
+PER_MILLE = 1000
 
 
 def eligibility(m: Model) -> None:
@@ -284,6 +286,43 @@ def rest_after_nights(m: Model) -> None:
                     m.cp.add(var + needs <= 1).with_name(f"rest_after_nights[{person.id},d{d}]")
 
 
+def max_consecutive_heavy_days(m: Model) -> None:
+    """No run of days with a heavy shift (history included) longer than the limit: people rotate
+    from high-stress posts to lighter ones."""
+    for p, person in enumerate(m.people):
+        _limit_runs(m, p, person.rules.max_consecutive_heavy_days, m.heavy, "max_consecutive_heavy_days")
+
+
+def max_heavy_share_28_days(m: Model) -> None:
+    """In every window of ``solver.problem.heavy_windows`` (28 days, history included), days with a
+    heavy shift are at most ``max_heavy_per_mille_28_days`` per mille of the days worked, wherever the
+    horizon adds a heavy day to the window (a history that alone breaks it adds no obligation)."""
+    for p, person in enumerate(m.people):
+        limit = person.rules.max_heavy_per_mille_28_days
+        if limit is None or not m.assign[p]:
+            continue
+        for first, last in heavy_windows(len(person.history.days), m.problem.days):
+            span = range(first, last + 1)
+            heavy = [m.heavy(p, d) for d in span]
+            new_heavy = [h for d, h in zip(span, heavy, strict=True) if d >= 0 and not isinstance(h, int)]
+            if not new_heavy:
+                continue
+            worked = [m.works(p, d) for d in span]
+            excess = PER_MILLE * sum(heavy) - limit * sum(worked)
+            if len(new_heavy) == 1:
+                m.cp.add(excess <= 0).only_enforce_if(new_heavy[0])
+                continue
+            person_id = person.id
+            any_heavy = m.new_derived(
+                0, 1, f"heavy_in[{person_id},d{first}]", lambda ev, xs=new_heavy: max(ev(x) for x in xs)
+            )
+            for h in new_heavy:
+                m.cp.add(any_heavy >= h)
+            m.cp.add(excess <= 0).only_enforce_if(any_heavy).with_name(
+                f"max_heavy_share_28_days[{person_id},d{first}]"
+            )
+
+
 HARD_RULES: dict[str, Callable[[Model], None]] = {
     "eligibility": eligibility,
     "pinned": pinned,
@@ -303,6 +342,8 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
     "max_shifts_by_type": max_shifts_by_type,
     "forbidden_succession": forbidden_succession,
     "rest_after_nights": rest_after_nights,
+    "max_consecutive_heavy_days": max_consecutive_heavy_days,
+    "max_heavy_share_28_days": max_heavy_share_28_days,
 }
 
 

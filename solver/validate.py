@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from solver import load as load_module
-from solver.problem import MINUTES_PER_DAY, WEEK, Intensity, Person, Problem, Shift, Shortfall
+from solver.problem import (
+    MINUTES_PER_DAY,
+    WEEK,
+    Intensity,
+    Person,
+    Problem,
+    Shift,
+    Shortfall,
+    heavy_windows,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Public data
@@ -54,6 +63,8 @@ HARD_RULES: tuple[str, ...] = (
     "max_shifts_by_type",
     "forbidden_succession",
     "rest_after_nights",
+    "max_consecutive_heavy_days",
+    "max_heavy_share_28_days",
     "pinned",
     "frozen",
     "uncovered_report",
@@ -697,6 +708,58 @@ def _heavy_flags(person: Person, shifts: list[Shift], days: _Days) -> list[bool]
     return flags
 
 
+def max_consecutive_heavy_days(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    limit = person.rules.max_consecutive_heavy_days
+    if limit is None:
+        return
+    heavy = _heavy_flags(person, shifts, days)
+    for a, b in _long_runs(days, heavy, limit):
+        ids = tuple(
+            s.id
+            for d in range(max(a, 0), b + 1)
+            for s in days.on_day.get(d, ())
+            if s.intensity == Intensity.HEAVY
+        )
+        yield Violation(
+            "max_consecutive_heavy_days",
+            person.id,
+            ids,
+            a,
+            f"{person.id} works heavy posts {b - a + 1} days in a row ({_span(a, b)}), limit {limit}",
+        )
+
+
+def max_heavy_share_28_days(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    limit = person.rules.max_heavy_per_mille_28_days
+    if limit is None:
+        return
+    heavy = _heavy_flags(person, shifts, days)
+    focus = days.focus
+    for first, last in heavy_windows(len(person.history.days), days.days):
+        if not days.near(first, last):
+            continue
+        span = range(first, last + 1)
+        heavy_days = sum(heavy[d - days.lo] for d in span)
+        worked = sum(days.works(d) for d in span)
+        new = [s for d in span if d >= 0 for s in days.on_day.get(d, ()) if s.intensity == Intensity.HEAVY]
+        if not new or 1000 * heavy_days <= limit * worked:
+            continue
+        if focus is not None and focus.intensity != Intensity.HEAVY and focus not in new:
+            continue
+        yield Violation(
+            "max_heavy_share_28_days",
+            person.id,
+            tuple(s.id for s in new),
+            first,
+            f"{person.id} works heavy posts on {heavy_days} of {worked} working days in "
+            f"{_span(first, last)}, at most {limit / 10:g}% allowed",
+        )
+
+
 PERSON_RULES = (
     eligibility,
     no_double_booking,
@@ -714,6 +777,8 @@ PERSON_RULES = (
     max_shifts_by_type,
     forbidden_succession,
     rest_after_nights,
+    max_consecutive_heavy_days,
+    max_heavy_share_28_days,
 )
 
 

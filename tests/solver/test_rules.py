@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from solver.options import SolveOptions
-from solver.problem import History, HistoryDay, Person, Problem, Rules, Shift, Weights
+from solver.problem import History, HistoryDay, Intensity, Person, Problem, Rules, Shift, Weights
 from solver.solve import solve
 from solver.validate import validate
 
@@ -171,6 +171,25 @@ CASES: dict[str, Problem] = {
         Rules(max_shifts_per_day=3, rest_after_nights=2, rest_after_nights_minutes=48 * H),
         history=History(days=(HistoryDay(480, night=True),) * 2, last_shift_end=6 * H),
     ),
+    # rotation off heavy posts: four days of heavy shifts, at most two in a row
+    "max_consecutive_heavy_days": one_person(
+        daily(4, intensity=Intensity.HEAVY), Rules(max_consecutive_heavy_days=2)
+    ),
+    "max_consecutive_heavy_days_history": one_person(
+        daily(2, intensity=Intensity.HEAVY),
+        Rules(max_consecutive_heavy_days=3),
+        history=History(days=(HistoryDay(480, heavy=True),) * 2),
+    ),
+    # four heavy days and a normal one: at most half of the working days may be heavy
+    "max_heavy_share_28_days": one_person(
+        (*daily(4, intensity=Intensity.HEAVY), shift(4, 8, 8)), Rules(max_heavy_per_mille_28_days=500)
+    ),
+    # two heavy days just before the horizon: any heavy day now would pass half
+    "max_heavy_share_28_days_history": one_person(
+        daily(2, intensity=Intensity.HEAVY),
+        Rules(max_heavy_per_mille_28_days=500),
+        history=History(days=(HistoryDay(480, heavy=True),) * 2),
+    ),
 }
 
 # rules that several cases exercise; the case name is "<rule>" or "<rule>_<variant>"
@@ -196,6 +215,8 @@ RULE_OF_CASE = {
             "max_weekends",
             "max_shifts_by_type",
             "rest_after_nights",
+            "max_consecutive_heavy_days",
+            "max_heavy_share_28_days",
         )
         if name.startswith(r)
     )
@@ -245,3 +266,19 @@ def test_a_night_the_next_day_continues_the_run():
     assert violations == []
     # the late shift on day 3 starts 12 h after the third night: left out
     assert sorted(sid for _, sid in solution.assignments) == ["night-0-22", "night-1-22", "night-2-22"]
+
+
+def test_heavy_share_costs_exactly_what_it_must():
+    """Four heavy days and a normal one at half heavy: one heavy day and the normal one (2 of 5)."""
+    solution, violations = run(CASES["max_heavy_share_28_days"])
+    assert violations == [] and solution.status.value == "optimal"
+    assert sum(sf.missing for sf in solution.uncovered) == 3
+
+
+def test_heavy_windows():
+    from solver.problem import heavy_windows
+
+    assert heavy_windows(0, 14) == [(0, 13)]  # shorter than 28 days: the whole known span
+    assert heavy_windows(7, 14) == [(-7, 13)]
+    assert heavy_windows(40, 14) == [(-27, 0), (-26, 1)] + [(s, s + 27) for s in range(-25, -13)]
+    assert heavy_windows(0, 30) == [(0, 27), (1, 28), (2, 29)]
