@@ -135,6 +135,18 @@ def _case(rule: str):
         ]
         p = problem(2, s, [person()], forbidden_successions=frozenset({("L", "E")}))
         return p, on("a", "late", "early"), on("a", "late", "late1")
+    if rule == "rest_after_nights":
+        s = daily(3, 22, 30, night=True) + [shift("late", 3, 14, 22), shift("next", 5, 8, 16)]
+        p = problem(6, s, [person(rules={"rest_after_nights": 2, "rest_after_nights_minutes": 48 * H})])
+        # after nights 0-1 (ending 06:00 on day 2) 32 h; after nights 0-2, the shift 50 h later is fine
+        return p, on("a", "d0", "d1", "late"), on("a", "d0", "d1", "d2", "next")
+    if rule == "max_consecutive_heavy_days":
+        p = problem(4, daily(4, intensity=Intensity.HEAVY), [person(rules={"max_consecutive_heavy_days": 2})])
+        return p, on("a", "d0", "d1", "d2"), on("a", "d0", "d1", "d3")
+    if rule == "max_heavy_share_28_days":
+        s = daily(3, intensity=Intensity.HEAVY) + [shift("n3", 3, 8, 16), shift("n4", 4, 8, 16)]
+        p = problem(5, s, [person(rules={"max_heavy_per_mille_28_days": 500})])
+        return p, on("a", "d0", "d1", "n3"), on("a", "d0", "d1", "n3", "n4")  # 2 of 3, then 2 of 4
     if rule == "pinned":
         p = problem(2, daily(2), [person()], pinned=frozenset({("a", "d1")}))
         return p, on("a", "d0"), on("a", "d1")
