@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 
 from solver import validate
-from solver.load import balanced, load_share, target_load
+from solver.load import balanced, history_load, load_share, target_load
 from solver.problem import WEEK, Intensity, Person, Problem, Shift
 
 _REPAIR_ROUNDS = 5
@@ -158,6 +158,9 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
         return load_share(problem, person, shift)
 
     targets = {p.id: target_load(problem, p) for p in problem.people}
+    for st in states.values():  # the load terms count the week before the horizon too
+        if balanced(problem, st.person):
+            st.load = history_load(problem, st.person)
 
     def busy_now(st: _State) -> int:
         """Load as the load terms count it: people below their wish for more hours come first."""
