@@ -158,6 +158,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
         return load_share(problem, person, shift)
 
     targets = {p.id: target_load(problem, p) for p in problem.people}
+    wish_scale = problem.weights.preference / max(1, problem.weights.load_max)
     for st in states.values():  # the load terms count the week before the horizon too
         if balanced(problem, st.person):
             st.load = history_load(problem, st.person)
@@ -190,8 +191,10 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
             candidates.sort(
                 key=lambda st: (
                     -len(missing_skills & st.person.skills),
-                    st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0),
-                    busy_now(st),
+                    # the load as the objective weighs it against wishes: one unit of the busiest
+                    # person's load costs load_max, one unit of a wish costs preference
+                    busy_now(st)
+                    + wish_scale * (st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0)),
                     sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
                     rank[st.person.id],
                 )
