@@ -245,3 +245,18 @@ def test_target_beyond_the_wish_counts_in_full():
     assert solution.status.value == "optimal"
     assert _shifts_of(problem, solution) == {"ana": 2, "ben": 2}
     assert evaluate_terms(problem, solution.assignments)["load_max"] == 160
+
+
+def test_one_more_covered_place_outweighs_its_load():
+    """Coverage dominates in both load measures: the most one shift can add to the load terms (a
+    24-hour heavy night, in hours; a whole capacity, per mille) stays below one missing person."""
+    from solver.load import load_share
+    from solver.problem import LoadMeasure, Shift
+
+    w = Weights()
+    night = Shift("n", "p", "night", 0, 0, 24 * H, night=True, intensity=Intensity.HEAVY)
+    keen = Person("a", capacity_minutes=24 * H)
+    for measure in LoadMeasure:
+        problem = Problem(days=1, shifts=(night,), people=(keen,), load_measure=measure)
+        most = load_share(problem, keen, night)
+        assert most * (w.load_max + w.load_spread) < w.uncovered, measure
