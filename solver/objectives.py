@@ -93,6 +93,8 @@ def _loads(m: Model) -> list[_Load]:
         work = m.linked([shares[s] * v for s, v in m.assign[p].items()], upper, f"load[{person.id}]")
         expr = base + work
         target = target_load(m.problem, person)
+        if isinstance(expr, int) and expr > target:
+            target = 0  # a constant beyond the wish (a person outside a neighbourhood) counts in full
         over = None
         if target and upper > target:
             over = m.new_derived(

@@ -260,3 +260,37 @@ def test_one_more_covered_place_outweighs_its_load():
         problem = Problem(days=1, shifts=(night,), people=(keen,), load_measure=measure)
         most = load_share(problem, keen, night)
         assert most * (w.load_max + w.load_spread) < w.uncovered, measure
+
+
+def test_load_terms_with_fixed_people_match_the_checker():
+    """In a neighbourhood, a person outside it is a constant load: beyond their wish it counts in
+    full, below it not at all, as the checker counts it."""
+    from ortools.sat.python import cp_model
+
+    from solver.model import build
+
+    problem = Problem(
+        days=4,
+        shifts=daily(4, max_staff=1),
+        people=(
+            Person("ana", rules=LOOSE, target_minutes=8 * H),  # fixed on two days: beyond her wish
+            Person("ben", rules=LOOSE, target_minutes=24 * H),  # fixed on one day: below his wish
+            Person("cleo", rules=LOOSE),
+        ),
+        weights=weights(uncovered=100_000, load_max=20, load_spread=10),
+    )
+    fixed = {("ana", "day-0-8"), ("ana", "day-1-8"), ("ben", "day-2-8")}
+    model = build(problem, candidates={"cleo": {s.id for s in problem.shifts}}, fixed=fixed)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    assert solver.solve(model.cp) == cp_model.OPTIMAL
+    chosen = set(fixed) | {
+        (problem.people[p].id, problem.shifts[s].id)
+        for p, row in enumerate(model.assign)
+        for s, var in row.items()
+        if solver.value(var)
+    }
+    terms = evaluate_terms(problem, chosen)
+    assert solver.value(model.terms["load_max"]) == terms["load_max"] == 160  # ana: 16 h
+    assert solver.value(model.terms["load_spread"]) == terms["load_spread"]
