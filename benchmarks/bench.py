@@ -1,6 +1,6 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve] [--quick]`` (``make bench``).
+``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness] [--quick]`` (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
   time, model size, time to the first feasible schedule, and the incumbent at 10 s and 60 s of one
@@ -11,6 +11,8 @@
 * **curtois** (issue 6): the Curtois & Qu benchmark solved with a flat objective, every roster scored
   by the independent evaluator of ``benchmarks.curtois`` and written as ``InstanceN.csv``.
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
+* **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
+  run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
 
 Speed and quality targets live here, never in timed unit tests. Every benchmark owns one section of
 the document between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``, so a partial run replaces
@@ -41,7 +43,7 @@ ROSTERS = ROOT / "docs" / "curtois-rosters"
 CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / "benchmarks" / "curtois"))
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
-SECTIONS = ("scenarios", "checker", "curtois", "resolve")  # order in a new document
+SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness")  # order in a new document
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1007,11 +1009,23 @@ def run_resolve(fast: bool, doc: Path, command: str, echo: Echo = _echo) -> str:
     return markdown
 
 
+def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
+    """The fair-hours benchmark (:mod:`benchmarks.fairness`), written to the fairness section."""
+    from benchmarks import fairness
+
+    info = RunInfo.now()
+    results = fairness.run(echo=echo)
+    body = fairness.markdown(results, fairness.TIME_LIMIT)
+    update_document(doc, "fairness", run_header(TITLES["fairness"], command, info) + "\n" + body.strip())
+    return results
+
+
 TITLES = {
     "scenarios": "Generated scenarios (issue 3)",
     "checker": "Checker, explainer and compiler",
     "curtois": "Curtois & Qu benchmark (issue 6)",
     "resolve": "Re-solve (issue 5)",
+    "fairness": "Fair hours (issue 13)",
 }
 
 
@@ -1107,6 +1121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "resolve":
             _echo("== resolve")
             run_resolve(args.quick, args.doc, command)
+        elif name == "fairness":
+            _echo("== fairness: 60 x 14 days, seeds 1-3, three runs each")
+            run_fairness(args.doc, command)
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1
 

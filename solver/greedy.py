@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 
 from solver import validate
-from solver.load import load_share
+from solver.load import balanced, history_load, load_share, target_load
 from solver.problem import WEEK, Intensity, Person, Problem, Shift
 
 _REPAIR_ROUNDS = 5
@@ -153,9 +153,20 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
     on_shift: dict[str, list[str]] = defaultdict(list)
 
     def share(person: Person, shift: Shift) -> int:
-        if person.capacity_minutes <= 0:
+        if not balanced(problem, person):
             return shift.minutes
         return load_share(problem, person, shift)
+
+    targets = {p.id: target_load(problem, p) for p in problem.people}
+    wish_scale = problem.weights.preference / max(1, problem.weights.load_max)
+    for st in states.values():  # the load terms count the week before the horizon too
+        if balanced(problem, st.person):
+            st.load = history_load(problem, st.person)
+
+    def busy_now(st: _State) -> int:
+        """Load as the load terms count it: people below their wish for more hours come first."""
+        target = targets[st.person.id]
+        return -1 if target and st.load < target else st.load
 
     for person_id, shift_id in sorted(_fixed_pairs(problem)):
         if person_id in states and shift_id in problem.shift_index():
@@ -180,8 +191,10 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
             candidates.sort(
                 key=lambda st: (
                     -len(missing_skills & st.person.skills),
-                    st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0),
-                    st.load,
+                    # the load as the objective weighs it against wishes: one unit of the busiest
+                    # person's load costs load_max, one unit of a wish costs preference
+                    busy_now(st)
+                    + wish_scale * (st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0)),
                     sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
                     rank[st.person.id],
                 )

@@ -162,6 +162,19 @@ _MEASURES = (
 )
 
 
+_MEASURE_TERMS = (("load_max", "load_spread"), ("nights_spread",), ("weekends_spread",), ("heavy_spread",))
+
+
+def _measure_weights(problem: Problem, current: list[tuple[str, str]]) -> list[float]:
+    """How often to aim at each fairness measure: in proportion to what its terms cost now (each at
+    least a little, so none is forgotten)."""
+    terms = validate.evaluate_terms(problem, current)
+    w = problem.weights
+    costs = [sum(terms[t] * getattr(w, t) for t in names) for names in _MEASURE_TERMS]
+    floor = max(1.0, 0.1 * sum(costs) / len(costs))
+    return [c + floor for c in costs]
+
+
 def _choose(
     problem: Problem,
     current: list[tuple[str, str]],
@@ -209,7 +222,7 @@ def _choose(
             by_person: dict[str, list] = defaultdict(list)
             for person_id, shift_id in current:
                 by_person[person_id].append(problem.shift(shift_id))
-            measure = rng.choice(_MEASURES)
+            measure = rng.choices(_MEASURES, weights=_measure_weights(problem, current))[0]
             score = {p.id: measure(problem, p, by_person[p.id]) for p in problem.people}
             ranked = sorted(order, key=lambda pid: score[pid])
             # interleave the lightest and the heaviest, then the rest at random

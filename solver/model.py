@@ -32,6 +32,7 @@ class Model:
     by_shift: list[list[tuple[int, cp_model.IntVar]]]
     _works: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _nights: dict[tuple[int, int], Literal] = field(default_factory=dict)
+    _heavy: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _minutes: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
     skipped: frozenset[str] = frozenset()  # rules and terms left out (tests only)
     # In a neighbourhood, people outside it are constants: the shifts they keep, by person and by shift
@@ -122,6 +123,21 @@ class Model:
             nights = [a[s] for s in self.shifts_on_day[day] if s in a and self.shifts[s].night]
             self._nights[key] = self.same_day_any(p, nights, f"night[{self.people[p].id},d{day}]")
         return self._nights[key]
+
+    def heavy(self, p: int, day: int) -> Literal:
+        """1 if person p works a heavy shift starting on the given day."""
+        if day < 0:
+            return int(self.people[p].history.day(day).heavy)
+        key = (p, day)
+        if key not in self._heavy:
+            a = self.assign[p]
+            heavy = [
+                a[s]
+                for s in self.shifts_on_day[day]
+                if s in a and self.shifts[s].intensity is Intensity.HEAVY
+            ]
+            self._heavy[key] = self.same_day_any(p, heavy, f"heavy[{self.people[p].id},d{day}]")
+        return self._heavy[key]
 
     def day_minutes(self, p: int, day: int) -> cp_model.LinearExprT:
         """Minutes person p works in shifts starting on the given (horizon) day."""

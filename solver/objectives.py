@@ -8,11 +8,12 @@ why it looks the way it does, term by term.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import combinations
 
 from ortools.sat.python import cp_model
 
-from solver.load import history_load, load_share
+from solver.load import balanced, busy, history_load, idle, load_share, target_load
 from solver.model import Model
 from solver.problem import Intensity, Shift
 from solver.validate import change_cost
@@ -64,15 +65,25 @@ def overstaffed(m: Model) -> cp_model.LinearExprT:
     return sum(total)
 
 
-def _loads(m: Model) -> list[tuple[cp_model.LinearExprT, int]]:
-    """Each balanced person's load in per mille of their capacity (history included): the sum of
-    ``load_share`` of their shifts plus ``history_load``. Small integer coefficients keep the LP
-    relaxation well scaled."""
+@dataclass(frozen=True)
+class _Load:
+    """One balanced person's load (history included) as an expression, its upper bound, their wish
+    in the same unit (0 = none) and, for a wish they can exceed, the literal "beyond the wish"."""
+
+    expr: cp_model.LinearExprT
+    upper: int
+    target: int = 0
+    over: cp_model.IntVar | None = None
+
+
+def _loads(m: Model) -> list[_Load]:
+    """Each balanced person's load in the unit of ``solver.load``: the sum of ``load_share`` of their
+    shifts plus ``history_load``. Small integer coefficients keep the LP relaxation well scaled."""
     if "loads" in m.cache:
         return m.cache["loads"]
     loads = []
     for p, person in enumerate(m.people):
-        if person.capacity_minutes <= 0 or not m.may_work_any(p, "any"):
+        if not balanced(m.problem, person) or not m.may_work_any(p, "any"):
             continue
         shares = {s: load_share(m.problem, person, m.shifts[s]) for s in m.assign[p]}
         base = history_load(m.problem, person) + sum(
@@ -80,19 +91,68 @@ def _loads(m: Model) -> list[tuple[cp_model.LinearExprT, int]]:
         )
         upper = base + sum(shares.values())
         work = m.linked([shares[s] * v for s, v in m.assign[p].items()], upper, f"load[{person.id}]")
-        loads.append((base + work, upper))
+        expr = base + work
+        target = target_load(m.problem, person)
+        if isinstance(expr, int) and expr > target:
+            target = 0  # a constant beyond the wish (a person outside a neighbourhood) counts in full
+        over = None
+        if target and upper > target:
+            over = m.new_derived(
+                0, 1, f"over_target[{person.id}]", lambda ev, e=expr, t=target: int(ev(e) > t)
+            )
+            m.cp.add(expr <= target).only_enforce_if(over.Not())
+            m.cp.add(expr >= target + 1).only_enforce_if(over)
+        loads.append(_Load(expr, upper, target, over))
     m.cache["loads"] = loads
     return loads
 
 
+def _busiest(m: Model, loads: list[_Load], name: str) -> cp_model.LinearExprT:
+    """max over people of ``solver.load.busy``: a person below their wish does not count."""
+    if not loads:
+        return 0
+    top = m.new_derived(
+        0,
+        max(x.upper for x in loads),
+        name,
+        lambda ev: max(busy(ev(x.expr), x.target) for x in loads),
+    )
+    for x in loads:
+        if not x.target:
+            m.cp.add(top >= x.expr)
+        elif x.over is not None:
+            m.cp.add(top >= x.expr).only_enforce_if(x.over)
+    return top
+
+
 def load_max(m: Model) -> cp_model.LinearExprT:
-    """The most loaded person's load: nobody is worn out."""
-    return _max_of(m, _loads(m), "load_max")
+    """The busiest person's load: nobody works more than needed."""
+    return _busiest(m, _loads(m), "load_max")
 
 
 def load_spread(m: Model) -> cp_model.LinearExprT:
-    """Most minus least loaded person: the load is shared."""
-    return _spread(m, _loads(m), "load")
+    """Busiest minus least loaded person (a person below their wish counts as at it): the load is
+    shared."""
+    loads = _loads(m)
+    if len(loads) < 2:
+        return 0
+    high = _busiest(m, loads, "load_most")
+    low = m.new_derived(
+        0,
+        max(x.upper for x in loads),
+        "load_least",
+        lambda ev: min([ev(high)] + [idle(ev(x.expr), x.target) for x in loads]),
+    )
+    m.cp.add(low <= high)
+    for x in loads:
+        if not x.target:
+            m.cp.add(low <= x.expr)
+        elif x.over is None:
+            m.cp.add(low <= x.target)  # can never pass the wish: idle is the wish itself
+        else:
+            m.cp.add(low <= x.expr).only_enforce_if(x.over)
+            m.cp.add(low <= x.target).only_enforce_if(x.over.Not())
+    return high - low
 
 
 def _counts(

@@ -35,6 +35,26 @@ class Intensity(StrEnum):
     HEAVY = "heavy"
 
 
+HEAVY_WINDOW = 28  # days of the window of Rules.max_heavy_per_mille_28_days
+
+
+def heavy_windows(history_days: int, days: int) -> list[tuple[int, int]]:
+    """The (first, last) days of the windows of ``max_heavy_per_mille_28_days`` for a person with
+    ``history_days`` days of recorded history: every 28 consecutive days inside the known span (the
+    recorded history, at most 27 days of it, and the horizon), or that whole span if it is shorter."""
+    lo = -min(history_days, HEAVY_WINDOW - 1)
+    if days - lo <= HEAVY_WINDOW:
+        return [(lo, days - 1)] if days > 0 else []
+    return [(s, s + HEAVY_WINDOW - 1) for s in range(lo, days - HEAVY_WINDOW + 1)]
+
+
+class LoadMeasure(StrEnum):
+    """What the load terms (``load_max``, ``load_spread``) measure; see ``solver.load``."""
+
+    HOURS = "hours"  # intensity-weighted hours worked, history included: everyone as little as needed
+    CAPACITY = "capacity"  # the same, per mille of each person's declared capacity
+
+
 @dataclass(frozen=True)
 class Shift:
     """One concrete occurrence of a shift at a post: a *slot* to be staffed."""
@@ -74,6 +94,14 @@ class Rules:
     max_total_minutes: int | None = None  # over the horizon
     max_weekends: int | None = None  # weekends with any shift on Saturday or Sunday
     max_shifts_by_type: Mapping[str, int] = _no_entries()  # over the horizon
+    # compensatory rest: after a run of at least ``rest_after_nights`` consecutive nights (history
+    # included), no shift starts within ``rest_after_nights_minutes`` of the end of its last night
+    rest_after_nights: int | None = None
+    rest_after_nights_minutes: int = 0
+    # rotation off heavy posts: runs of days with a heavy shift (history included), and the days with a
+    # heavy shift in per mille of the days worked, in every 28 days (or the whole known span if shorter)
+    max_consecutive_heavy_days: int | None = None
+    max_heavy_per_mille_28_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,8 @@ class HistoryDay:
     minutes: int = 0
     night: bool = False
     types: frozenset[str] = frozenset()
+    heavy: bool = False  # worked a heavy shift
+    night_end: int | None = None  # end (minutes since epoch) of the night worked, where known
 
     @property
     def worked(self) -> bool:
@@ -105,6 +135,17 @@ class History:
         i = len(self.days) + d
         return self.days[i] if 0 <= i < len(self.days) else HistoryDay()
 
+    def night_end(self, d: int) -> int:
+        """When the night worked on day ``d`` (< 0) ended: as recorded, else the last shift's end if
+        that is day -1's night, else the latest it can have (the end of day d + 1), so compensatory
+        rest is never too short."""
+        recorded = self.day(d).night_end
+        if recorded is not None:
+            return recorded
+        if d == -1 and self.last_shift_end is not None:
+            return self.last_shift_end
+        return (d + 2) * MINUTES_PER_DAY
+
 
 @dataclass(frozen=True)
 class Person:
@@ -115,7 +156,10 @@ class Person:
     unavailable: Mapping[str, str] = _no_entries()  # shift id -> why this person may not work it
     wants: Mapping[str, int] = _no_entries()  # shift id -> penalty if NOT assigned
     avoids: Mapping[str, int] = _no_entries()  # shift id -> penalty if assigned
-    capacity_minutes: int = 0  # sustainable minutes over the horizon; 0 = leave out of load balance
+    capacity_minutes: int = 0  # sustainable minutes over the load window; 0 = out of a capacity balance
+    # minutes over the load window (the week before the horizon and the horizon) the person wishes to
+    # work: up to it they count as neither busy nor idle in the load terms; 0 = no wish
+    target_minutes: int = 0
 
     def may_work(self, shift_id: str) -> bool:
         return shift_id not in self.unavailable
@@ -128,8 +172,8 @@ class Weights:
     uncovered: int = 100_000  # per missing person per shift
     skill_shortfall: int = 100_000  # per missing skilled person per shift
     overstaffed: int = 0  # per person beyond ``required`` (only where there is no hard cap)
-    load_max: int = 20  # the worst person's load, in per mille of their capacity
-    load_spread: int = 10  # worst minus lightest load, per mille
+    load_max: int = 20  # the busiest person's load (Problem.load_measure: tenths of hours or per mille)
+    load_spread: int = 10  # busiest minus lightest load, same unit
     nights_spread: int = 200  # most minus fewest nights among people who can work nights
     weekends_spread: int = 100  # the same for weekend shifts
     heavy_spread: int = 100  # the same for heavy shifts
@@ -165,6 +209,7 @@ class Problem:
     # re-solving: the previous schedule, and the instant before which nothing may change
     reference: frozenset[tuple[str, str]] = frozenset()
     freeze_before: int | None = None  # shifts starting before this (minutes) keep the reference
+    load_measure: LoadMeasure = LoadMeasure.HOURS
     name: str = "problem"
 
     def weekday(self, day: int) -> int:

@@ -10,7 +10,9 @@ import heapq
 from collections.abc import Callable
 
 from solver.model import Model
-from solver.problem import WEEK
+from solver.problem import WEEK, heavy_windows
+
+PER_MILLE = 1000
 
 
 def eligibility(m: Model) -> None:
@@ -232,6 +234,95 @@ def forbidden_succession(m: Model) -> None:
                         m.cp.add(worked + var <= 1)
 
 
+def rest_after_nights(m: Model) -> None:
+    """Compensatory rest: after a run of at least ``rest_after_nights`` consecutive nights (history
+    included), no shift starts within ``rest_after_nights_minutes`` of the end of the run's last night.
+    A night on the next day continues the run instead (``max_consecutive_nights`` limits runs)."""
+    problem = m.problem
+    for p, person in enumerate(m.people):
+        least, rest = person.rules.rest_after_nights, person.rules.rest_after_nights_minutes
+        if not least or rest <= 0 or not m.assign[p]:
+            continue
+        a = m.assign[p]
+        history = person.history
+        first = -max(len(history.days), 1)
+        for d in range(first, problem.days - 1):
+            before = [m.night(p, d - k) for k in range(1, least)]
+            if any(isinstance(v, int) and v == 0 for v in before):
+                continue
+            if d < 0:
+                if not history.day(d).night:
+                    continue
+                ends = {history.night_end(d): 1}
+            else:
+                ends = {}
+                for s in m.shifts_on_day[d]:
+                    if s in a and m.shifts[s].night:
+                        ends.setdefault(m.shifts[s].end, []).append(a[s])
+            following = m.night(p, d + 1)
+            for end, nights in sorted(ends.items()):
+                blocked = [
+                    var
+                    for t, var in a.items()
+                    if end <= m.shifts[t].start < end + rest and m.shifts[t].day > d
+                ]
+                if not blocked:
+                    continue
+                last = nights if isinstance(nights, int) else m.same_day_any(
+                    p, nights, f"night_end[{person.id},d{d},t{end}]"
+                )
+                ending = [last, *before, 1 - following]  # the run of nights ends with this one
+                if all(isinstance(v, int) for v in ending):
+                    if all(ending):
+                        for var in blocked:
+                            m.cp.add(var == 0).with_name(f"rest_after_nights[{person.id},d{d},history]")
+                    continue
+                needs = m.new_derived(
+                    0, 1, f"rest_needed[{person.id},d{d},t{end}]",
+                    lambda ev, xs=ending: int(all(ev(x) for x in xs)),
+                )
+                m.cp.add(needs >= sum(ending) - (len(ending) - 1))
+                for var in blocked:
+                    m.cp.add(var + needs <= 1).with_name(f"rest_after_nights[{person.id},d{d}]")
+
+
+def max_consecutive_heavy_days(m: Model) -> None:
+    """No run of days with a heavy shift (history included) longer than the limit: people rotate
+    from high-stress posts to lighter ones."""
+    for p, person in enumerate(m.people):
+        _limit_runs(m, p, person.rules.max_consecutive_heavy_days, m.heavy, "max_consecutive_heavy_days")
+
+
+def max_heavy_share_28_days(m: Model) -> None:
+    """In every window of ``solver.problem.heavy_windows`` (28 days, history included), days with a
+    heavy shift are at most ``max_heavy_per_mille_28_days`` per mille of the days worked, wherever the
+    horizon adds a heavy day to the window (a history that alone breaks it adds no obligation)."""
+    for p, person in enumerate(m.people):
+        limit = person.rules.max_heavy_per_mille_28_days
+        if limit is None or not m.assign[p]:
+            continue
+        for first, last in heavy_windows(len(person.history.days), m.problem.days):
+            span = range(first, last + 1)
+            heavy = [m.heavy(p, d) for d in span]
+            new_heavy = [h for d, h in zip(span, heavy, strict=True) if d >= 0 and not isinstance(h, int)]
+            if not new_heavy:
+                continue
+            worked = [m.works(p, d) for d in span]
+            excess = PER_MILLE * sum(heavy) - limit * sum(worked)
+            if len(new_heavy) == 1:
+                m.cp.add(excess <= 0).only_enforce_if(new_heavy[0])
+                continue
+            person_id = person.id
+            any_heavy = m.new_derived(
+                0, 1, f"heavy_in[{person_id},d{first}]", lambda ev, xs=new_heavy: max(ev(x) for x in xs)
+            )
+            for h in new_heavy:
+                m.cp.add(any_heavy >= h)
+            m.cp.add(excess <= 0).only_enforce_if(any_heavy).with_name(
+                f"max_heavy_share_28_days[{person_id},d{first}]"
+            )
+
+
 HARD_RULES: dict[str, Callable[[Model], None]] = {
     "eligibility": eligibility,
     "pinned": pinned,
@@ -250,6 +341,9 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
     "max_weekends": max_weekends,
     "max_shifts_by_type": max_shifts_by_type,
     "forbidden_succession": forbidden_succession,
+    "rest_after_nights": rest_after_nights,
+    "max_consecutive_heavy_days": max_consecutive_heavy_days,
+    "max_heavy_share_28_days": max_heavy_share_28_days,
 }
 
 

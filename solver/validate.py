@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from solver import load as load_module
-from solver.problem import MINUTES_PER_DAY, WEEK, Intensity, Person, Problem, Shift, Shortfall
+from solver.problem import (
+    MINUTES_PER_DAY,
+    WEEK,
+    Intensity,
+    Person,
+    Problem,
+    Shift,
+    Shortfall,
+    heavy_windows,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Public data
@@ -53,6 +62,9 @@ HARD_RULES: tuple[str, ...] = (
     "max_weekends",
     "max_shifts_by_type",
     "forbidden_succession",
+    "rest_after_nights",
+    "max_consecutive_heavy_days",
+    "max_heavy_share_28_days",
     "pinned",
     "frozen",
     "uncovered_report",
@@ -653,6 +665,99 @@ def forbidden_succession(
                     )
 
 
+def rest_after_nights(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    least, rest = person.rules.rest_after_nights, person.rules.rest_after_nights_minutes
+    if not least or rest <= 0:
+        return
+    out = []
+    for a, b in _runs(days.night, days.lo):
+        if b - a + 1 < least or b >= days.days - 1:
+            continue
+        if b < 0:
+            ends = [(person.history.night_end(b), ())]
+        else:
+            ends = [(s.end, s.id) for s in days.on_day.get(b, ()) if s.night]
+        run = _shift_ids(days, a, b, night=True)
+        for end, _ in ends:
+            for t in shifts:
+                if end <= t.start < end + rest and t.day > b:
+                    out.append(
+                        Violation(
+                            "rest_after_nights",
+                            person.id,
+                            (*run, t.id),
+                            t.day,
+                            f"{person.id} works {t.id} {(t.start - end) / 60:g} h after a run of "
+                            f"{b - a + 1} nights ({_span(a, b)}), {rest / 60:g} h of rest needed",
+                        )
+                    )
+    focus = days.focus
+    yield from (v for v in out if focus is None or focus.id in v.shifts)
+
+
+def _heavy_flags(person: Person, shifts: list[Shift], days: _Days) -> list[bool]:
+    """Per day from ``days.lo``: worked a heavy shift (history included)."""
+    flags = [person.history.day(d).heavy if d < 0 else False for d in range(days.lo, days.days)]
+    for s in shifts:
+        if s.intensity == Intensity.HEAVY and 0 <= s.day < days.days:
+            flags[s.day - days.lo] = True
+    if days.focus is not None and days.focus.intensity == Intensity.HEAVY:
+        flags[days.focus.day - days.lo] = True
+    return flags
+
+
+def max_consecutive_heavy_days(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    limit = person.rules.max_consecutive_heavy_days
+    if limit is None:
+        return
+    heavy = _heavy_flags(person, shifts, days)
+    for a, b in _long_runs(days, heavy, limit):
+        ids = tuple(
+            s.id
+            for d in range(max(a, 0), b + 1)
+            for s in days.on_day.get(d, ())
+            if s.intensity == Intensity.HEAVY
+        )
+        yield Violation(
+            "max_consecutive_heavy_days",
+            person.id,
+            ids,
+            a,
+            f"{person.id} works heavy posts {b - a + 1} days in a row ({_span(a, b)}), limit {limit}",
+        )
+
+
+def max_heavy_share_28_days(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    limit = person.rules.max_heavy_per_mille_28_days
+    if limit is None:
+        return
+    heavy = _heavy_flags(person, shifts, days)
+    for first, last in heavy_windows(len(person.history.days), days.days):
+        if not days.near(first, last):
+            continue
+        span = range(first, last + 1)
+        heavy_days = sum(heavy[d - days.lo] for d in span)
+        worked = sum(days.works(d) for d in span)
+        new = [s for d in span if d >= 0 for s in days.on_day.get(d, ()) if s.intensity == Intensity.HEAVY]
+        if not new or 1000 * heavy_days <= limit * worked:
+            continue
+        # (the message leaves out the days worked: a light shift more must not make it a new violation)
+        yield Violation(
+            "max_heavy_share_28_days",
+            person.id,
+            tuple(s.id for s in new),
+            first,
+            f"{person.id} works heavy posts on {heavy_days} days in {_span(first, last)}, more than "
+            f"{limit / 10:g}% of their working days",
+        )
+
+
 PERSON_RULES = (
     eligibility,
     no_double_booking,
@@ -669,6 +774,9 @@ PERSON_RULES = (
     max_weekends,
     max_shifts_by_type,
     forbidden_succession,
+    rest_after_nights,
+    max_consecutive_heavy_days,
+    max_heavy_share_28_days,
 )
 
 
@@ -913,8 +1021,8 @@ def _spread(values: list[int]) -> int:
 
 
 def load(problem: Problem, person: Person, shifts: Iterable[Shift]) -> int:
-    """Intensity-weighted load (history included), per mille of ``person.capacity_minutes``; see
-    ``solver.load`` for the unit, shared with the model."""
+    """Intensity-weighted load (history included) in the unit of ``problem.load_measure``: tenths of
+    hours, or per mille of ``person.capacity_minutes``; see ``solver.load``, shared with the model."""
     return load_module.load(problem, person, shifts)
 
 
@@ -928,15 +1036,18 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
         for skill, need in shift.skills.items():
             terms["skill_shortfall"] += max(0, need - sum(1 for pid in on if skill in people[pid].skills))
 
-    loads: list[int] = []
+    busiest: list[int] = []  # solver.load.busy of each balanced person
+    least: list[int] = []  # solver.load.idle of each
     counts: dict[str, list[int]] = {"nights_spread": [], "weekends_spread": [], "heavy_spread": []}
     pools = {"nights_spread": ix.night_ids, "weekends_spread": ix.weekend_ids, "heavy_spread": ix.heavy_ids}
     preference = isolated_off = isolated_on = 0
     for person in problem.people:
         shifts = assigned.by_person.get(person.id, [])
         ids = {s.id for s in shifts}
-        if person.capacity_minutes > 0 and ix.may_work_any(person):
-            loads.append(load(problem, person, shifts))
+        if load_module.balanced(problem, person) and ix.may_work_any(person):
+            value, target = load(problem, person, shifts), load_module.target_load(problem, person)
+            busiest.append(load_module.busy(value, target))
+            least.append(load_module.idle(value, target))
         for name, pool in pools.items():
             if ix.may_work_any(person, pool):
                 counts[name].append(sum(1 for sid in ids if sid in pool))
@@ -952,8 +1063,8 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
                     isolated_on += not before and not after
                 else:
                     isolated_off += before and after
-    terms["load_max"] = max(loads, default=0)
-    terms["load_spread"] = _spread(loads)
+    terms["load_max"] = max(busiest, default=0)
+    terms["load_spread"] = max(0, max(busiest) - min(least)) if len(busiest) >= 2 else 0
     for name, values in counts.items():
         terms[name] = _spread(values)
     terms["preference"] = preference

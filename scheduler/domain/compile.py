@@ -36,7 +36,18 @@ from scheduler.domain.scenario import (
     Scenario,
     Volunteer,
 )
-from solver.problem import WEEK, History, HistoryDay, Intensity, Person, Problem, Rules, Shift, Weights
+from solver.problem import (
+    WEEK,
+    History,
+    HistoryDay,
+    Intensity,
+    LoadMeasure,
+    Person,
+    Problem,
+    Rules,
+    Shift,
+    Weights,
+)
 
 #: Penalty (per unit of ``weights.preference``) for each of: the shift's post is in ``unwanted_posts``,
 #: its template is in ``unwanted_shifts``, its weekday is in ``unwanted_weekdays``.
@@ -367,10 +378,12 @@ def _inside(availability, start: int, end: int) -> bool:
 
 
 def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start: dt.date,
-             where: str, problems: list[str]) -> History:
+             where: str, problems: list[str], heavy_posts: dict[tuple[str, str | None], bool]) -> History:
     h = volunteer.history
     minutes: dict[int, int] = {}
     night: set[int] = set()
+    night_end: dict[int, int] = {}
+    heavy: set[int] = set()
     types: dict[int, set[str]] = {}
     last_end: int | None = None
     if h.recent_shifts:
@@ -391,14 +404,19 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
             is_night = past.night if past.night is not None else nights.is_night(s, e, date)
             if is_night:
                 night.add(day)
+                night_end[day] = max(e, night_end.get(day, e))
+            if past.post is not None and heavy_posts.get((past.post, past.shift),
+                                                         heavy_posts.get((past.post, None), False)):
+                heavy.add(day)
             if past.shift is not None:
                 types.setdefault(day, set()).add(past.shift)
     else:
-        worked = max(h.consecutive_days_worked, h.consecutive_nights)
+        worked = max(h.consecutive_days_worked, h.consecutive_nights, h.consecutive_heavy_days)
         for day in range(-worked, 0):
             minutes[day] = WORKED_DAY_MARKER_MINUTES
         for day in range(-h.consecutive_nights, 0):
             night.add(day)
+        heavy.update(range(-h.consecutive_heavy_days, 0))
         hours = round(h.hours_last_7_days * 60)
         if hours > 0:
             # conservative: every 7-day window that could contain those hours counts them
@@ -410,7 +428,8 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     span = -min(minutes, default=0)
     days = tuple(
         HistoryDay(
-            minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ()))
+            minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ())),
+            heavy=d in heavy, night_end=night_end.get(d),
         )
         for d in range(-span, 0)
     )
@@ -434,7 +453,13 @@ def _rules(scenario: Scenario, volunteer: Volunteer) -> Rules:
     if own.max_hours_per_7_days is not None:
         weekly.append(own.max_hours_per_7_days)
     days_off = pick("min_days_off_per_7")
+    rest = site.rest_after_nights
+    share = site.max_heavy_share_28_days
     return Rules(
+        rest_after_nights=rest.min_nights if rest is not None else None,
+        rest_after_nights_minutes=round(rest.hours * 60) if rest is not None else 0,
+        max_consecutive_heavy_days=site.max_consecutive_heavy_days,
+        max_heavy_per_mille_28_days=round(share * 1000) if share is not None else None,
         min_rest_minutes=round(pick("min_rest_hours") * 60),
         max_shifts_per_day=pick("max_shifts_per_day"),
         max_consecutive_days=pick("max_consecutive_days"),
@@ -457,6 +482,16 @@ def capacity(max_minutes_per_7_days: int | None, available_days: int) -> int:
     if available_days <= 0 or not max_minutes_per_7_days:
         return 0
     return (2 * max_minutes_per_7_days * (WEEK + available_days) + WEEK) // (2 * WEEK)
+
+
+def _target(volunteer: Volunteer, rules: Rules, available_days: int) -> int:
+    """The volunteer's wish for hours over the load window, like :func:`capacity`, within their cap."""
+    if not volunteer.target_hours_per_week:
+        return 0
+    weekly = round(volunteer.target_hours_per_week * 60)
+    if rules.max_minutes_per_7_days is not None:
+        weekly = min(weekly, rules.max_minutes_per_7_days)
+    return capacity(weekly, available_days)
 
 
 @dataclass
@@ -543,6 +578,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     templates = {s.id for p in scenario.posts for s in p.shifts}
 
     # people ---------------------------------------------------------------------------------------
+    heavy_posts: dict[tuple[str, str | None], bool] = {}  # (post, template or None) -> heavy
+    for post in scenario.posts:
+        heavy_posts[(post.id, None)] = post.intensity.value == "heavy"
+        for template in post.shifts:
+            heavy_posts[(post.id, template.id)] = (template.intensity or post.intensity).value == "heavy"
     first, last = horizon.start - _DAY, horizon.end
     people: list[Person] = []
     access_of: dict[str, _Access] = {}
@@ -594,10 +634,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
             id=volunteer.id,
             skills=frozenset(volunteer.skills),
             rules=rules,
-            history=_history(volunteer, clock, nights, horizon.start, where, problems),
+            history=_history(volunteer, clock, nights, horizon.start, where, problems, heavy_posts),
             unavailable=access.unavailable,
             avoids=avoids,
             capacity_minutes=capacity(rules.max_minutes_per_7_days, available_days),
+            target_minutes=_target(volunteer, rules, available_days),
         ))
 
     # pins -----------------------------------------------------------------------------------------
@@ -627,6 +668,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         forbidden_successions=frozenset(tuple(p) for p in scenario.rules.forbidden_successions),
         pinned=frozenset(pinned),
         weights=_weights(scenario),
+        load_measure=LoadMeasure(scenario.rules.load_measure),
         name=scenario.site.name,
     )
     return Compiled(

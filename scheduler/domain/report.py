@@ -36,11 +36,10 @@ SUMMARY_UNCOVERED = 20
 
 
 def load_per_mille(problem: Problem, person: Person, shifts: Iterable[Shift]) -> int:
-    """The person's intensity-weighted load, history included, per mille of their capacity: the very
-    function ``solver.validate`` (and through ``solver.load`` the model) uses for the load terms, so
-    the file and the objective agree to the unit; 0 for capacity 0."""
-    if person.capacity_minutes <= 0:
-        return 0
+    """The person's intensity-weighted load, history included, in the problem's load measure (tenths
+    of hours, or per mille of their capacity): the very function ``solver.validate`` (and through
+    ``solver.load`` the model) uses for the load terms, so the file and the objective agree to the
+    unit; 0 outside the balance (capacity 0 in the capacity measure)."""
     return _load(problem, person, shifts)
 
 
@@ -126,6 +125,7 @@ def build_schedule(
         assignments=assignments,
         uncovered=uncovered,
         volunteers=totals,
+        load_measure=problem.load_measure.value,
         objective_terms=[
             ObjectiveTerm(name=t.name, value=t.value, weight=t.weight, weighted=t.weighted)
             for t in solution.terms
@@ -253,7 +253,8 @@ def summary_text(schedule: Schedule) -> str:
     if schedule.volunteers:
         lines.append("")
         ranked = sorted(schedule.volunteers, key=lambda v: (-v.load, v.volunteer))
-        lines.append(f"Volunteers ({len(ranked)}), by load (per mille of capacity):")
+        unit = "per mille of capacity" if schedule.load_measure == "capacity" else "tenths of weighted hours"
+        lines.append(f"Volunteers ({len(ranked)}), by load ({unit}):")
         width = max(9, *(len(v.volunteer) for v in ranked))
         header = f"  {'volunteer':<{width}}  {'shifts':>6}  {'hours':>7}  {'nights':>6}  {'heavy':>5}  " \
                  f"{'weekend':>7}  {'load':>5}"

@@ -158,6 +158,14 @@ class RuleOverrides(Model):
     max_weekends: int | None = Field(default=None, ge=0)
 
 
+class RestAfterNights(Model):
+    """Compensatory rest: after a run of at least ``min_nights`` consecutive nights (history included),
+    no shift starts within ``hours`` of the end of the last of them."""
+
+    min_nights: int = Field(default=2, ge=1, le=366)
+    hours: float = Field(default=48, gt=0, le=24 * 7)
+
+
 class Rules(Model):
     """Site-wide rules. Every one is a hard limit the checker verifies."""
 
@@ -168,6 +176,21 @@ class Rules(Model):
     max_consecutive_nights: int = Field(default=3, ge=0, le=366)
     max_shifts_per_day: int = Field(default=1, ge=1, le=4)
     max_weekends: int | None = Field(default=None, ge=0, description="Worked weekends over the horizon")
+    rest_after_nights: RestAfterNights | None = Field(
+        default=None,
+        description="Compensatory rest after a run of nights, e.g. {'min_nights': 2, 'hours': 48}; "
+        "missing means none beyond min_rest_hours",
+    )
+    max_consecutive_heavy_days: int | None = Field(
+        default=None, ge=1, le=366,
+        description="Rotation off high-stress posts: at most this many days in a row with a heavy shift "
+        "(history included)",
+    )
+    max_heavy_share_28_days: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Rotation off high-stress posts: in every 28 days (or the whole planned span with its "
+        "history, if shorter) at most this share of a volunteer's working days has a heavy shift, e.g. 0.5",
+    )
     night: NightDefinition = NightDefinition()
     forbidden_successions: list[tuple[Id, Id]] = Field(
         default_factory=list,
@@ -180,6 +203,13 @@ class Rules(Model):
         le=60,
         description="When someone falls ill with something infectious, a re-solve lists as contacts the "
         "people who shared a shift at the same post with them in this many days before the cut-off",
+    )
+    load_measure: Literal["hours", "capacity"] = Field(
+        default="hours",
+        description="What the load terms balance. 'hours' (the default): intensity-weighted hours worked, "
+        "history included, so the busiest volunteer works as few hours as the rules allow, then the spread "
+        "is as small as possible; a declared weekly maximum is a limit, not a wish. 'capacity': load per "
+        "mille of each volunteer's declared weekly maximum, so those who declare more get more",
     )
     weights: Weights = Weights()
 
@@ -330,6 +360,9 @@ class History(Model):
     last_shift_end: dt.datetime | None = None
     consecutive_days_worked: int = Field(default=0, ge=0, le=366)
     consecutive_nights: int = Field(default=0, ge=0, le=366)
+    consecutive_heavy_days: int = Field(
+        default=0, ge=0, le=366, description="Days in a row up to the horizon with a heavy shift"
+    )
     hours_last_7_days: float = Field(default=0, ge=0, le=24 * 7)
     recent_shifts: list[PastShift] = Field(default_factory=list)
 
@@ -343,6 +376,12 @@ class Volunteer(Model):
     )
     max_hours_per_week: Hours | None = Field(
         default=None, description="The volunteer's own weekly cap (rolling 7 days); the site cap applies too"
+    )
+    target_hours_per_week: Hours | None = Field(
+        default=None,
+        description="Hours a week the volunteer wishes to work (at normal intensity). Up to it they count as "
+        "neither busy nor idle in the load terms, so they are given work up to it before the rest is "
+        "spread; capped by their weekly maximum",
     )
     availability: list[AvailabilityWindow] | None = Field(
         default=None, description="Weekly windows; missing means available at any time"

@@ -62,7 +62,10 @@ class VolunteerTotals(Model):
     nights: int
     heavy_shifts: int
     weekend_shifts: int
-    load: int = Field(description="Intensity-weighted load (history included), per mille of capacity")
+    load: int = Field(
+        description="Intensity-weighted load (history included) in the site's load measure: tenths of "
+        "hours ('hours') or per mille of the volunteer's capacity ('capacity')"
+    )
 
 
 class ObjectiveTerm(Model):
@@ -87,4 +90,5 @@ class Schedule(Model):
     assignments: list[Assignment] = Field(default_factory=list)
     uncovered: list[Uncovered] = Field(default_factory=list)
     volunteers: list[VolunteerTotals] = Field(default_factory=list)
+    load_measure: str = Field(default="hours", description="The unit of each volunteer's load (see rules)")
     objective_terms: list[ObjectiveTerm] = Field(default_factory=list)

@@ -20,6 +20,7 @@ from solver.problem import (
     History,
     HistoryDay,
     Intensity,
+    LoadMeasure,
     Person,
     Problem,
     Rules,
@@ -89,15 +90,22 @@ def _rules(draw, kinds: list[str], days: int) -> Rules:
         max_total_minutes=draw(_maybe(st.sampled_from((480, 960, 2400, 4800, days * 720)))),
         max_weekends=draw(_maybe(st.integers(0, 2))),
         max_shifts_by_type=by_type,
+        rest_after_nights=draw(_maybe(st.integers(1, 3))),
+        rest_after_nights_minutes=draw(st.sampled_from((0, 1440, 2880))),
+        max_consecutive_heavy_days=draw(_maybe(st.integers(1, 3))),
+        max_heavy_per_mille_28_days=draw(_maybe(st.sampled_from((0, 334, 500, 750)))),
     )
 
 
 @st.composite
 def _history(draw, kinds: list[str], clock: Clock) -> History:
     worked = draw(st.lists(_maybe(st.sampled_from(kinds)), max_size=7))
+    heavy = draw(st.lists(st.booleans(), min_size=len(worked), max_size=len(worked)))
     days = tuple(
-        HistoryDay() if kind is None else HistoryDay(_length(kind), TEMPLATES[kind][2], frozenset({kind}))
-        for kind in worked
+        HistoryDay()
+        if kind is None
+        else HistoryDay(_length(kind), TEMPLATES[kind][2], frozenset({kind}), heavy=is_heavy)
+        for kind, is_heavy in zip(worked, heavy, strict=True)
     )
     last_end = None
     for back, kind in enumerate(reversed(worked), 1):
@@ -194,6 +202,7 @@ def problems(
                 wants=wants,
                 avoids=avoids,
                 capacity_minutes=draw(st.sampled_from((0, 2400, 4800, days * 480))),
+                target_minutes=draw(st.sampled_from((0, 0, 0, 480, 1440))),
             )
         )
 
@@ -237,6 +246,7 @@ def problems(
         weights=weights,
         reference=previous,
         freeze_before=freeze,
+        load_measure=draw(st.sampled_from(tuple(LoadMeasure))),
         name="hypothesis",
     )
 

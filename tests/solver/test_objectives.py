@@ -190,3 +190,107 @@ def test_partners_in_the_model_match_the_checker_with_fixed_people():
     # cleo and dan fill what they can (ana is not free on day 2): one of them joins ana and ben on
     # day 0, both work with ana on day 1 and with each other on day 2: five pairs
     assert terms["uncovered"] == 1 and terms["partners"] == 5
+
+
+# --------------------------------------------------------------------------------------------------
+# What the load terms measure (Problem.load_measure) and wishes for more hours (Person.target_minutes)
+
+
+def _shifts_of(problem: Problem, solution) -> dict[str, int]:
+    counts = dict.fromkeys((p.id for p in problem.people), 0)
+    for person_id, _ in solution.assignments:
+        counts[person_id] += 1
+    return counts
+
+
+def _balance(measure, *, target: int = 0):
+    from solver.problem import LoadMeasure
+
+    # four 8-hour days; ana declares room for all four, ben for two
+    return Problem(
+        days=4,
+        shifts=daily(4, max_staff=1),
+        people=(
+            Person("ana", rules=LOOSE, capacity_minutes=4 * 8 * H, target_minutes=target),
+            Person("ben", rules=LOOSE, capacity_minutes=2 * 8 * H),
+        ),
+        weights=weights(uncovered=100_000, load_max=20, load_spread=10),
+        load_measure=LoadMeasure(measure),
+    )
+
+
+@pytest.mark.parametrize(
+    ("measure", "target", "expected"),
+    [
+        ("hours", 0, {"ana": 2, "ben": 2}),  # a declared maximum is a limit, not a wish
+        ("capacity", 0, {"ana": 3, "ben": 1}),  # 750 and 500 per mille beat 500 and 1000
+        ("hours", 3 * 8 * H, {"ana": 3, "ben": 1}),  # ana wishes 24 h: hers up to it count for nothing
+    ],
+)
+def test_load_measure_and_target(measure, target, expected):
+    problem = _balance(measure, target=target)
+    solution = solve(problem, SolveOptions(time_limit=10, workers=1, seed=0))
+    assert solution.status.value == "optimal"
+    assert validate(problem, solution.assignments, solution.uncovered) == []
+    assert _shifts_of(problem, solution) == expected
+    # the model's own accounting of the piecewise terms agrees with the checker's at the optimum
+    assert solution.stats["model_objective"] == solution.objective
+
+
+def test_target_beyond_the_wish_counts_in_full():
+    """A wish is not a licence to overload: beyond it a person's whole load counts again, so ana
+    (wishing 8 h) gets no more than the others' share."""
+    problem = _balance("hours", target=8 * H)
+    solution = solve(problem, SolveOptions(time_limit=10, workers=1, seed=0))
+    assert solution.status.value == "optimal"
+    assert _shifts_of(problem, solution) == {"ana": 2, "ben": 2}
+    assert evaluate_terms(problem, solution.assignments)["load_max"] == 160
+
+
+def test_one_more_covered_place_outweighs_its_load():
+    """Coverage dominates in both load measures: the most one shift can add to the load terms (a
+    24-hour heavy night, in hours; a whole capacity, per mille) stays below one missing person."""
+    from solver.load import load_share
+    from solver.problem import LoadMeasure, Shift
+
+    w = Weights()
+    night = Shift("n", "p", "night", 0, 0, 24 * H, night=True, intensity=Intensity.HEAVY)
+    keen = Person("a", capacity_minutes=24 * H)
+    for measure in LoadMeasure:
+        problem = Problem(days=1, shifts=(night,), people=(keen,), load_measure=measure)
+        most = load_share(problem, keen, night)
+        assert most * (w.load_max + w.load_spread) < w.uncovered, measure
+
+
+def test_load_terms_with_fixed_people_match_the_checker():
+    """In a neighbourhood, a person outside it is a constant load: beyond their wish it counts in
+    full, below it not at all, as the checker counts it."""
+    from ortools.sat.python import cp_model
+
+    from solver.model import build
+
+    problem = Problem(
+        days=4,
+        shifts=daily(4, max_staff=1),
+        people=(
+            Person("ana", rules=LOOSE, target_minutes=8 * H),  # fixed on two days: beyond her wish
+            Person("ben", rules=LOOSE, target_minutes=24 * H),  # fixed on one day: below his wish
+            Person("cleo", rules=LOOSE),
+        ),
+        weights=weights(uncovered=100_000, load_max=20, load_spread=10),
+    )
+    fixed = {("ana", "day-0-8"), ("ana", "day-1-8"), ("ben", "day-2-8")}
+    model = build(problem, candidates={"cleo": {s.id for s in problem.shifts}}, fixed=fixed)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    assert solver.solve(model.cp) == cp_model.OPTIMAL
+    chosen = set(fixed) | {
+        (problem.people[p].id, problem.shifts[s].id)
+        for p, row in enumerate(model.assign)
+        for s, var in row.items()
+        if solver.value(var)
+    }
+    terms = evaluate_terms(problem, chosen)
+    assert solver.value(model.terms["load_max"]) == terms["load_max"] == 160  # ana: 16 h
+    assert solver.value(model.terms["load_spread"]) == terms["load_spread"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from solver.options import SolveOptions
-from solver.problem import History, HistoryDay, Person, Problem, Rules, Shift, Weights
+from solver.problem import History, HistoryDay, Intensity, Person, Problem, Rules, Shift, Weights
 from solver.solve import solve
 from solver.validate import validate
 
@@ -158,6 +158,38 @@ CASES: dict[str, Problem] = {
         history=History(days=(HistoryDay(480, types=frozenset({"night"})),)),
         forbidden_successions=frozenset({("night", "early")}),
     ),
+    # two nights, then a late shift 12 h and an early one 26 h after the second: 48 h of rest are owed
+    "rest_after_nights": one_person(
+        (*daily(2, 22, 8, type="night", night=True), shift(2, 18, 4), shift(3, 8, 8)),
+        Rules(
+            max_shifts_per_day=3, rest_after_nights=2, rest_after_nights_minutes=48 * H
+        ),
+    ),
+    # the run of two nights ended in the history, at 06:00 on day 0
+    "rest_after_nights_history": one_person(
+        (shift(0, 14, 8),),
+        Rules(max_shifts_per_day=3, rest_after_nights=2, rest_after_nights_minutes=48 * H),
+        history=History(days=(HistoryDay(480, night=True),) * 2, last_shift_end=6 * H),
+    ),
+    # rotation off heavy posts: four days of heavy shifts, at most two in a row
+    "max_consecutive_heavy_days": one_person(
+        daily(4, intensity=Intensity.HEAVY), Rules(max_consecutive_heavy_days=2)
+    ),
+    "max_consecutive_heavy_days_history": one_person(
+        daily(2, intensity=Intensity.HEAVY),
+        Rules(max_consecutive_heavy_days=3),
+        history=History(days=(HistoryDay(480, heavy=True),) * 2),
+    ),
+    # four heavy days and a normal one: at most half of the working days may be heavy
+    "max_heavy_share_28_days": one_person(
+        (*daily(4, intensity=Intensity.HEAVY), shift(4, 8, 8)), Rules(max_heavy_per_mille_28_days=500)
+    ),
+    # two heavy days just before the horizon: any heavy day now would pass half
+    "max_heavy_share_28_days_history": one_person(
+        daily(2, intensity=Intensity.HEAVY),
+        Rules(max_heavy_per_mille_28_days=500),
+        history=History(days=(HistoryDay(480, heavy=True),) * 2),
+    ),
 }
 
 # rules that several cases exercise; the case name is "<rule>" or "<rule>_<variant>"
@@ -182,6 +214,9 @@ RULE_OF_CASE = {
             "max_shifts_per_day",
             "max_weekends",
             "max_shifts_by_type",
+            "rest_after_nights",
+            "max_consecutive_heavy_days",
+            "max_heavy_share_28_days",
         )
         if name.startswith(r)
     )
@@ -209,3 +244,41 @@ def test_every_hard_rule_has_a_case():
 
     covered = {MODEL_RULE.get(r, r) for r in RULE_OF_CASE.values()}
     assert set(HARD_RULES) - covered == {"frozen"}  # frozen is exercised by the re-solve tests
+
+
+def test_rest_after_nights_forbids_only_the_rest():
+    """The rule costs exactly what it must: of two nights and two shifts within the 48 h after them,
+    the best plan drops one night (a lone night owes no rest) and covers the other three."""
+    solution, violations = run(CASES["rest_after_nights"])
+    assert violations == [] and solution.status.value == "optimal"
+    assert sum(sf.missing for sf in solution.uncovered) == 1
+    assert {sid for _, sid in solution.assignments} >= {"day-2-18", "day-3-8"}
+
+
+def test_a_night_the_next_day_continues_the_run():
+    """Three nights in a row are one run: the rest is owed after the third, not between them (the
+    three nights are pinned: a model that owed rest after the second would be infeasible)."""
+    rules = Rules(max_shifts_per_day=3, rest_after_nights=2, rest_after_nights_minutes=48 * H)
+    nights = daily(3, 22, 8, type="night", night=True)
+    pins = frozenset(("ana", s.id) for s in nights)
+    problem = one_person((*nights, shift(3, 18, 4)), rules, pinned=pins)
+    solution, violations = run(problem)
+    assert violations == []
+    # the late shift on day 3 starts 12 h after the third night: left out
+    assert sorted(sid for _, sid in solution.assignments) == ["night-0-22", "night-1-22", "night-2-22"]
+
+
+def test_heavy_share_costs_exactly_what_it_must():
+    """Four heavy days and a normal one at half heavy: one heavy day and the normal one (2 of 5)."""
+    solution, violations = run(CASES["max_heavy_share_28_days"])
+    assert violations == [] and solution.status.value == "optimal"
+    assert sum(sf.missing for sf in solution.uncovered) == 3
+
+
+def test_heavy_windows():
+    from solver.problem import heavy_windows
+
+    assert heavy_windows(0, 14) == [(0, 13)]  # shorter than 28 days: the whole known span
+    assert heavy_windows(7, 14) == [(-7, 13)]
+    assert heavy_windows(40, 14) == [(-27, 0), (-26, 1)] + [(s, s + 27) for s in range(-25, -13)]
+    assert heavy_windows(0, 30) == [(0, 27), (1, 28), (2, 29)]

@@ -10,6 +10,7 @@ from solver.problem import (
     History,
     HistoryDay,
     Intensity,
+    LoadMeasure,
     Person,
     Problem,
     Rules,
@@ -134,6 +135,18 @@ def _case(rule: str):
         ]
         p = problem(2, s, [person()], forbidden_successions=frozenset({("L", "E")}))
         return p, on("a", "late", "early"), on("a", "late", "late1")
+    if rule == "rest_after_nights":
+        s = daily(3, 22, 30, night=True) + [shift("late", 3, 14, 22), shift("next", 5, 8, 16)]
+        p = problem(6, s, [person(rules={"rest_after_nights": 2, "rest_after_nights_minutes": 48 * H})])
+        # after nights 0-1 (ending 06:00 on day 2) 32 h; after nights 0-2, the shift 50 h later is fine
+        return p, on("a", "d0", "d1", "late"), on("a", "d0", "d1", "d2", "next")
+    if rule == "max_consecutive_heavy_days":
+        p = problem(4, daily(4, intensity=Intensity.HEAVY), [person(rules={"max_consecutive_heavy_days": 2})])
+        return p, on("a", "d0", "d1", "d2"), on("a", "d0", "d1", "d3")
+    if rule == "max_heavy_share_28_days":
+        s = daily(3, intensity=Intensity.HEAVY) + [shift("n3", 3, 8, 16), shift("n4", 4, 8, 16)]
+        p = problem(5, s, [person(rules={"max_heavy_per_mille_28_days": 500})])
+        return p, on("a", "d0", "d1", "n3"), on("a", "d0", "d1", "n3", "n4")  # 2 of 3, then 2 of 4
     if rule == "pinned":
         p = problem(2, daily(2), [person()], pinned=frozenset({("a", "d1")}))
         return p, on("a", "d0"), on("a", "d1")
@@ -367,7 +380,7 @@ def test_terms_coverage():
     assert (t["uncovered"], t["skill_shortfall"], t["overstaffed"]) == (3 + 1, 1, 4)
 
 
-def test_terms_load():
+def test_terms_load_capacity():
     w = Weights()
     s = [shift("n", 0, 22, 30, night=True, intensity=Intensity.HEAVY), shift("d", 1, 8, 16)]
     hist = History(days=(HistoryDay(480), HistoryDay()))
@@ -377,7 +390,7 @@ def test_terms_load():
         person("c", capacity_minutes=1000, unavailable={"n": "sick", "d": "sick"}),  # can't work: left out
         person("d"),  # no capacity: left out
     ]
-    p = problem(2, s, people, weights=w)
+    p = problem(2, s, people, weights=w, load_measure=LoadMeasure.CAPACITY)
     t = evaluate_terms(p, on("a", "n") + on("d", "d"))
     # a: 480 min * (150 + 25) % + 480 history min * 100 % = 132000; 10 * 132000 / 7000 = 188.57 -> 189
     assert t["load_max"] == 189 and t["load_spread"] == 189
@@ -387,9 +400,43 @@ def test_terms_load():
 
 
 def test_terms_load_single_person_has_no_spread():
-    p = problem(1, daily(1), [person("a", capacity_minutes=960)])
+    p = problem(1, daily(1), [person("a", capacity_minutes=960)], load_measure=LoadMeasure.CAPACITY)
     t = evaluate_terms(p, on("a", "d0"))
     assert t["load_max"] == 500 and t["load_spread"] == 0
+
+
+def test_terms_load_hours():
+    """The default measure: tenths of intensity-weighted hours, history included, whatever the
+    declared capacity; everyone who may work takes part."""
+    s = [shift("n", 0, 22, 30, night=True, intensity=Intensity.HEAVY), shift("d", 1, 8, 16)]
+    hist = History(days=(HistoryDay(480), HistoryDay()))
+    people = [
+        person("a", capacity_minutes=7000, history=hist),
+        person("b", capacity_minutes=1000),
+        person("c", unavailable={"n": "sick", "d": "sick"}),  # can't work: left out
+        person("d"),  # no capacity: takes part all the same
+    ]
+    p = problem(2, s, people)
+    t = evaluate_terms(p, on("a", "n") + on("d", "d"))
+    # a: 8 h * 175 % + 8 h history = 22 h -> 220; d: 8 h -> 80; b: 0
+    assert t["load_max"] == 220 and t["load_spread"] == 220
+    t = evaluate_terms(p, on("a", "n") + on("b", "d") + on("d", "d"))
+    assert t["load_max"] == 220 and t["load_spread"] == 220 - 80
+
+
+def test_terms_load_target():
+    """Up to their wish a person counts as neither busy nor idle; beyond it, with all their load."""
+    s = [shift("d0", 0, 8, 16), shift("d1", 1, 8, 16), shift("e1", 1, 8, 16)]
+    keen = person("k", target_minutes=16 * H)  # 16 h -> 160
+    p = problem(2, s, [keen, person("b")])
+    t = evaluate_terms(p, on("k", "d0") + on("b", "d1"))
+    # k at 80 is below the wish: busy 0, idle 160; b: 80
+    assert t["load_max"] == 80 and t["load_spread"] == 0  # max(0, 80 - min(80, 160))
+    t = evaluate_terms(p, on("k", "d0") + on("k", "d1"))
+    assert t["load_max"] == 0 and t["load_spread"] == 0  # k exactly at the wish, b idle at 0
+    p3 = problem(3, [*s, shift("d2", 2, 8, 16)], [keen, person("b")])
+    t = evaluate_terms(p3, on("k", "d0") + on("k", "d1") + on("k", "d2"))
+    assert t["load_max"] == 240 and t["load_spread"] == 240  # beyond the wish: all 24 h count
 
 
 def test_terms_spreads():

@@ -12,7 +12,7 @@ from scheduler.domain.compile import (
     compile_scenario,
     shift_id,
 )
-from solver.problem import HistoryDay, Intensity
+from solver.problem import HistoryDay, Intensity, LoadMeasure
 from tests.scheduler._build import gate, post, scenario, template, volunteer
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -253,6 +253,43 @@ def test_person_rules_from_site_and_overrides():
     assert ra.min_total_minutes is None and ra.max_total_minutes is None and not ra.max_shifts_by_type
 
 
+def test_rest_and_rotation_rules():
+    rules = {"rest_after_nights": {"min_nights": 2, "hours": 48}, "max_consecutive_heavy_days": 3,
+             "max_heavy_share_28_days": 0.5}
+    c = compile_scenario(scenario(volunteers=[volunteer("a")], rules=rules))
+    r = c.problem.person("a").rules
+    assert (r.rest_after_nights, r.rest_after_nights_minutes) == (2, 48 * 60)
+    assert (r.max_consecutive_heavy_days, r.max_heavy_per_mille_28_days) == (3, 500)
+    off = compile_scenario(scenario(volunteers=[volunteer("a")])).problem.person("a").rules
+    assert off.rest_after_nights is None and off.max_consecutive_heavy_days is None  # off by default
+    assert off.max_heavy_per_mille_28_days is None
+    with pytest.raises(ValueError, match="max_heavy_share_28_days"):
+        scenario(rules={"max_heavy_share_28_days": 1.5})
+    with pytest.raises(ValueError, match="min_nights"):
+        scenario(rules={"rest_after_nights": {"min_nights": 0, "hours": 48}})
+    from scheduler.domain.scenario import json_schema
+
+    schema = json_schema()["$defs"]  # what `rota schema` prints
+    assert {"rest_after_nights", "max_consecutive_heavy_days", "max_heavy_share_28_days",
+            "load_measure"} <= set(schema["Rules"]["properties"])
+    assert "target_hours_per_week" in schema["Volunteer"]["properties"]
+    assert "consecutive_heavy_days" in schema["History"]["properties"]
+
+
+def test_history_marks_heavy_days():
+    heavy = post("ward", template("day", "08:00", "16:00"), intensity="heavy")
+    v = volunteer("v", history={"recent_shifts": [
+        {"start": "2026-12-06T08:00", "end": "2026-12-06T16:00", "post": "ward", "shift": "day"},
+        {"start": "2026-12-05T08:00", "end": "2026-12-05T16:00", "post": "gate", "shift": "day"},
+    ]})
+    w = volunteer("w", history={"consecutive_heavy_days": 2})
+    c = compile_scenario(scenario(posts=[gate(), heavy], volunteers=[v, w]))
+    h = c.problem.person("v").history
+    assert h.day(-1).heavy and not h.day(-2).heavy
+    hw = c.problem.person("w").history
+    assert hw.day(-1).heavy and hw.day(-2).heavy and hw.day(-2).worked and not hw.day(-3).heavy
+
+
 def test_history_from_recent_shifts():
     v = volunteer("v", history={"recent_shifts": [
         {"start": "2026-12-06T22:00", "end": "2026-12-07T06:00", "shift": "night"},
@@ -265,10 +302,11 @@ def test_history_from_recent_shifts():
     h = c.problem.person("v").history
     assert h.last_shift_end == 6 * 60
     assert len(h.days) == 27
-    assert h.day(-1) == HistoryDay(480, True, frozenset({"night"}))
-    assert h.day(-2) == HistoryDay(600, True, frozenset({"day"}))
+    # night_end: when the latest night of the day ended (for compensatory rest)
+    assert h.day(-1) == HistoryDay(480, True, frozenset({"night"}), night_end=6 * 60)
+    assert h.day(-2) == HistoryDay(600, True, frozenset({"day"}), night_end=-2 * 24 * 60 + 19 * 60)
     assert h.day(-3) == HistoryDay()
-    assert h.day(-27) == HistoryDay(240, True, frozenset())
+    assert h.day(-27) == HistoryDay(240, True, frozenset(), night_end=-27 * 24 * 60 + 4 * 60)
     assert h.day(-40) == HistoryDay()
 
 
@@ -343,6 +381,20 @@ def test_capacity():
     c = compile_scenario(scenario(volunteers=[full, own, sick, never]))
     cap = {p.id: p.capacity_minutes for p in c.problem.people}
     assert cap == {"full": 2400 * 14 // 7, "own": 1200 * 2, "sick": round(2400 * 11 / 7), "never": 0}
+
+
+def test_load_measure_and_target_hours():
+    keen = volunteer("keen", target_hours_per_week=30, max_hours_per_week=36)
+    capped = volunteer("capped", target_hours_per_week=30, max_hours_per_week=20)  # wish within the cap
+    plain = volunteer("plain")
+    c = compile_scenario(scenario(volunteers=[keen, capped, plain]))
+    assert c.problem.load_measure is LoadMeasure.HOURS  # the default: hours, not capacity
+    target = {p.id: p.target_minutes for p in c.problem.people}
+    assert target == {"keen": 1800 * 14 // 7, "capped": 1200 * 14 // 7, "plain": 0}
+    c = compile_scenario(scenario(volunteers=[plain], rules={"load_measure": "capacity"}))
+    assert c.problem.load_measure is LoadMeasure.CAPACITY
+    with pytest.raises(ValueError, match="load_measure"):
+        scenario(rules={"load_measure": "percent"})
 
 
 # --------------------------------------------------------------------------------------------------

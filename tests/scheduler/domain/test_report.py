@@ -11,7 +11,7 @@ from solver.problem import Shortfall, Solution, Status, Term
 from tests.scheduler._build import post, scenario, template, volunteer
 
 
-def site():
+def site(**rules):
     posts = [
         post("gate", template("day", "08:00", "16:00"), template("night", "22:00", "06:00"),
              intensity="heavy"),
@@ -23,7 +23,9 @@ def site():
         volunteer("cid", max_hours_per_week=0),
     ]
     # 2026-03-28 is a Saturday; the night into the 29th is 7 hours long in Berlin
-    return compile_scenario(scenario(start="2026-03-28", days=2, posts=posts, volunteers=vs))
+    return compile_scenario(
+        scenario(start="2026-03-28", days=2, posts=posts, volunteers=vs, rules=rules or None)
+    )
 
 
 def solution(compiled):
@@ -83,9 +85,24 @@ def test_build_schedule():
     ]
 
 
-def test_volunteer_totals_and_load():
+def test_volunteer_load_in_hours():
+    """The default load measure: tenths of intensity-weighted hours, history included."""
     c = site()
     s = build_schedule(c, solution(c))
+    totals = {v.volunteer: v for v in s.volunteers}
+    assert s.load_measure == "hours"
+    # ann: 8 h heavy (150%) = 12 h, 4 h light (75%) = 3 h, 10 h history at 100%: 25 h
+    assert totals["ann"].load == 250
+    # bob: the 7-hour night at the post (150% + 25%) = 12.25 h -> 122.5, halves up
+    assert totals["bob"].load == 123
+    assert totals["cid"].load == 0
+    assert "by load (tenths of weighted hours)" in summary_text(s)
+
+
+def test_volunteer_totals_and_load():
+    c = site(load_measure="capacity")
+    s = build_schedule(c, solution(c))
+    assert s.load_measure == "capacity"
     totals = {v.volunteer: v for v in s.volunteers}
     assert [v.volunteer for v in s.volunteers] == ["ann", "bob", "cid"]
     ann, bob, cid = totals["ann"], totals["bob"], totals["cid"]
