@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api import errors
+from api import console, errors
 from api.deps import DB
 from api.routes import calendar, posts, schedules, sites, volunteers, webhooks
 from api.routes import health_records as health
@@ -99,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (sites, posts, volunteers, health, schedules, resolve, webhooks, calendar):
         app.include_router(module.router)
+    console.install(app)
     return app
