@@ -5,8 +5,6 @@ review it (coverage, gaps with reasons, a re-solve's change set) and publish it 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
@@ -53,7 +51,9 @@ def _solve_page(request: Request, who: Coordinator, session, settings, status_co
         page="solve",
         errors=errors or FormErrors(),
         values=values or {
-            "start": site.horizon_start.isoformat(), "days": str(site.horizon_days), "time_limit": f"{limit:g}"
+            "start": site.horizon_start.isoformat(),
+            "days": str(site.horizon_days),
+            "time_limit": f"{limit:g}",
         },
         max_time_limit=settings.max_time_limit,
         recent=jobs.list_jobs(session, site.id, 10),

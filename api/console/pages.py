@@ -171,6 +171,7 @@ def _person_page(
         volunteer=model,
         phone_link=views.tel(model.contact.phone),
         status=views.status_at(model.health, now, zone),
+        upcoming_status=views.next_status(model.health, now, zone),
         records=[(r.recorded_at.astimezone(zone), health.to_model(r)) for r in reversed(records)],
         upcoming=upcoming,
         statuses=STATUSES,
@@ -223,7 +224,9 @@ def record_health(
     try:
         locked = sites.get_site(session, who.site_id, lock=True)
         cut = resolve_job.cutoff_at(locked, None, now)
-        request_ = resolve_job.ResolveRequest(disruptions=[resolve_job.sick_call(row.key, record, cut)], cutoff=cut)
+        request_ = resolve_job.ResolveRequest(
+            disruptions=[resolve_job.sick_call(row.key, record, cut)], cutoff=cut
+        )
         job, _added, _location = queue_resolve(session, locked, request_, settings, now)
         session.flush()
     except (InputError, ConflictError) as exc:

@@ -260,11 +260,25 @@ def status_at(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -
     return Status(r.status.value, r.start, r.until, r.infectious)
 
 
+def next_status(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -> Status | None:
+    """The soonest change of status after ``at`` (a record that starts later), if any."""
+    later = [
+        (_instant(r.start, zone, end=False), i, r)
+        for i, r in enumerate(records)
+        if r.start is not None and _instant(r.start, zone, end=False) > at
+    ]
+    if not later:
+        return None
+    _, _, r = min(later, key=lambda item: (item[0], -item[1]))
+    return Status(r.status.value, r.start, r.until, r.infectious)
+
+
 @dataclass
 class PersonLoad:
     person: Person
     skills: list[str]
     status: Status
+    upcoming: Status | None
     hours: float
     cap: float
     nights: int
@@ -333,6 +347,7 @@ def people_loads(
                 person=people[v.id],
                 skills=list(v.skills),
                 status=status_at(v.health, now, zone),
+                upcoming=next_status(v.health, now, zone),
                 hours=h,
                 cap=cap,
                 nights=nights.get(v.id, 0),

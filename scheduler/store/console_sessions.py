@@ -71,7 +71,8 @@ def find_session(session: Session, secret: str | None, now: dt.datetime) -> Cons
     """The live session a cookie names, or None (unknown, malformed or expired)."""
     if not secret or not TOKEN_SHAPE.match(secret):
         return None
-    row = session.scalar(select(ConsoleSessionRow).where(ConsoleSessionRow.session_hash == hash_token(secret)))
+    query = select(ConsoleSessionRow).where(ConsoleSessionRow.session_hash == hash_token(secret))
+    row = session.scalar(query)
     if row is None or row.expires_at <= now:
         return None
     return row

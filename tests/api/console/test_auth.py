@@ -41,7 +41,8 @@ def test_sign_in_sets_a_strict_http_only_cookie_of_a_hashed_server_side_session(
     secret = console.cookies["rota_console"]
     with app.state.sessions() as session:
         row = session.scalar(select(console_sessions.ConsoleSessionRow))
-        assert row.site_id == site.id and row.session_hash == hash_token(secret) and secret != row.session_hash
+        assert row.site_id == site.id and row.session_hash == hash_token(secret)
+        assert secret != row.session_hash
         assert row.expires_at > utcnow()
     assert 'href="/console/people"' in response.text  # goes on to the page asked for
     for path in PAGES:
@@ -58,8 +59,12 @@ def test_the_cookie_is_secure_over_https(app, site):
 
 def test_a_bad_token_is_shown_beside_the_field(console, site):
     page = console.get("/console/sign-in")
-    for token, message in [("rota_" + "x" * 40, "this token is not valid"), ("", "enter the coordinator token"),
-                           ("a\x00b", "must not contain a NUL character")]:
+    cases = [
+        ("rota_" + "x" * 40, "this token is not valid"),
+        ("", "enter the coordinator token"),
+        ("a\x00b", "must not contain a NUL character"),
+    ]
+    for token, message in cases:
         response = console.post("/console/sign-in", data={"csrf": csrf_of(page.text), "token": token})
         assert response.status_code == 422
         assert f'<p class="field-error" id="token-error" role="alert">{message}</p>' in response.text
