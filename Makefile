@@ -38,7 +38,7 @@ lint: $(STAMP)
 ## messages: extract the console's strings (babel.cfg) and merge them into the en and zh_CN catalogs
 ## (api/console/locale/*/LC_MESSAGES/messages.po); then translate the new zh_CN entries
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output \
 	    -o api/console/locale/messages.pot .
 	$(VENV)/bin/pybabel update -i api/console/locale/messages.pot -d api/console/locale -D messages \
 	    --ignore-obsolete --width 110

@@ -25,6 +25,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.console import texts
+
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"
 TEMPLATES = HERE / "templates"
@@ -114,7 +116,9 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(load_translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    translations = load_translations(locale)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["known"] = lambda text: texts.known(text, translations.gettext)
     env.globals.update(
         locale=locale,
         lang=locale.replace("_", "-"),

@@ -8,7 +8,13 @@
   var bar = document.getElementById("bar");
   var elapsed = document.getElementById("elapsed");
   var objective = document.getElementById("objective");
+  var state = document.getElementById("state");
   function show(s) {
+    var badge = state && state.querySelector(".state");
+    if (badge && state.dataset[s.state]) {
+      badge.textContent = state.dataset[s.state];
+      badge.className = "state state-" + s.state;
+    }
     bar.value = Math.round((s.fraction || 0) * 100);
     bar.textContent = bar.value + "%";
     if (s.elapsed !== null && s.elapsed !== undefined) { elapsed.textContent = s.elapsed.toFixed(1) + " s"; }

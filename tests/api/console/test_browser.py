@@ -37,7 +37,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)", allow_module_level=True
+    )
 
 expect = sync_api.expect
 DESK = {"width": 1280, "height": 900}
@@ -231,13 +233,16 @@ def test_mark_sick_see_whom_to_call_publish_and_the_feed_cancels(browser, servic
     sequences = [int(line.split(":")[1]) for line in after.splitlines() if line.startswith("SEQUENCE:")]
     assert max(sequences) > 0
     page.get_by_role("link", name="People").click()
-    expect(page.locator(f"li.person-row:has(a[href='/console/people/{ill}']) .status-sick").first).to_be_visible()
+    row = page.locator(f"li.person-row:has(a[href='/console/people/{ill}'])")
+    expect(row.locator(".status-sick").first).to_be_visible()
     context.close()
 
 
 def test_the_chinese_console(browser, service):
     published_once(service)
-    context = browser.new_context(viewport=DESK, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
+    context = browser.new_context(
+        viewport=DESK, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"}
+    )
     page = context.new_page()
     page.goto(f"{service['base']}/console/sign-in")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")

@@ -26,7 +26,7 @@ def extracted(tmp_path) -> set:
     out = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_", "-k",
-         "gettext", "-k", "ngettext:1,2", "-o", str(out), "."],
+         "gettext", "-k", "ngettext:1,2", "-k", "N_", "-o", str(out), "."],
         cwd=ROOT, check=True, capture_output=True,
     )
     with open(out, "rb") as f:
