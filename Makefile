@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+## messages: extract the console's strings (babel.cfg) and merge them into the en and zh_CN catalogs
+## (api/console/locale/*/LC_MESSAGES/messages.po); then translate the new zh_CN entries
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output \
+	    -o api/console/locale/messages.pot .
+	$(VENV)/bin/pybabel update -i api/console/locale/messages.pot -d api/console/locale -D messages \
+	    --ignore-obsolete --width 110
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from api import errors
+from api import console, errors
 from api.deps import DB
 from api.routes import ROUTERS
 from scheduler.settings import Settings, get_settings
@@ -97,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app)
     return app

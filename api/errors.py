@@ -40,11 +40,12 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rota.api")
 
 _FEED_PATH = re.compile(r"(/calendar/)[^/?\s]+(\.ics)")
+_LINK_PATH = re.compile(r"(/console/link/)[^/?\s]+")
 
 
 def redact(path: str) -> str:
-    """A request path fit for a log: calendar feed tokens are replaced."""
-    return _FEED_PATH.sub(r"\1<token>\2", path)
+    """A request path fit for a log: calendar feed tokens and one-time sign-in tokens are replaced."""
+    return _LINK_PATH.sub(r"\1<token>", _FEED_PATH.sub(r"\1<token>\2", path))
 
 
 class Unauthorized(Exception):

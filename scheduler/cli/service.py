@@ -229,10 +229,11 @@ def demo(
     credentials: Annotated[Path, typer.Option(help="Where the demo's tokens are kept")] = DEMO_CREDENTIALS,
 ) -> None:
     """Prepare the demo (migrate, load the demo site if the database is empty) and print what a newcomer
-    needs: the API docs, a coordinator token and a volunteer's calendar feed. The tokens are kept in
+    needs: the console with a one-time sign-in link, the API docs, a coordinator token and a volunteer's
+    calendar feed. The tokens are kept in
     var/demo-credentials.json (readable by you only) so every run prints the same working ones."""
     from scheduler.domain.errors import NotFoundError
-    from scheduler.store import access, sites, volunteers
+    from scheduler.store import access, console_sessions, sites, volunteers
     from scheduler.store.db import utcnow
 
     settings = _settings()
@@ -257,6 +258,7 @@ def demo(
                 raise NotFoundError("feed")
         except NotFoundError:
             feed_token = access.rotate_feed_token(session, feed, now)
+        login_token = console_sessions.create_login_token(session, site.id, now)
         site_id, site_name, volunteer_key, volunteer_name = site.id, site.name, volunteer.key, volunteer.name
     _write_secret(
         credentials,
@@ -268,6 +270,9 @@ def demo(
         f"""
 rota is starting on {base}  (Ctrl-C stops the server and the worker)
 
+  Coordinator console   {base}/console
+  One-time sign-in link {base}/console/link/{login_token}
+                        (works once, for 7 days; or sign in with the coordinator token)
   API docs (OpenAPI)    {base}/docs
   Demo site             {site_id}: {site_name}
   Coordinator token     {token}

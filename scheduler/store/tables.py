@@ -4,6 +4,7 @@ autogenerate and the tests' schema checks read it)."""
 from scheduler.store import (  # noqa: F401  (imported for their tables)
     access,
     calendars,
+    console_sessions,
     health_records,
     jobs,
     posts,

@@ -79,3 +79,29 @@ def test_demo_prints_working_credentials_and_keeps_them(tmp_path):
         assert access.site_of_api_token(session, creds["coordinator_token"]) == creds["site"]
         assert access.resolve_feed_token(session, creds["feed_token"]).site_id == creds["site"]
     engine.dispose()
+
+
+def test_demo_prints_a_one_time_console_sign_in_link(tmp_path):
+    import re
+
+    from scheduler.store import console_sessions
+    from scheduler.store.db import utcnow
+
+    url = f"sqlite:///{tmp_path / 'var' / 'rota.db'}"
+    first = run(url, "admin", "demo", cwd=tmp_path)
+    assert first.exit_code == 0, first.output
+    assert "https://rota.example/console" in first.output
+    links = re.findall(r"https://rota\.example/console/link/([A-Za-z0-9_-]+)", first.output)
+    assert len(links) == 1
+    second = run(url, "admin", "demo", cwd=tmp_path)
+    again = re.findall(r"https://rota\.example/console/link/([A-Za-z0-9_-]+)", second.output)
+    assert again and again != links  # a fresh link on every run: each works once
+    creds = json.loads((tmp_path / "var" / "demo-credentials.json").read_text(encoding="utf-8"))
+    assert links[0] not in json.dumps(creds)  # never kept in a file
+
+    engine = make_engine(url)
+    with make_sessions(engine)() as session:
+        assert console_sessions.redeem_login_token(session, links[0], utcnow()) == creds["site"]
+        assert console_sessions.redeem_login_token(session, links[0], utcnow()) is None  # used up
+        assert console_sessions.redeem_login_token(session, "x" * 43, utcnow()) is None
+    engine.dispose()

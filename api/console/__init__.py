@@ -1,0 +1,19 @@
+"""The coordinator console: server-rendered pages under ``/console`` (Jinja2, a little plain JavaScript,
+English and Chinese through gettext catalogs), on the same service and store functions as the HTTP API.
+
+:func:`install` adds its routes and static files to the application.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.console import auth, jobs, pages
+from api.console.i18n import HERE
+
+
+def install(app: FastAPI) -> None:
+    for module in (auth, pages, jobs):
+        app.include_router(module.router)
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")

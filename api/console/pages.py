@@ -1,0 +1,241 @@
+"""The console's pages of a site: Today, the rota grid, People, one person (and marking them ill).
+
+Every read goes through the store functions the HTTP API uses (``schedules.published``,
+``select_assignments``, ``select_uncovered``, ``volunteers.models``, ``posts``); marking someone ill goes
+through the same steps as ``POST /sites/{id}/volunteers/{v}/health?resolve=true``
+(:mod:`api.routes.health_records`): the record and, when a schedule is published, the re-solve job, in
+one transaction; then the job's page shows its progress and change set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from api.console import views
+from api.console.web import (
+    Checked,
+    ConsoleRoute,
+    Coordinator,
+    Form,
+    FormErrors,
+    Signed,
+    clean,
+    gettext_of,
+    parse_date,
+    redirect,
+    render,
+    rollback,
+)
+from api.deps import DB, Config, check_id, check_key
+from api.routes.replans import queue_resolve
+from scheduler.domain import scenario as sc
+from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.domain.schedule import Schedule
+from scheduler.services import replan_jobs as resolve_job
+from scheduler.store import health_records as health
+from scheduler.store import posts as post_store
+from scheduler.store import schedules as schedule_store
+from scheduler.store import sites, volunteers
+from scheduler.store.db import utcnow
+from scheduler.store.jobs import get_job, result_of
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+
+#: The statuses a coordinator records from a person's page (recovering is recorded through the API).
+STATUSES = ("sick", "isolating", "limited", "fit")
+
+
+def site_posts(session: Session, site_id: int) -> list[sc.Post]:
+    return [post_store.to_model(p) for p in post_store.list_posts(session, site_id)]
+
+
+def published_schedule(session: Session, site: sites.SiteRow) -> Schedule | None:
+    if site.published_version is None:
+        return None
+    return schedule_store.published(session, site).model
+
+
+def _local_today(site: sites.SiteRow) -> dt.date:
+    return utcnow().astimezone(ZoneInfo(site.timezone)).date()
+
+
+@router.get("/today")
+def today_page(request: Request, who: Signed, session: DB) -> Response:
+    schedule = published_schedule(session, who.site)
+    view = None
+    if schedule is not None:
+        now = utcnow()
+        zone = ZoneInfo(schedule.timezone)
+        start = max(now.astimezone(zone).date(), schedule.start)
+        # the store's own filters, as GET .../schedule/assignments?from=...&until=... reads them
+        window = schedule.model_copy(
+            update={
+                "assignments": schedule_store.select_assignments(
+                    schedule, first=start - dt.timedelta(days=1), last=start + dt.timedelta(days=3)
+                ),
+                "uncovered": schedule_store.select_uncovered(
+                    schedule, first=start - dt.timedelta(days=1), last=start + dt.timedelta(days=3)
+                ),
+            }
+        )
+        view = views.today(
+            window, site_posts(session, who.site_id), volunteers.models(session, who.site_id), now
+        )
+    return render(request, "today.html", who=who, view=view, page="today")
+
+
+def _draft(session: Session, who: Coordinator, job_id: int | None) -> tuple[Schedule | None, int | None]:
+    if job_id is None:
+        return published_schedule(session, who.site), None
+    row = get_job(session, who.site_id, job_id)  # NotFoundError for another site's job
+    schedule = result_of(row)
+    if schedule is None:
+        raise ConflictError(f"job {row.id} is {row.state}: it has no schedule yet")
+    return schedule, row.id
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+@router.get("/rota")
+def rota_page(
+    request: Request,
+    who: Signed,
+    session: DB,
+    week: str | None = None,
+    job: str | None = None,
+    published: str | None = None,
+) -> Response:
+    schedule, job_id = _draft(session, who, None if not job else check_id(_number(job), "schedule job"))
+    view = None
+    if schedule is not None:
+        wanted = None
+        if week:
+            try:
+                wanted = dt.date.fromisoformat(week)
+            except ValueError:
+                wanted = None
+        first = views.week_start(schedule, wanted, _local_today(who.site))
+        view = views.grid(
+            schedule, site_posts(session, who.site_id), volunteers.models(session, who.site_id), first
+        )
+    return render(
+        request, "rota.html", who=who, view=view, job_id=job_id, page="rota", just_published=bool(published)
+    )
+
+
+@router.get("/people")
+def people_page(request: Request, who: Signed, session: DB) -> Response:
+    schedule = published_schedule(session, who.site)
+    week, rows = views.people_loads(
+        schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site), who.site.timezone,
+        utcnow(),
+    )
+    return render(request, "people.html", who=who, week=week, rows=rows, page="people",
+                  published=schedule is not None)
+
+
+def _person_page(
+    request: Request,
+    who: Coordinator,
+    session: Session,
+    key: str,
+    status_code: int = 200,
+    errors: FormErrors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
+    model = volunteers.model(session, row)
+    records = health.records_of(session, row.id)
+    schedule = published_schedule(session, who.site)
+    zone = ZoneInfo(who.site.timezone)
+    now = utcnow()
+    upcoming = []
+    if schedule is not None:
+        upcoming = [
+            a for a in schedule_store.select_assignments(schedule, volunteer=model.id) if a.end > now
+        ][:10]
+    return render(
+        request,
+        "person.html",
+        status_code,
+        who=who,
+        page="people",
+        volunteer=model,
+        phone_link=views.tel(model.contact.phone),
+        status=views.status_at(model.health, now, zone),
+        upcoming_status=views.next_status(model.health, now, zone),
+        records=[(r.recorded_at.astimezone(zone), health.to_model(r)) for r in reversed(records)],
+        upcoming=upcoming,
+        statuses=STATUSES,
+        published=schedule is not None,
+        errors=errors or FormErrors(),
+        values=values or {"status": "sick", "from": _local_today(who.site).isoformat()},
+    )
+
+
+@router.get("/people/{key}")
+def person_page(request: Request, key: str, who: Signed, session: DB) -> Response:
+    return _person_page(request, who, session, key)
+
+
+FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from"}
+
+
+@router.post("/people/{key}/health")
+def record_health(
+    request: Request, key: str, who: Checked, session: DB, settings: Config, form: Form
+) -> Response:
+    """Same as ``POST /sites/{id}/volunteers/{v}/health`` with ``resolve=true`` while a schedule is
+    published (without, the record is only added): a bad value is shown beside its field."""
+    _ = gettext_of(request)
+    row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
+    errors = FormErrors()
+    values = {name: clean(form, name, errors, _) for name in ("status", "from", "until")}
+    values["infectious"] = "on" if form.get("infectious") else ""
+    if values["status"] not in STATUSES:
+        errors.add("status", _("choose one of the statuses"))
+    start = parse_date(values["from"], "from", errors, _)
+    until = parse_date(values["until"], "until", errors, _)
+    record = None
+    if not errors:
+        try:
+            record = sc.HealthRecord.model_validate(
+                {"status": values["status"], "from": start, "until": until,
+                 "infectious": bool(values["infectious"])}
+            )
+        except ValidationError as exc:
+            errors.absorb(validation_problems(exc), FIELDS)
+    if errors or record is None:
+        return _person_page(request, who, session, key, 422, errors, values)
+    now = utcnow()
+    if who.site.published_version is None:
+        health.add_record(session, row.id, record, now)
+        sites.validate_site(session, who.site)
+        session.flush()
+        return redirect(f"/console/people/{row.key}?recorded=1")
+    try:
+        locked = sites.get_site(session, who.site_id, lock=True)
+        cut = resolve_job.cutoff_at(locked, None, now)
+        request_ = resolve_job.ResolveRequest(
+            disruptions=[resolve_job.sick_call(row.key, record, cut)], cutoff=cut
+        )
+        job, _added, _location = queue_resolve(session, locked, request_, settings, now)
+        session.flush()
+    except (InputError, ConflictError) as exc:
+        rollback(session)
+        errors.absorb(exc.problems, FIELDS)
+        if isinstance(exc, ConflictError):
+            errors.general.insert(0, exc.message)
+        if not errors:
+            errors.general.append(str(exc))
+        return _person_page(request, who, session, key, 422 if isinstance(exc, InputError) else 409,
+                            errors, values)
+    return redirect(f"/console/jobs/{job.id}")

@@ -1,0 +1,45 @@
+"""Fixed words the scheduler puts in its results (why a slot is short, why a shift was removed, who a
+change concerns), for the catalogs: the pages show them translated; anything else is shown as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scheduler.domain.compile import REASON_LIMITED, REASON_OUTSIDE_AVAILABILITY, REASON_UNAVAILABLE
+from solver.explain import AT_A_LIMIT, NO_ONE_AVAILABLE, SKILL_MISSING, STOPPED_EARLY
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogs (``pybabel extract -k N_``) without translating it here."""
+    return message
+
+
+KNOWN: dict[str, str] = {
+    NO_ONE_AVAILABLE: N_("no one available"),
+    SKILL_MISSING: N_("skill missing"),
+    AT_A_LIMIT: N_("everyone eligible is at a limit"),
+    STOPPED_EARLY: N_("not filled (solver stopped early)"),
+    REASON_LIMITED: N_("limited duty: light day posts only"),
+    REASON_OUTSIDE_AVAILABILITY: N_("outside availability"),
+    REASON_UNAVAILABLE: N_("unavailable"),
+    "sick": N_("sick"),
+    "isolating": N_("isolating"),
+    "limited": N_("limited"),
+    "recovering": N_("recovering"),
+    "withdrawn": N_("withdrawn"),
+    "isolating (contact)": N_("isolating (contact)"),
+    "new volunteer": N_("new volunteer"),
+}
+
+
+def known(text: str | None, gettext: Callable[[str], str]) -> str:
+    """``text`` translated if it is one of the scheduler's fixed words (``unavailable: exam`` keeps its
+    own part), else as it is."""
+    if not text:
+        return ""
+    if text in KNOWN:
+        return gettext(KNOWN[text])
+    head, sep, rest = text.partition(": ")
+    if sep and head in KNOWN:
+        return f"{gettext(KNOWN[head])}: {rest}"
+    return text

@@ -1,0 +1,366 @@
+"""What the console's pages show, shaped from a schedule (published or a job's draft), the site's posts
+and volunteers: the next 72 hours post by post, a week's grid, everyone's status and load.
+
+Pure functions of their arguments (no database, no request): the routes read the rows and pass them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from scheduler.domain import scenario as sc
+from scheduler.domain.schedule import Assignment, Schedule, Uncovered
+
+#: How far ahead the Today page looks.
+TODAY_HOURS = 72
+#: Hours this week at or above this share of the cap are a warning.
+NEAR_CAP = 0.85
+#: Load (per mille of capacity) at or above which someone is flagged as heavily loaded.
+HIGH_LOAD = 900
+#: Post colours (CSS classes post-0 .. post-7), in the order of the site's posts.
+COLOURS = 8
+
+
+def tel(phone: str | None) -> str | None:
+    """A tap-to-call link target for a phone number, or None if it has no digits."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^\d+]", "", phone)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    return f"tel:{digits}" if re.search(r"\d", digits) else None
+
+
+def colours(posts: list[sc.Post]) -> dict[str, int]:
+    return {p.id: i % COLOURS for i, p in enumerate(posts)}
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    phone: str | None
+    tel: str | None
+
+
+def people_of(volunteers: list[sc.Volunteer]) -> dict[str, Person]:
+    return {
+        v.id: Person(v.id, v.name, v.contact.phone, tel(v.contact.phone)) for v in volunteers
+    }
+
+
+# ---------------------------------------------------------------------------------------- slots
+
+
+@dataclass
+class Slot:
+    """One shift of one post on one day: who is on it and how many are missing."""
+
+    post: str
+    shift: str
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    people: list[Person] = field(default_factory=list)
+    missing: int = 0
+    missing_skills: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+    detail: str = ""
+    now: bool = False
+    next: bool = False
+
+    @property
+    def short(self) -> bool:
+        return self.missing > 0
+
+
+def slots_of(
+    assignments: list[Assignment], uncovered: list[Uncovered], people: dict[str, Person], zone: ZoneInfo
+) -> list[Slot]:
+    """Assignments and shortfalls grouped by (post, shift, date), in the site's zone, by start."""
+    slots: dict[tuple[str, str, dt.date], Slot] = {}
+
+    def slot(post: str, shift: str, date: dt.date, start: dt.datetime, end: dt.datetime) -> Slot:
+        key = (post, shift, date)
+        if key not in slots:
+            slots[key] = Slot(post, shift, date, start.astimezone(zone), end.astimezone(zone))
+        return slots[key]
+
+    for a in assignments:
+        person = people.get(a.volunteer) or Person(a.volunteer, a.volunteer, None, None)
+        slot(a.post, a.shift, a.date, a.start, a.end).people.append(person)
+    for u in uncovered:
+        s = slot(u.post, u.shift, u.date, u.start, u.end)
+        s.missing, s.missing_skills, s.reason, s.detail = u.missing, u.missing_skills, u.reason, u.detail
+    for s in slots.values():
+        s.people.sort(key=lambda p: p.name)
+    return sorted(slots.values(), key=lambda s: (s.start, s.post, s.shift))
+
+
+@dataclass
+class PostDay:
+    post: sc.Post
+    colour: int
+    slots: list[Slot]
+
+
+@dataclass
+class Today:
+    start: dt.datetime
+    end: dt.datetime
+    posts: list[PostDay]
+    gaps: int
+    not_started: bool  # the schedule starts after now: the window is its first 72 hours
+
+
+def today(
+    schedule: Schedule, posts: list[sc.Post], volunteers: list[sc.Volunteer], now: dt.datetime
+) -> Today:
+    """The next 72 hours (from now, or from the schedule's first day if that is later), post by post:
+    every slot that has not ended, who is on now and who is next, and the gaps."""
+    zone = ZoneInfo(schedule.timezone)
+    begin = dt.datetime.combine(schedule.start, dt.time(), tzinfo=zone)
+    current = now.astimezone(zone)
+    not_started = begin > current
+    start = max(current, begin)
+    end = start + dt.timedelta(hours=TODAY_HOURS)
+    inside = [a for a in schedule.assignments if a.end > start and a.start < end]
+    short = [u for u in schedule.uncovered if u.end > start and u.start < end]
+    slots = slots_of(inside, short, people_of(volunteers), zone)
+    palette = colours(posts)
+    out = []
+    for post in posts:
+        mine = [s for s in slots if s.post == post.id]
+        for s in mine:
+            s.now = s.start <= current < s.end
+        upcoming = [s for s in mine if s.start > current]
+        if upcoming:
+            upcoming[0].next = True
+        out.append(PostDay(post, palette[post.id], mine))
+    return Today(start, end, out, sum(1 for s in slots if s.short), not_started)
+
+
+# ------------------------------------------------------------------------------------------ grid
+
+
+@dataclass
+class Cell:
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def short(self) -> bool:
+        return any(s.short for s in self.slots)
+
+
+@dataclass
+class PersonCell:
+    shifts: list[tuple[Assignment, int]] = field(default_factory=list)  # (assignment, post colour)
+
+
+@dataclass
+class Grid:
+    first: dt.date
+    days: list[dt.date]
+    previous: dt.date | None
+    following: dt.date | None
+    posts: list[tuple[sc.Post, int, list[Cell]]]
+    people: list[tuple[Person, list[PersonCell], float]]
+    gaps: int
+
+
+def week_start(schedule: Schedule, wanted: dt.date | None, today_: dt.date) -> dt.date:
+    """The first day shown: the one asked for, else today if inside the schedule, else its first day;
+    never outside the schedule."""
+    first, last = schedule.start, schedule.start + dt.timedelta(days=schedule.days - 1)
+    day = wanted or (today_ if first <= today_ <= last else first)
+    return min(max(day, first), last)
+
+
+def grid(
+    schedule: Schedule,
+    posts: list[sc.Post],
+    volunteers: list[sc.Volunteer],
+    first: dt.date,
+    days: int = 7,
+) -> Grid:
+    """A week from ``first``: posts x days (each day's slots, gaps marked) and people x days."""
+    zone = ZoneInfo(schedule.timezone)
+    dates = [first + dt.timedelta(days=i) for i in range(days)]
+    last_of_schedule = schedule.start + dt.timedelta(days=schedule.days - 1)
+    dates = [d for d in dates if d <= last_of_schedule]
+    last = dates[-1]
+    inside = [a for a in schedule.assignments if first <= a.date <= last]
+    short = [u for u in schedule.uncovered if first <= u.date <= last]
+    people = people_of(volunteers)
+    slots = slots_of(inside, short, people, zone)
+    palette = colours(posts)
+    by_post_day: dict[tuple[str, dt.date], Cell] = defaultdict(Cell)
+    for s in slots:
+        by_post_day[(s.post, s.date)].slots.append(s)
+    post_rows = [(p, palette[p.id], [by_post_day[(p.id, d)] for d in dates]) for p in posts]
+    by_person_day: dict[tuple[str, dt.date], PersonCell] = defaultdict(PersonCell)
+    hours: dict[str, float] = defaultdict(float)
+    for a in sorted(inside, key=lambda a: a.start):
+        by_person_day[(a.volunteer, a.date)].shifts.append((a, palette.get(a.post, 0)))
+        hours[a.volunteer] += a.hours
+    people_rows = [
+        (people[v.id], [by_person_day[(v.id, d)] for d in dates], hours.get(v.id, 0.0))
+        for v in volunteers
+    ]
+    previous = first - dt.timedelta(days=days) if first > schedule.start else None
+    if previous is not None and previous < schedule.start:
+        previous = schedule.start
+    following = first + dt.timedelta(days=days)
+    return Grid(
+        first=first,
+        days=dates,
+        previous=previous,
+        following=following if following <= last_of_schedule else None,
+        posts=post_rows,
+        people=people_rows,
+        gaps=sum(1 for s in slots if s.short),
+    )
+
+
+# ---------------------------------------------------------------------------------------- people
+
+
+@dataclass
+class Status:
+    status: str  # fit, limited, recovering, sick, isolating
+    start: sc.When | None
+    until: sc.When | None
+    infectious: bool = False
+
+
+def _instant(value: sc.When, zone: ZoneInfo, *, end: bool) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    day = value + dt.timedelta(days=1) if end else value  # a date until is inclusive
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+
+
+def status_at(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -> Status:
+    """The health status that holds at ``at``: of the records covering it, the one that starts latest
+    (for equal starts, the later recorded) wins, as in the scheduler; none is fit."""
+    best: tuple[dt.datetime, int, sc.HealthRecord] | None = None
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+    for index, r in enumerate(records):
+        start = _instant(r.start, zone, end=False) if r.start is not None else floor
+        if start > at or (r.until is not None and _instant(r.until, zone, end=True) <= at):
+            continue
+        if best is None or (start, index) >= (best[0], best[1]):
+            best = (start, index, r)
+    if best is None:
+        return Status("fit", None, None)
+    r = best[2]
+    return Status(r.status.value, r.start, r.until, r.infectious)
+
+
+def next_status(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -> Status | None:
+    """The soonest change of status after ``at`` (a record that starts later), if any."""
+    later = [
+        (_instant(r.start, zone, end=False), i, r)
+        for i, r in enumerate(records)
+        if r.start is not None and _instant(r.start, zone, end=False) > at
+    ]
+    if not later:
+        return None
+    _, _, r = min(later, key=lambda item: (item[0], -item[1]))
+    return Status(r.status.value, r.start, r.until, r.infectious)
+
+
+@dataclass
+class PersonLoad:
+    person: Person
+    skills: list[str]
+    status: Status
+    upcoming: Status | None
+    hours: float
+    cap: float
+    nights: int
+    load: int | None
+    warnings: list[str]  # keys: over_cap, near_cap, high_load, assigned_while_off
+
+    @property
+    def share(self) -> float:
+        return min(1.0, self.hours / self.cap) if self.cap else 0.0
+
+
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday to Sunday of the week holding ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def people_loads(
+    schedule: Schedule | None,
+    volunteers: list[sc.Volunteer],
+    rules: sc.Rules,
+    timezone: str,
+    now: dt.datetime,
+) -> tuple[tuple[dt.date, dt.date], list[PersonLoad]]:
+    """Everyone with their status now, hours in the week (Monday to Sunday) holding today, or the
+    schedule's first week if it starts later, against their cap, and warnings."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    reference = local.date()
+    if schedule is not None and schedule.start > reference:
+        reference = schedule.start
+    monday, sunday = week_of(reference)
+    hours: dict[str, float] = defaultdict(float)
+    nights: dict[str, int] = defaultdict(int)
+    off_duty_shifts: dict[str, int] = defaultdict(int)
+    loads = {t.volunteer: t.load for t in schedule.volunteers} if schedule is not None else {}
+    people = people_of(volunteers)
+    by_id = {v.id: v for v in volunteers}
+    if schedule is not None:
+        for a in schedule.assignments:
+            if monday <= a.date <= sunday:
+                hours[a.volunteer] += a.hours
+                nights[a.volunteer] += int(a.night)
+            if a.end > now and a.volunteer in by_id:
+                at = status_at(by_id[a.volunteer].health, a.start, zone)
+                if at.status in ("sick", "isolating"):
+                    off_duty_shifts[a.volunteer] += 1
+    out = []
+    for v in volunteers:
+        cap = rules.max_hours_per_7_days
+        if v.max_hours_per_week is not None:
+            cap = min(cap, v.max_hours_per_week)
+        h = round(hours.get(v.id, 0.0), 2)
+        warnings = []
+        if cap and h > cap:
+            warnings.append("over_cap")
+        elif cap and h >= NEAR_CAP * cap:
+            warnings.append("near_cap")
+        load = loads.get(v.id)
+        if load is not None and load >= HIGH_LOAD:
+            warnings.append("high_load")
+        if off_duty_shifts.get(v.id):
+            warnings.append("assigned_while_off")
+        out.append(
+            PersonLoad(
+                person=people[v.id],
+                skills=list(v.skills),
+                status=status_at(v.health, now, zone),
+                upcoming=next_status(v.health, now, zone),
+                hours=h,
+                cap=cap,
+                nights=nights.get(v.id, 0),
+                load=load,
+                warnings=warnings,
+            )
+        )
+    return (monday, sunday), out
+
+
+def coverage(schedule: Schedule) -> tuple[int, int, float]:
+    """(places staffed, places asked for, share staffed) of a schedule."""
+    missing = sum(u.missing for u in schedule.uncovered)
+    staffed = len(schedule.assignments)
+    total = staffed + missing
+    return staffed, total, (staffed / total if total else 1.0)

@@ -1,0 +1,284 @@
+"""The console in a real browser: Playwright driving Debian's Chromium against a real uvicorn server on
+127.0.0.1 (a random port) with a real ``rota worker`` process beside it, on a fresh small site.
+
+Sign in, solve with the progress bar, publish, see the grid; mark the busiest volunteer sick, see the
+change set with whom to call, publish, see their feed's shifts CANCELLED; the Chinese console; a phone
+viewport (375 x 812). Screenshots go to docs/screenshots/.
+
+Skipped (with the reason) without the playwright package or /usr/bin/chromium; ``.ci/run`` installs
+Chromium. Never runs ``playwright install``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scheduler.domain import scenario as sc
+from scheduler.store import access, sites
+from scheduler.store.db import make_engine, make_sessions, unit_of_work, utcnow
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[3]
+SHOTS = ROOT / "docs" / "screenshots"
+SMALL = ROOT / "fixtures" / "small.json"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)", allow_module_level=True
+    )
+
+expect = sync_api.expect
+DESK = {"width": 1280, "height": 900}
+PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {process.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not come up")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, request):
+    """A fresh database with the small site (phones added), the server and one worker process."""
+    directory = tmp_path_factory.mktemp("browser")
+    shutil.copy(request.getfixturevalue("sqlite_template"), directory / "rota.db")
+    url = f"sqlite:///{directory / 'rota.db'}"
+    data = json.loads(SMALL.read_text(encoding="utf-8"))
+    for i, v in enumerate(data["volunteers"]):
+        v["contact"] = {"phone": f"+86 138 0013 {i:04d}"}
+    engine = make_engine(url)
+    with unit_of_work(make_sessions(engine)) as session:
+        site = sites.import_scenario(session, sc.Scenario.model_validate(data), utcnow())
+        site_id = site.id
+        token = access.create_api_token(session, site_id, "browser test", utcnow())
+    engine.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "ROTA_DATABASE_URL": url,
+        "ROTA_PUBLIC_URL": base,
+        "ROTA_SOLVER_WORKERS": "1",
+        "ROTA_DEFAULT_TIME_LIMIT": "3",
+        "ROTA_RESOLVE_DEFAULT_TIME_LIMIT": "3",
+        "ROTA_WORKER_POLL_INTERVAL": "0.2",
+        "ROTA_HEARTBEAT_INTERVAL": "0.2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from scheduler.cli.main import app; app()", "worker"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(base, server)
+        yield {"base": base, "site": site_id, "token": token}
+    finally:
+        for process in (worker, server):
+            process.terminate()
+        for process in (worker, server):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def api(service, method: str, path: str, **kwargs) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {service['token']}"}
+    return httpx.request(method, f"{service['base']}/sites/{service['site']}{path}", headers=headers,
+                         timeout=30, **kwargs)
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page, service) -> None:
+    page.goto(f"{service['base']}/console/today")
+    expect(page).to_have_url(f"{service['base']}/console/sign-in?next=%2Fconsole%2Ftoday")
+    page.locator("#token").fill(service["token"])
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(f"{service['base']}/console/today")
+
+
+def published_once(service) -> None:
+    """A published schedule, made through the API when a test runs on its own."""
+    if api(service, "GET", "/schedule").status_code == 200:
+        return
+    job = api(service, "POST", "/schedules", json={"time_limit": 3}).json()
+    for _ in range(300):
+        state = api(service, "GET", f"/schedules/{job['id']}").json()["state"]
+        if state == "done":
+            break
+        time.sleep(0.1)
+    assert api(service, "POST", f"/schedules/{job['id']}/publish").status_code == 201
+
+
+def test_sign_in_solve_with_progress_publish_and_see_the_grid(browser, service):
+    context = browser.new_context(viewport=DESK, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{service['base']}/console/sign-in")
+    page.locator("#token").fill("rota_not-a-real-token-at-all")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#token-error")).to_have_text("this token is not valid")
+    shot(page, "sign-in-error")
+    sign_in(page, service)
+    expect(page.locator("h1")).to_have_text("The next 72 hours")
+
+    page.get_by_role("link", name="Solve").click()
+    page.locator("#days").fill("0")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#days-error")).to_contain_text("greater than or equal to 1")
+    page.locator("#days").fill("7")
+    page.locator("#time_limit").fill("3")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/console/jobs/*")
+    # the live progress: the bar moves while the worker searches (polled by console.js)
+    bar = page.locator("#bar")
+    deadline = time.monotonic() + 20
+    while float(bar.get_attribute("value") or 0) <= 0:  # (wait_for_function would need 'unsafe-eval')
+        assert time.monotonic() < deadline, "the progress bar never moved"
+        page.wait_for_timeout(100)
+    assert float(bar.get_attribute("value")) < 100
+    shot(page, "solve-progress")
+    publish = page.locator("#publish")
+    expect(publish).to_be_visible(timeout=30_000)  # the page reloads itself when the job is done
+    expect(page.locator("#coverage")).to_contain_text("%")
+    shot(page, "solve-review")
+    publish.click()
+    page.wait_for_url("**/console/rota?week=*")
+    expect(page.locator(".notice")).to_contain_text("Published.")
+    expect(page.locator("table.posts-grid tbody tr")).to_have_count(2)
+    assert page.locator("table.people-grid .chip").count() > 10
+    shot(page, "rota-grid")
+    page.get_by_role("link", name="Today").click()
+    assert page.locator("a.tel[href^='tel:+86138']").count() > 0
+    shot(page, "today")
+    context.close()
+
+
+def test_mark_sick_see_whom_to_call_publish_and_the_feed_cancels(browser, service):
+    published_once(service)
+    version = api(service, "GET", "/schedule").json()["number"]
+    assignments = api(service, "GET", "/schedule/assignments").json()
+    ill = Counter(a["volunteer"] for a in assignments).most_common(1)[0][0]
+    feed = api(service, "POST", f"/volunteers/{ill}/calendar/token").json()["url"]
+    before = httpx.get(feed, timeout=10).text
+    assert "CANCELLED" not in before
+
+    context = browser.new_context(viewport=DESK, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    page.get_by_role("link", name="People").click()
+    shot(page, "people")
+    page.locator(f"a.name[href='/console/people/{ill}']").click()
+    page.locator("input[name=status][value=sick]").check()
+    page.locator("#from").fill("2027-01-11")
+    page.locator("#until").fill("2027-01-17")
+    page.get_by_role("button", name="Save and re-plan").click()
+    page.wait_for_url("**/console/jobs/*")
+    expect(page.get_by_role("heading", name="Whom to call")).to_be_visible(timeout=30_000)
+    changes = page.locator("#changes")
+    assert changes.locator("a.tel[href^='tel:']").count() > 0
+    expect(changes.locator(".removed").first).to_be_visible()
+    shot(page, "mark-sick-changes")
+    page.locator("#publish").click()
+    page.wait_for_url("**/console/rota?week=*")
+    assert api(service, "GET", "/schedule").json()["number"] == version + 1
+    assert page.locator(f"table.people-grid a[href='/console/people/{ill}']").count() == 1
+    after = httpx.get(feed, timeout=10).text
+    assert "STATUS:CANCELLED" in after
+    sequences = [int(line.split(":")[1]) for line in after.splitlines() if line.startswith("SEQUENCE:")]
+    assert max(sequences) > 0
+    page.get_by_role("link", name="People").click()
+    row = page.locator(f"li.person-row:has(a[href='/console/people/{ill}'])")
+    expect(row.locator(".status-sick").first).to_be_visible()
+    context.close()
+
+
+def test_the_chinese_console(browser, service):
+    published_once(service)
+    context = browser.new_context(
+        viewport=DESK, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"}
+    )
+    page = context.new_page()
+    page.goto(f"{service['base']}/console/sign-in")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("h1")).to_have_text("登录")
+    page.locator("#token").fill(service["token"])
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console/today")
+    expect(page.locator("h1")).to_have_text("未来 72 小时")
+    shot(page, "zh-today")
+    page.get_by_role("link", name="排班表").click()
+    expect(page.locator("h2").first).to_have_text("各岗位每日安排")
+    shot(page, "zh-rota-grid")
+    page.get_by_role("link", name="人员").click()
+    shot(page, "zh-people")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("People")
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("h1")).to_have_text("人员")
+    context.close()
+
+
+def test_a_phone_viewport(browser, service):
+    published_once(service)
+    context = browser.new_context(**PHONE, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    for name, path in [("phone-today", "/console/today"), ("phone-rota", "/console/rota"),
+                       ("phone-people", "/console/people"), ("phone-person", "/console/people/v002"),
+                       ("phone-solve", "/console/solve")]:
+        page.goto(f"{service['base']}{path}")
+        # nothing wider than the screen: the grid scrolls inside its own box, the page never sideways
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (path, width)
+        for link in page.locator("nav.main a").all():
+            box = link.bounding_box()
+            assert box["height"] >= 40, (path, box)  # big enough to tap
+        shot(page, name, full_page=False)
+    context.close()

@@ -1,0 +1,117 @@
+"""What the pages show, from a schedule: health status at an instant, tap-to-call links, Today's
+now/next/gaps, and the people's hours against their cap."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from api.console import views
+from scheduler.domain import scenario as sc
+from scheduler.domain.schedule import Assignment, Schedule, SolverReport, Uncovered, VolunteerTotals
+
+Z = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(2027, 1, day, hour, tzinfo=Z)
+
+
+def record(status, start=None, until=None) -> sc.HealthRecord:
+    return sc.HealthRecord.model_validate({"status": status, "from": start, "until": until})
+
+
+def test_status_at_follows_the_later_start_and_inclusive_dates():
+    records = [record("sick", "2027-01-05"), record("fit", "2027-01-09")]
+    assert views.status_at(records, at(4, 23), Z).status == "fit"
+    assert views.status_at(records, at(5), Z).status == "sick"
+    assert views.status_at(records, at(8, 23), Z).status == "sick"
+    assert views.status_at(records, at(9), Z).status == "fit"
+    until = [record("isolating", "2027-01-05", "2027-01-06")]
+    assert views.status_at(until, at(6, 23), Z).status == "isolating"  # a date until is the whole day
+    assert views.status_at(until, at(7), Z).status == "fit"
+    assert views.status_at([], at(7), Z).status == "fit"
+    later = views.next_status([record("limited", "2027-01-20"), record("sick", "2027-01-10")], at(1), Z)
+    assert later.status == "sick"
+
+
+def test_tel_links():
+    assert views.tel("+86 138-0000 1234") == "tel:+8613800001234"
+    assert views.tel("(030) 12 34") == "tel:0301234"
+    assert views.tel("call the office") is None
+    assert views.tel(None) is None
+    assert views.tel("+1 +2 3") == "tel:+123"
+
+
+def _assignment(volunteer, post, day, start, end, night=False) -> Assignment:
+    s, e = at(day, start), at(day, end) if end > start else at(day + 1, end)
+    return Assignment(volunteer=volunteer, post=post, shift=f"{post}-{start}", date=s.date(), start=s, end=e,
+                      hours=(e - s).total_seconds() / 3600, night=night)
+
+
+def schedule(assignments, uncovered=(), totals=()) -> Schedule:
+    return Schedule(site="x", timezone="Asia/Shanghai", start=dt.date(2027, 1, 4), days=14, status="optimal",
+                    solver=SolverReport(status="optimal", wall_time=1), assignments=list(assignments),
+                    uncovered=list(uncovered), volunteers=list(totals))
+
+
+POSTS = [sc.Post.model_validate({"id": p, "name": p.title(), "shifts": [{"id": "s", "start": "08:00",
+                                                                        "end": "16:00"}]})
+         for p in ("gate", "patrol")]
+PEOPLE = [sc.Volunteer(id=v, name=v.upper(), contact=sc.Contact(phone="+86 1")) for v in ("a", "b", "c")]
+
+
+def test_today_marks_who_is_on_now_next_and_the_gaps():
+    gap = Uncovered(post="gate", shift="gate-16", date=dt.date(2027, 1, 5), start=at(5, 16), end=at(6, 0),
+                    required=2, assigned=1, missing=1, reason="nobody else is available")
+    s = schedule(
+        [_assignment("a", "gate", 5, 8, 16), _assignment("b", "gate", 5, 16, 0),
+         _assignment("c", "patrol", 7, 8, 16), _assignment("c", "gate", 4, 8, 16),
+         _assignment("a", "gate", 9, 8, 16)],
+        [gap],
+    )
+    view = views.today(s, POSTS, PEOPLE, at(5, 10))
+    gate = view.posts[0]
+    assert [x.start.day for x in gate.slots] == [5, 5]  # ended and beyond 72 hours left out
+    now, nxt = gate.slots
+    assert now.now and not now.next and [p.name for p in now.people] == ["A"]
+    assert nxt.next and nxt.short and nxt.missing == 1 and nxt.reason == "nobody else is available"
+    assert view.gaps == 1 and not view.not_started
+    assert view.posts[1].slots[0].next  # patrol: its next shift, two days on
+    before = views.today(s, POSTS, PEOPLE, at(1))
+    assert before.not_started and before.start == at(4)
+
+
+def test_people_hours_against_the_cap_and_warnings():
+    rules = sc.Rules(max_hours_per_7_days=40)
+    people = [sc.Volunteer(id="a", name="A", max_hours_per_week=16), sc.Volunteer(id="b", name="B"),
+              sc.Volunteer(id="c", name="C", health=[record("sick", "2027-01-04")])]
+    s = schedule(
+        [_assignment("a", "gate", 4, 8, 16), _assignment("a", "gate", 5, 8, 16),  # 16 of 16: near (at) cap
+         _assignment("b", "gate", 6, 8, 16),  # 8 of 40
+         _assignment("c", "gate", 7, 8, 16),  # sick but on a shift
+         _assignment("b", "gate", 12, 8, 16)],  # next week: not counted
+        totals=[VolunteerTotals(volunteer="b", name="B", shifts=2, hours=16, nights=0, heavy_shifts=0,
+                                weekend_shifts=0, load=950)],
+    )
+    week, rows = views.people_loads(s, people, rules, "Asia/Shanghai", at(1))
+    assert week == (dt.date(2027, 1, 4), dt.date(2027, 1, 10))
+    by = {r.person.id: r for r in rows}
+    assert (by["a"].hours, by["a"].cap, by["a"].warnings) == (16, 16, ["near_cap"])
+    assert (by["b"].hours, by["b"].cap, by["b"].warnings) == (8, 40, ["high_load"])
+    assert "assigned_while_off" in by["c"].warnings
+    assert by["c"].status.status == "fit"  # not sick yet on the 1st
+    assert by["c"].upcoming.status == "sick"
+
+
+def test_the_grid_stays_inside_the_schedule():
+    s = schedule([_assignment("a", "gate", 4, 8, 16), _assignment("b", "patrol", 12, 8, 16)])
+    first = views.week_start(s, None, dt.date(2026, 12, 1))
+    assert first == dt.date(2027, 1, 4)
+    g = views.grid(s, POSTS, PEOPLE, first)
+    assert g.previous is None and g.following == dt.date(2027, 1, 11) and len(g.days) == 7
+    last = views.grid(s, POSTS, PEOPLE, views.week_start(s, dt.date(2027, 1, 11), dt.date(2026, 12, 1)))
+    assert last.previous == dt.date(2027, 1, 4) and last.following is None
+    assert views.week_start(s, dt.date(2030, 1, 1), dt.date(2026, 12, 1)) == dt.date(2027, 1, 17)
+    cells = {p.id: cells for p, _, cells in last.posts}
+    assert [len(c.slots) for c in cells["patrol"]][:2] == [0, 1]
