@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Burnout-aware volunteer shift scheduler",
         description=DESCRIPTION,
         lifespan=lifespan,
+        responses=errors.problem_responses(),
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,6 +47,49 @@ _LINK_PATH = re.compile(r"(/console/link/)[^/?\s]+")
 def redact(path: str) -> str:
     """A request path fit for a log: calendar feed tokens and one-time sign-in tokens are replaced."""
     return _LINK_PATH.sub(r"\1<token>", _FEED_PATH.sub(r"\1<token>\2", path))
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where, e.g. `volunteers[3].contact.email`; empty for the whole body")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what every failure answers, as ``application/problem+json``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="`urn:rota:problem:<kind>`, or `about:blank`")
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Each offending field")
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed",
+    401: "No valid coordinator token",
+    404: "Nothing there, or not this token's site",
+    405: "Method not allowed",
+    409: "Conflict: changed meanwhile (If-Match), or not possible in the current state",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "A field is not valid: `errors` names each one",
+    429: "Too many requests: see Retry-After",
+    503: "The database is not available: retry later",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these problem statuses (all of them when none is named)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses or _DESCRIPTIONS
+    }
 
 
 class Unauthorized(Exception):

@@ -17,10 +17,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import DB, Config, Site, check_id
-from api.routes.replans import queue_resolve
 from api.routes.volunteers import Volunteer
 from api.schemas.health_records import HealthRecordCreated, HealthRecordOut, record_out
 from api.schemas.replans import ResolveRequest
+from api.schemas.schedules import job_out
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError
 from scheduler.services import replan_jobs
@@ -125,12 +125,13 @@ def add_health(
         isolate_contacts=isolate_contacts,
         isolate_until=isolate_until,
     )
-    job, added, location = queue_resolve(session, locked, request, settings, now)
+    job, added = replan_jobs.queue_resolve(session, locked, request, settings, now)
     row = added[volunteer.key][0]
     session.flush()
+    location = f"/sites/{site.id}/schedules/{job.id}"
     response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
     response.headers["Link"] = f'<{location}>; rel="related"; title="re-solve job"'
-    return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job)
+    return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job_out(job))
 
 
 @router.get("/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}", summary="One health record")

@@ -12,7 +12,6 @@ and published through ``/sites/{id}/schedules/{job}``.
 
 from __future__ import annotations
 
-import datetime as dt
 import typing
 
 from fastapi import APIRouter, Response
@@ -23,8 +22,7 @@ from api.schemas.replans import ResolveRequest, ResolveSettings
 from api.schemas.schedules import JobOut, job_out
 from scheduler.domain import disruptions
 from scheduler.services import replan_jobs
-from scheduler.settings import Settings
-from scheduler.store import health_records, sites
+from scheduler.store import sites
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["re-solve"])
@@ -35,23 +33,6 @@ register_union_tags(
 )
 
 _CONFLICT = {409: {"description": "No published schedule, or it no longer fits the site"}}
-
-
-def queue_resolve(
-    session, site: sites.SiteRow, request: ResolveRequest, settings: Settings, now: dt.datetime
-) -> tuple[JobOut, dict[str, list[health_records.HealthRecordRow]], str]:
-    """Record the disruptions and queue the re-solve (the caller commits): the job, the health records
-    added and the job's URL."""
-    row, added = replan_jobs.create_resolve_job(
-        session,
-        site,
-        request,
-        default_time_limit=settings.resolve_default_time_limit,
-        max_time_limit=settings.resolve_max_time_limit,
-        workers=settings.solver_workers,
-        now=now,
-    )
-    return job_out(row), added, f"{site_path(site.id)}/schedules/{row.id}"
 
 
 @router.post(
@@ -72,11 +53,11 @@ def post_disruptions(
     body: ResolveRequest, site: Site, session: DB, settings: Config, response: Response
 ) -> JobOut:
     locked = sites.get_site(session, site.id, lock=True)
-    job, _, location = queue_resolve(session, locked, body, settings, utcnow())
+    row, _ = replan_jobs.queue_resolve(session, locked, body, settings, utcnow())
     session.flush()
-    response.headers["Location"] = location
+    response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"
     response.headers["Retry-After"] = "1"
-    return job
+    return job_out(row)
 
 
 def _settings_of(site: sites.SiteRow) -> ResolveSettings:

@@ -76,12 +76,8 @@ def list_jobs(site: Site, session: DB, limit: Annotated[int, Query(ge=1, le=500)
 
 
 def _job(session, site: sites.SiteRow, job_id: int, settings) -> jobs.JobRow:
-    row = jobs.get_job(session, site.id, check_id(job_id, "schedule job"))
-    if row.state == jobs.JobState.running and jobs.reap_stale(
-        session, utcnow(), settings.job_stale_after, job_id=row.id
-    ):
-        session.refresh(row)
-    return row
+    job_id = check_id(job_id, "schedule job")
+    return jobs.current_job(session, site.id, job_id, utcnow(), settings.job_stale_after)
 
 
 @router.get(

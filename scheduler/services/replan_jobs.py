@@ -48,6 +48,7 @@ from scheduler.domain.errors import (
     validation_problems,
 )
 from scheduler.domain.report import assignments_of
+from scheduler.settings import Settings
 from scheduler.store import health_records, posts, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, job_scenario, queue_job
@@ -289,3 +290,19 @@ def persist(
         sites.set_pins(site, pins)
     session.flush()
     return added
+
+
+def queue_resolve(
+    session: Session, site: sites.SiteRow, request: ResolveRequest, settings: Settings, now: dt.datetime
+) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
+    """:func:`create_resolve_job` with the service's limits (``settings``): what the API's disruption and
+    health-record routes and the console's pages all call."""
+    return create_resolve_job(
+        session,
+        site,
+        request,
+        default_time_limit=settings.resolve_default_time_limit,
+        max_time_limit=settings.resolve_max_time_limit,
+        workers=settings.solver_workers,
+        now=now,
+    )

@@ -367,3 +367,12 @@ def reap_stale(session: Session, now: dt.datetime, stale_after: float, job_id: i
         ).execution_options(synchronize_session=False)
     )
     return updated.rowcount
+
+
+def current_job(session: Session, site_id: int, job_id: int, now: dt.datetime, stale_after: float) -> JobRow:
+    """The site's job as it is now: a running job whose worker stopped sending heartbeats is marked
+    failed first (:func:`reap_stale`), so a reader never sees it running for ever."""
+    row = get_job(session, site_id, job_id)
+    if row.state == JobState.running and reap_stale(session, now, stale_after, job_id=row.id):
+        session.refresh(row)
+    return row
