@@ -486,9 +486,10 @@ def capacity(max_minutes_per_7_days: int | None, available_days: int) -> int:
 
 def _target(volunteer: Volunteer, rules: Rules, available_days: int) -> int:
     """The volunteer's wish for hours over the load window, like :func:`capacity`, within their cap."""
-    if not volunteer.target_hours_per_week:
+    wish = volunteer.preferences.target_hours_per_week
+    if not wish:
         return 0
-    weekly = round(volunteer.target_hours_per_week * 60)
+    weekly = round(wish * 60)
     if rules.max_minutes_per_7_days is not None:
         weekly = min(weekly, rules.max_minutes_per_7_days)
     return capacity(weekly, available_days)

@@ -337,6 +337,12 @@ class Preferences(Model):
     preferred_shifts: list[Id] = Field(default_factory=list, description="Shift template ids, e.g. 'morning'")
     unwanted_shifts: list[Id] = Field(default_factory=list, description="Shift template ids, e.g. 'night'")
     unwanted_weekdays: list[Weekday] = Field(default_factory=list)
+    target_hours_per_week: Hours | None = Field(
+        default=None,
+        description="Hours a week the volunteer wishes to work (at normal intensity). Up to it they count as "
+        "neither busy nor idle in the load terms, so they are given work up to it before the rest is "
+        "spread; capped by their weekly maximum",
+    )
 
 
 class PastShift(Model):
@@ -376,12 +382,6 @@ class Volunteer(Model):
     )
     max_hours_per_week: Hours | None = Field(
         default=None, description="The volunteer's own weekly cap (rolling 7 days); the site cap applies too"
-    )
-    target_hours_per_week: Hours | None = Field(
-        default=None,
-        description="Hours a week the volunteer wishes to work (at normal intensity). Up to it they count as "
-        "neither busy nor idle in the load terms, so they are given work up to it before the rest is "
-        "spread; capped by their weekly maximum",
     )
     availability: list[AvailabilityWindow] | None = Field(
         default=None, description="Weekly windows; missing means available at any time"

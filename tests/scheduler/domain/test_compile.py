@@ -272,7 +272,7 @@ def test_rest_and_rotation_rules():
     schema = json_schema()["$defs"]  # what `rota schema` prints
     assert {"rest_after_nights", "max_consecutive_heavy_days", "max_heavy_share_28_days",
             "load_measure"} <= set(schema["Rules"]["properties"])
-    assert "target_hours_per_week" in schema["Volunteer"]["properties"]
+    assert "target_hours_per_week" in schema["Preferences"]["properties"]
     assert "consecutive_heavy_days" in schema["History"]["properties"]
 
 
@@ -384,8 +384,8 @@ def test_capacity():
 
 
 def test_load_measure_and_target_hours():
-    keen = volunteer("keen", target_hours_per_week=30, max_hours_per_week=36)
-    capped = volunteer("capped", target_hours_per_week=30, max_hours_per_week=20)  # wish within the cap
+    keen = volunteer("keen", preferences={"target_hours_per_week": 30}, max_hours_per_week=36)
+    capped = volunteer("capped", preferences={"target_hours_per_week": 30}, max_hours_per_week=20)
     plain = volunteer("plain")
     c = compile_scenario(scenario(volunteers=[keen, capped, plain]))
     assert c.problem.load_measure is LoadMeasure.HOURS  # the default: hours, not capacity

@@ -31,6 +31,23 @@ def test_import_then_export_gives_the_same_scenario(sessions, name):
     assert exported.model_dump(mode="json", by_alias=True) == scenario.model_dump(mode="json", by_alias=True)
 
 
+def test_humane_rules_and_wishes_survive_the_round_trip(sessions):
+    data = load("small").model_dump(mode="json", by_alias=True)
+    data["rules"].update(rest_after_nights={"min_nights": 2, "hours": 48}, max_consecutive_heavy_days=3,
+                         max_heavy_share_28_days=0.5, load_measure="capacity")
+    data["volunteers"][0]["preferences"]["target_hours_per_week"] = 30
+    data["volunteers"][0]["history"]["consecutive_heavy_days"] = 2
+    scenario = sc.Scenario.model_validate(data)
+    with sessions() as session:
+        site_id = sites.import_scenario(session, scenario, utcnow()).id
+        session.commit()
+    with sessions() as session:
+        exported = sites.export_scenario(session, sites.get_site(session, site_id))
+    assert exported == scenario
+    assert exported.volunteers[0].preferences.target_hours_per_week == 30
+    assert exported.rules.rest_after_nights == sc.RestAfterNights(min_nights=2, hours=48)
+
+
 def test_every_scenario_field_has_a_home():
     """A field added to the scenario's Volunteer must be stored, or the round trip would lose it."""
     stored = set(volunteers.JSON_FIELDS) | set(volunteers.COLUMN_FIELDS) | {"health"}
