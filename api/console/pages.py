@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from api.console import views
 from api.console.web import (
     Checked,
-    ConsoleRoute,
     Coordinator,
     Form,
     FormErrors,
@@ -45,7 +44,7 @@ from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 from scheduler.store.jobs import get_job, result_of
 
-router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False)
 
 #: The statuses a coordinator records from a person's page (recovering is recorded through the API).
 STATUSES = ("sick", "isolating", "limited", "fit")
@@ -142,6 +141,15 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
                   published=schedule is not None)
 
 
+@router.get("/load")
+def load_page(request: Request, who: Signed, session: DB) -> Response:
+    schedule = published_schedule(session, who.site)
+    chart = None
+    if schedule is not None:
+        chart = views.load_chart(schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site))
+    return render(request, "load.html", who=who, page="people", chart=chart)
+
+
 def _person_page(
     request: Request,
     who: Coordinator,
@@ -186,7 +194,8 @@ def person_page(request: Request, key: str, who: Signed, session: DB) -> Respons
     return _person_page(request, who, session, key)
 
 
-FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from"}
+FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from",
+          "isolate_contacts": "isolate_contacts", "isolate_until": "until"}
 
 
 @router.post("/people/{key}/health")
@@ -200,6 +209,9 @@ def record_health(
     errors = FormErrors()
     values = {name: clean(form, name, errors, _) for name in ("status", "from", "until")}
     values["infectious"] = "on" if form.get("infectious") else ""
+    values["isolate_contacts"] = "on" if form.get("isolate_contacts") else ""
+    if values["isolate_contacts"] and who.site.published_version is None:
+        errors.add("isolate_contacts", _("only with a published schedule: contacts are found from it"))
     if values["status"] not in STATUSES:
         errors.add("status", _("choose one of the statuses"))
     start = parse_date(values["from"], "from", errors, _)
@@ -225,7 +237,9 @@ def record_health(
         locked = sites.get_site(session, who.site_id, lock=True)
         cut = resolve_job.cutoff_at(locked, None, now)
         request_ = resolve_job.ResolveRequest(
-            disruptions=[resolve_job.sick_call(row.key, record, cut)], cutoff=cut
+            disruptions=[resolve_job.sick_call(row.key, record, cut)],
+            cutoff=cut,
+            isolate_contacts=bool(values["isolate_contacts"]),
         )
         job, _added, _location = queue_resolve(session, locked, request_, settings, now)
         session.flush()

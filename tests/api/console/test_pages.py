@@ -297,3 +297,14 @@ def test_unknown_ids_are_404_pages_not_problems(console, site):
         response = console.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_the_load_chart_page(console, client, site, worker):
+    sign_in(console, site)
+    assert "No schedule has been published yet." in console.get("/console/load").text
+    published_site(client, worker, site)
+    page = console.get("/console/load")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert page.text.count("<title>") >= len(fixture()["volunteers"])  # a tooltip per bar
+    zh = console.get("/console/load", headers={"Accept-Language": "zh-CN"}).text
+    assert "每周负荷" in zh
