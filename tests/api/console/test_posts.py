@@ -19,7 +19,7 @@ def gate_form(**changes) -> dict[str, str]:
     form = {
         "name": "Courtyard gate", "kind": "gate", "intensity": "normal", "location": "Lindenhof",
         "instructions": "", "templates": "3",
-        "t0-id": "early", "t0-start": "06:00", "t0-end": "14:00", "t0-required": "2", 
+        "t0-id": "early", "t0-start": "06:00", "t0-end": "14:00", "t0-required": "2",
         "t0-skills": "medical:1",
         "t0-intensity": "",
         "t1-id": "late", "t1-start": "14:00", "t1-end": "22:00", "t1-required": "1", "t1-skills": "",
