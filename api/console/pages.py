@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -37,10 +39,10 @@ from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
 from scheduler.services import replan_jobs as resolve_job
+from scheduler.store import access, sites, volunteers
 from scheduler.store import health_records as health
 from scheduler.store import posts as post_store
 from scheduler.store import schedules as schedule_store
-from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 from scheduler.store.jobs import get_job, result_of
 
@@ -158,6 +160,7 @@ def _person_page(
     status_code: int = 200,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
+    feed: dict[str, str] | None = None,
 ) -> Response:
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     model = volunteers.model(session, row)
@@ -186,12 +189,28 @@ def _person_page(
         published=schedule is not None,
         errors=errors or FormErrors(),
         values=values or {"status": "sick", "from": _local_today(who.site).isoformat()},
+        feed=feed,
     )
 
 
 @router.get("/people/{key}")
 def person_page(request: Request, key: str, who: Signed, session: DB) -> Response:
     return _person_page(request, who, session, key)
+
+
+@router.post("/people/{key}/calendar")
+def calendar_link(request: Request, key: str, who: Checked, session: DB) -> Response:
+    """A new calendar feed URL for the volunteer, as ``POST .../volunteers/{v}/calendar/token``: the previous
+    one stops working at once. Shown once, with a QR code to scan with their phone."""
+    row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
+    token = access.rotate_feed_token(session, access.Feed(who.site_id, volunteer_id=row.id), utcnow())
+    url = str(request.url_for("subscribed_feed", token=token))
+    feed = {
+        "url": url,
+        "webcal": "webcal://" + url.split("://", 1)[1],
+        "qr": Markup(segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff")),
+    }
+    return _person_page(request, who, session, row.key, feed=feed)
 
 
 FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from",

@@ -282,6 +282,14 @@ def test_a_phone_viewport(browser, service):
             box = link.bounding_box()
             assert box["height"] >= 40, (path, box)  # big enough to tap
         shot(page, name, full_page=False)
+    page.goto(f"{service['base']}/console/people/v002")
+    page.get_by_role("button", name="Make a new link (with a QR code)").click()
+    qr = page.locator("#calendar figure.qr svg")
+    expect(qr).to_be_visible()
+    feed = page.locator("#feed-url").input_value()
+    assert httpx.get(feed, timeout=10).text.startswith("BEGIN:VCALENDAR")
+    page.locator("#calendar").scroll_into_view_if_needed()
+    shot(page, "phone-calendar-qr", full_page=False)
     context.close()
 
 

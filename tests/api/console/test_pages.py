@@ -308,3 +308,26 @@ def test_the_load_chart_page(console, client, site, worker):
     assert page.text.count("<title>") >= len(fixture()["volunteers"])  # a tooltip per bar
     zh = console.get("/console/load", headers={"Accept-Language": "zh-CN"}).text
     assert "每周负荷" in zh
+
+
+def test_a_calendar_link_with_a_qr_code_and_rotation(console, client, site, worker):
+    import httpx
+
+    published_site(client, worker, site)
+    csrf = sign_in(console, site)
+    first = console.post("/console/people/v002/calendar", data={"csrf": csrf})
+    assert first.status_code == 200 and "<svg" in first.text and 'class="segno"' in first.text
+    url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', first.text).group(1)
+    path = httpx.URL(url).path
+    feed = client.get(path)
+    assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+    assert 'href="webcal://' in first.text
+    second = console.post("/console/people/v002/calendar", data={"csrf": csrf})
+    new_path = httpx.URL(
+        re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', second.text).group(1)
+    ).path
+    assert new_path != path
+    assert client.get(path).status_code == 404  # the previous link stopped working
+    assert client.get(new_path).status_code == 200
+    assert "feed-url" not in console.get("/console/people/v002").text  # shown only once
+    assert console.post("/console/people/v002/calendar", data={}).status_code == 403
