@@ -132,6 +132,23 @@ def rota_page(
     )
 
 
+@router.get("/print")
+def print_page(request: Request, who: Signed, session: DB, week: str | None = None) -> Response:
+    """The week of the published schedule, one A4 page per post (print CSS), for the booth's wall."""
+    schedule = published_schedule(session, who.site)
+    view, post_models = None, site_posts(session, who.site_id)
+    if schedule is not None:
+        wanted = None
+        if week:
+            try:
+                wanted = dt.date.fromisoformat(week)
+            except ValueError:
+                wanted = None
+        first = views.week_start(schedule, wanted, _local_today(who.site))
+        view = views.grid(schedule, post_models, volunteers.models(session, who.site_id), first)
+    return render(request, "print.html", who=who, view=view, page="rota")
+
+
 @router.get("/people")
 def people_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -317,6 +318,13 @@ def test_posts_people_editing_and_the_load_chart(browser, service):
     page.goto(f"{service['base']}/console/load")
     assert page.locator("svg rect").count() > 10
     shot(page, "load-chart")
+    # the printable week: one A4 page per post
+    page.goto(f"{service['base']}/console/print?week=2027-01-11")
+    pdf = page.pdf(format="A4", print_background=True)
+    posts = len(api(service, "GET", "/posts").json())
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == posts
+    page.emulate_media(media="print")
+    shot(page, "print-week")
     context.close()
 
 

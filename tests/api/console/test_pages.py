@@ -331,3 +331,18 @@ def test_a_calendar_link_with_a_qr_code_and_rotation(console, client, site, work
     assert client.get(new_path).status_code == 200
     assert "feed-url" not in console.get("/console/people/v002").text  # shown only once
     assert console.post("/console/people/v002/calendar", data={}).status_code == 403
+
+
+def test_the_printable_week_has_a_section_per_post(console, client, make_site, worker):
+    data = fixture()
+    data["volunteers"][1]["contact"] = {"phone": "+49 30 1234-5678"}
+    site = make_site(data)
+    sign_in(console, site)
+    assert "No schedule has been published yet." in console.get("/console/print").text
+    published_site(client, worker, site)
+    page = console.get("/console/print?week=2027-01-11").text
+    assert page.count('<section class="print-post') == len(data["posts"])
+    assert "Check passes, register visitors." in page  # the post's instructions
+    assignments = client.get(f"{site.url}/schedule/assignments?volunteer=v002", headers=site.headers).json()
+    assert ("(+49 30 1234-5678)" in page) == bool(assignments)
+    assert 'href="/console/print?week=' in console.get("/console/rota").text
