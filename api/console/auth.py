@@ -18,7 +18,6 @@ from api.console.web import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     Checked,
-    ConsoleRoute,
     Form,
     FormErrors,
     clean,
@@ -34,7 +33,7 @@ from api.deps import DB
 from scheduler.store import access, console_sessions
 from scheduler.store.db import utcnow
 
-router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False)
 
 SESSION_MAX_AGE = int(console_sessions.SESSION_LIFETIME.total_seconds())
 

@@ -106,6 +106,14 @@ class Formats:
         return format_decimal(round(value, digits), locale=self.locale)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday_date(weekday: str) -> dt.date:
+    """A date falling on ``weekday`` ('mon'...), to show the weekday's name in the locale."""
+    return dt.date(2024, 1, 1) + dt.timedelta(days=_WEEKDAYS.index(weekday))
+
+
 @cache
 def environment(locale: str) -> Environment:
     """The Jinja environment of one locale (built once; never changed afterwards)."""
@@ -124,6 +132,7 @@ def environment(locale: str) -> Environment:
         lang=locale.replace("_", "-"),
         fmt=Formats(locale),
         language_names=LANGUAGE_NAMES,
+        monday_of=_weekday_date,
     )
     return env
 

@@ -13,7 +13,6 @@ from api.console import views
 from api.console.pages import site_posts
 from api.console.web import (
     Checked,
-    ConsoleRoute,
     Coordinator,
     Form,
     FormErrors,
@@ -33,7 +32,7 @@ from scheduler.store import jobs, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
 
-router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False)
 
 FIELDS = {"horizon.start": "start", "start": "start", "horizon.days": "days", "days": "days",
           "time_limit": "time_limit"}

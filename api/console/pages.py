@@ -12,15 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.console import views
 from api.console.web import (
     Checked,
-    ConsoleRoute,
     Coordinator,
     Form,
     FormErrors,
@@ -38,14 +39,14 @@ from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
 from scheduler.services import replan_jobs as resolve_job
+from scheduler.store import access, sites, volunteers
 from scheduler.store import health_records as health
 from scheduler.store import posts as post_store
 from scheduler.store import schedules as schedule_store
-from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 from scheduler.store.jobs import get_job, result_of
 
-router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False)
 
 #: The statuses a coordinator records from a person's page (recovering is recorded through the API).
 STATUSES = ("sick", "isolating", "limited", "fit")
@@ -131,6 +132,23 @@ def rota_page(
     )
 
 
+@router.get("/print")
+def print_page(request: Request, who: Signed, session: DB, week: str | None = None) -> Response:
+    """The week of the published schedule, one A4 page per post (print CSS), for the booth's wall."""
+    schedule = published_schedule(session, who.site)
+    view, post_models = None, site_posts(session, who.site_id)
+    if schedule is not None:
+        wanted = None
+        if week:
+            try:
+                wanted = dt.date.fromisoformat(week)
+            except ValueError:
+                wanted = None
+        first = views.week_start(schedule, wanted, _local_today(who.site))
+        view = views.grid(schedule, post_models, volunteers.models(session, who.site_id), first)
+    return render(request, "print.html", who=who, view=view, page="rota")
+
+
 @router.get("/people")
 def people_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)
@@ -142,6 +160,15 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
                   published=schedule is not None)
 
 
+@router.get("/load")
+def load_page(request: Request, who: Signed, session: DB) -> Response:
+    schedule = published_schedule(session, who.site)
+    chart = None
+    if schedule is not None:
+        chart = views.load_chart(schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site))
+    return render(request, "load.html", who=who, page="people", chart=chart)
+
+
 def _person_page(
     request: Request,
     who: Coordinator,
@@ -150,6 +177,7 @@ def _person_page(
     status_code: int = 200,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
+    feed: dict[str, str] | None = None,
 ) -> Response:
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     model = volunteers.model(session, row)
@@ -178,6 +206,7 @@ def _person_page(
         published=schedule is not None,
         errors=errors or FormErrors(),
         values=values or {"status": "sick", "from": _local_today(who.site).isoformat()},
+        feed=feed,
     )
 
 
@@ -186,7 +215,23 @@ def person_page(request: Request, key: str, who: Signed, session: DB) -> Respons
     return _person_page(request, who, session, key)
 
 
-FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from"}
+@router.post("/people/{key}/calendar")
+def calendar_link(request: Request, key: str, who: Checked, session: DB) -> Response:
+    """A new calendar feed URL for the volunteer, as ``POST .../volunteers/{v}/calendar/token``: the previous
+    one stops working at once. Shown once, with a QR code to scan with their phone."""
+    row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
+    token = access.rotate_feed_token(session, access.Feed(who.site_id, volunteer_id=row.id), utcnow())
+    url = str(request.url_for("subscribed_feed", token=token))
+    feed = {
+        "url": url,
+        "webcal": "webcal://" + url.split("://", 1)[1],
+        "qr": Markup(segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff")),
+    }
+    return _person_page(request, who, session, row.key, feed=feed)
+
+
+FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from",
+          "isolate_contacts": "isolate_contacts", "isolate_until": "until"}
 
 
 @router.post("/people/{key}/health")
@@ -200,6 +245,9 @@ def record_health(
     errors = FormErrors()
     values = {name: clean(form, name, errors, _) for name in ("status", "from", "until")}
     values["infectious"] = "on" if form.get("infectious") else ""
+    values["isolate_contacts"] = "on" if form.get("isolate_contacts") else ""
+    if values["isolate_contacts"] and who.site.published_version is None:
+        errors.add("isolate_contacts", _("only with a published schedule: contacts are found from it"))
     if values["status"] not in STATUSES:
         errors.add("status", _("choose one of the statuses"))
     start = parse_date(values["from"], "from", errors, _)
@@ -225,7 +273,9 @@ def record_health(
         locked = sites.get_site(session, who.site_id, lock=True)
         cut = resolve_job.cutoff_at(locked, None, now)
         request_ = resolve_job.ResolveRequest(
-            disruptions=[resolve_job.sick_call(row.key, record, cut)], cutoff=cut
+            disruptions=[resolve_job.sick_call(row.key, record, cut)],
+            cutoff=cut,
+            isolate_contacts=bool(values["isolate_contacts"]),
         )
         job, _added, _location = queue_resolve(session, locked, request_, settings, now)
         session.flush()

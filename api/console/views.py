@@ -364,3 +364,56 @@ def coverage(schedule: Schedule) -> tuple[int, int, float]:
     staffed = len(schedule.assignments)
     total = staffed + missing
     return staffed, total, (staffed / total if total else 1.0)
+
+
+# ------------------------------------------------------------------------------------ load chart
+
+
+@dataclass
+class LoadRow:
+    person: Person
+    cap: float
+    weeks: list[tuple[float, int]]  # (hours, nights) per week
+
+    @property
+    def worst(self) -> float:
+        return max((h / self.cap for h, _ in self.weeks), default=0.0) if self.cap else 0.0
+
+
+@dataclass
+class LoadChart:
+    weeks: list[dt.date]  # Mondays
+    rows: list[LoadRow]
+    top: float  # the hours the widest bar stands for
+
+
+def load_chart(schedule: Schedule, volunteers: list[sc.Volunteer], rules: sc.Rules) -> LoadChart:
+    """Hours and nights per person per week (Monday to Sunday) over the schedule's weeks, most loaded
+    first (against their cap), so the over-worked stand out."""
+    first, _ = week_of(schedule.start)
+    last = schedule.start + dt.timedelta(days=schedule.days - 1)
+    weeks = []
+    monday = first
+    while monday <= last:
+        weeks.append(monday)
+        monday += dt.timedelta(days=7)
+    index = {w: i for i, w in enumerate(weeks)}
+    hours: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(weeks))
+    nights: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
+    for a in schedule.assignments:
+        i = index.get(week_of(a.date)[0])
+        if i is None:
+            continue
+        hours[a.volunteer][i] += a.hours
+        nights[a.volunteer][i] += int(a.night)
+    people = people_of(volunteers)
+    rows = []
+    for v in volunteers:
+        cap = rules.max_hours_per_7_days
+        if v.max_hours_per_week is not None:
+            cap = min(cap, v.max_hours_per_week)
+        h, n = hours[v.id], nights[v.id]
+        rows.append(LoadRow(people[v.id], cap, [(round(h[i], 1), n[i]) for i in range(len(weeks))]))
+    rows.sort(key=lambda r: (-r.worst, r.person.name))
+    top = max([r.cap for r in rows] + [h for r in rows for h, _ in r.weeks] + [1.0])
+    return LoadChart(weeks, rows, top)

@@ -4,7 +4,7 @@
   site; without one, GET pages redirect to the sign-in page.
 * Every POST carries the session's CSRF token in a hidden ``csrf`` field (:func:`checked`, ``Checked``):
   missing or wrong is refused with 403.
-* :class:`ConsoleRoute` turns the errors of the service and store functions into pages: NotFoundError is
+* :func:`install_error_pages` turns the errors of the service and store functions into pages: NotFoundError is
   a 404 page (another site's ids are exactly as unknown as ids that do not exist), ConflictError a 409
   page saying why, a refused CSRF token 403. Bad form values never get here: each page re-renders its
   form with the message beside the field (:class:`FormErrors`).
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from api.console import i18n
@@ -184,9 +183,16 @@ class FormErrors:
 
     def absorb(self, problems: Iterable[FieldProblem], names: dict[str, str]) -> None:
         """Service problems beside the form field they name: ``names`` maps a problem's field (its
-        dotted path, or the path's last part) to the form field; the rest are general."""
+        dotted path, the longest of its leading parts that is known, or its last part) to the form field;
+        the rest are general."""
         for p in problems:
-            target = names.get(p.field) or names.get(p.field.rsplit(".", 1)[-1])
+            target = None
+            path = p.field
+            while path and target is None:
+                target = names.get(path)
+                cut = max(path.rfind("."), path.rfind("["))
+                path = path[:cut] if cut > 0 else ""
+            target = target or names.get(p.field.rsplit(".", 1)[-1])
             if target:
                 self.add(target, p.message)
             else:
@@ -224,31 +230,42 @@ def rollback(session: Session) -> None:
 # ---------------------------------------------------------------------------------- errors as pages
 
 
-class ConsoleRoute(APIRoute):
-    """Errors of the console's routes as pages in the request's language, never problem+json."""
+def _page_for(status: int, kind: str, context: Callable[[Exception], dict[str, Any]] | None = None):
+    def page(request: Request, exc: Exception) -> Response:
+        return error_page(request, status, kind, **(context(exc) if context else {}))
 
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
+    return page
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequired:
-                if request.method == "GET":
-                    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                    return redirect(f"{PREFIX}/sign-in?next={quote(target, safe='')}")
-                return error_page(request, 403, "signed-out")
-            except CsrfRefused:
-                return error_page(request, 403, "csrf")
-            except NotFoundError:
-                return error_page(request, 404, "not-found")
-            except ConflictError as exc:
-                return error_page(request, 409, "conflict", message=exc.message,
-                                  problems=[str(p) for p in exc.problems])
-            except InputError as exc:
-                return error_page(request, 422, "invalid", problems=[str(p) for p in exc.problems])
 
-        return route
+def _signed_out(request: Request, exc: Exception) -> Response:
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"{PREFIX}/sign-in?next={quote(target, safe='')}")
+    return error_page(request, 403, "signed-out")
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Errors under /console as pages in the request's language (elsewhere the API's problem+json).
+    They are application exception handlers, so the request's unit of work has seen the error and rolled
+    back before the page is rendered."""
+    pages: dict[type[Exception], Callable[[Request, Exception], Response]] = {
+        SignInRequired: _signed_out,
+        CsrfRefused: _page_for(403, "csrf"),
+        NotFoundError: _page_for(404, "not-found"),
+        ConflictError: _page_for(
+            409, "conflict", lambda e: {"message": e.message, "problems": [str(p) for p in e.problems]}
+        ),
+        InputError: _page_for(422, "invalid", lambda e: {"problems": [str(p) for p in e.problems]}),
+    }
+    for cls, page in pages.items():
+        api_handler = app.exception_handlers.get(cls)
+
+        async def handle(request: Request, exc: Exception, page=page, api_handler=api_handler):
+            if request.url.path.startswith(PREFIX + "/") or api_handler is None:
+                return page(request, exc)
+            return await api_handler(request, exc)
+
+        app.add_exception_handler(cls, handle)
 
 
 def error_page(request: Request, status: int, kind: str, **context: Any) -> HTMLResponse:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from scheduler.domain.calendar import hash_token
 from scheduler.store import console_sessions
-from scheduler.store.db import utcnow
+from scheduler.store.db import unit_of_work, utcnow
 from tests.api.conftest import publish, solve
 from tests.api.console.conftest import csrf_of, sign_in
 
@@ -83,17 +83,15 @@ def test_sign_out_ends_the_session(console, app, site):
 
 def test_an_expired_session_is_signed_out(console, app, site):
     sign_in(console, site)
-    with app.state.sessions() as session:
+    with unit_of_work(app.state.sessions) as session:
         row = session.scalar(select(console_sessions.ConsoleSessionRow))
         row.expires_at = utcnow()
-        session.commit()
     assert console.get("/console/today", follow_redirects=False).status_code == 303
 
 
 def test_a_one_time_link_signs_in_once(console, app, site):
-    with app.state.sessions() as session:
+    with unit_of_work(app.state.sessions) as session:
         token = console_sessions.create_login_token(session, site.id, utcnow())
-        session.commit()
     page = console.get(f"/console/link/{token}")
     assert page.status_code == 200 and "rota_console" not in console.cookies  # a GET uses nothing up
     assert console.post(f"/console/link/{token}", data={}).status_code == 403  # no CSRF token
@@ -109,9 +107,8 @@ def test_a_one_time_link_signs_in_once(console, app, site):
 def test_a_sign_in_link_that_expired_opens_nothing(console, app, site):
     import datetime as dt
 
-    with app.state.sessions() as session:
+    with unit_of_work(app.state.sessions) as session:
         token = console_sessions.create_login_token(session, site.id, utcnow() - dt.timedelta(days=8))
-        session.commit()
     page = console.get(f"/console/link/{token}")
     assert console.post(f"/console/link/{token}", data={"csrf": csrf_of(page.text)}).status_code == 410
 

@@ -3,16 +3,18 @@
 
 Sign in, solve with the progress bar, publish, see the grid; mark the busiest volunteer sick, see the
 change set with whom to call, publish, see their feed's shifts CANCELLED; the Chinese console; a phone
-viewport (375 x 812). Screenshots go to docs/screenshots/.
+viewport (375 x 812); a post's form error, a volunteer's edit, the load chart; axe-core on every page in
+both languages (no serious or critical violation). Screenshots go to docs/screenshots/.
 
 Skipped (with the reason) without the playwright package or /usr/bin/chromium; ``.ci/run`` installs
-Chromium. Never runs ``playwright install``.
+Chromium and axe-core (npm, into .cache/axe). Never runs ``playwright install``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -281,4 +283,82 @@ def test_a_phone_viewport(browser, service):
             box = link.bounding_box()
             assert box["height"] >= 40, (path, box)  # big enough to tap
         shot(page, name, full_page=False)
+    page.goto(f"{service['base']}/console/people/v002")
+    page.get_by_role("button", name="Make a new link (with a QR code)").click()
+    qr = page.locator("#calendar figure.qr svg")
+    expect(qr).to_be_visible()
+    feed = page.locator("#feed-url").input_value()
+    assert httpx.get(feed, timeout=10).text.startswith("BEGIN:VCALENDAR")
+    page.locator("#calendar").scroll_into_view_if_needed()
+    shot(page, "phone-calendar-qr", full_page=False)
     context.close()
+
+
+AXE = Path(
+    os.environ.get("ROTA_AXE_JS", ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+)
+
+
+def test_posts_people_editing_and_the_load_chart(browser, service):
+    published_once(service)
+    context = browser.new_context(viewport=DESK, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    page.get_by_role("link", name="Posts").click()
+    page.get_by_role("link", name="Edit").first.click()
+    page.locator("#t0-end").fill(page.locator("#t0-start").input_value())  # start == end: refused
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#t0-end-error")).to_contain_text("must differ from start")
+    shot(page, "post-edit-error")
+    page.goto(f"{service['base']}/console/people/v003/edit")
+    page.locator("#max_hours_per_week").fill("12")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".notice")).to_contain_text("Saved.")
+    assert api(service, "GET", "/volunteers/v003").json()["max_hours_per_week"] == 12
+    page.goto(f"{service['base']}/console/load")
+    assert page.locator("svg rect").count() > 10
+    shot(page, "load-chart")
+    # the printable week: one A4 page per post
+    page.goto(f"{service['base']}/console/print?week=2027-01-11")
+    pdf = page.pdf(format="A4", print_background=True)
+    posts = len(api(service, "GET", "/posts").json())
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == posts
+    page.emulate_media(media="print")
+    shot(page, "print-week")
+    context.close()
+
+
+@pytest.mark.skipif(
+    not AXE.exists(), reason=f"no axe-core at {AXE} (npm install --prefix .cache/axe axe-core@4)"
+)
+def test_no_serious_or_critical_accessibility_violations(browser, service):
+    published_once(service)
+    jobs = api(service, "GET", "/schedules").json()
+    # axe is injected as a script, which the pages' CSP (script-src 'self') would refuse: bypassed here only
+    context = browser.new_context(viewport=DESK, locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{service['base']}/console/sign-in")
+    found = {"/console/sign-in": _axe(page)}
+    sign_in(page, service)
+    pages = ["/console/today", "/console/rota", "/console/people", "/console/people/v002",
+             "/console/people/v002/edit", "/console/posts", "/console/posts/gate", "/console/solve",
+             "/console/load", f"/console/jobs/{jobs[0]['id']}", "/console/jobs/999999"]
+    for lang in ("en", "zh_CN"):
+        page.goto(f"{service['base']}/console/lang/{lang}?next=/console/today")
+        for path in pages:
+            page.goto(f"{service['base']}{path}")
+            found[f"{lang} {path}"] = _axe(page)
+    bad = {path: v for path, v in found.items() if v}
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)[:4000]
+    assert len(found) == 1 + 2 * len(pages)
+    context.close()
+
+
+def _axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"][:3]]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]

@@ -297,3 +297,52 @@ def test_unknown_ids_are_404_pages_not_problems(console, site):
         response = console.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_the_load_chart_page(console, client, site, worker):
+    sign_in(console, site)
+    assert "No schedule has been published yet." in console.get("/console/load").text
+    published_site(client, worker, site)
+    page = console.get("/console/load")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert page.text.count("<title>") >= len(fixture()["volunteers"])  # a tooltip per bar
+    zh = console.get("/console/load", headers={"Accept-Language": "zh-CN"}).text
+    assert "每周负荷" in zh
+
+
+def test_a_calendar_link_with_a_qr_code_and_rotation(console, client, site, worker):
+    import httpx
+
+    published_site(client, worker, site)
+    csrf = sign_in(console, site)
+    first = console.post("/console/people/v002/calendar", data={"csrf": csrf})
+    assert first.status_code == 200 and "<svg" in first.text and 'class="segno"' in first.text
+    url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', first.text).group(1)
+    path = httpx.URL(url).path
+    feed = client.get(path)
+    assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+    assert 'href="webcal://' in first.text
+    second = console.post("/console/people/v002/calendar", data={"csrf": csrf})
+    new_path = httpx.URL(
+        re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', second.text).group(1)
+    ).path
+    assert new_path != path
+    assert client.get(path).status_code == 404  # the previous link stopped working
+    assert client.get(new_path).status_code == 200
+    assert "feed-url" not in console.get("/console/people/v002").text  # shown only once
+    assert console.post("/console/people/v002/calendar", data={}).status_code == 403
+
+
+def test_the_printable_week_has_a_section_per_post(console, client, make_site, worker):
+    data = fixture()
+    data["volunteers"][1]["contact"] = {"phone": "+49 30 1234-5678"}
+    site = make_site(data)
+    sign_in(console, site)
+    assert "No schedule has been published yet." in console.get("/console/print").text
+    published_site(client, worker, site)
+    page = console.get("/console/print?week=2027-01-11").text
+    assert page.count('<section class="print-post') == len(data["posts"])
+    assert "Check passes, register visitors." in page  # the post's instructions
+    assignments = client.get(f"{site.url}/schedule/assignments?volunteer=v002", headers=site.headers).json()
+    assert ("(+49 30 1234-5678)" in page) == bool(assignments)
+    assert 'href="/console/print?week=' in console.get("/console/rota").text

@@ -115,3 +115,16 @@ def test_the_grid_stays_inside_the_schedule():
     assert views.week_start(s, dt.date(2030, 1, 1), dt.date(2026, 12, 1)) == dt.date(2027, 1, 17)
     cells = {p.id: cells for p, _, cells in last.posts}
     assert [len(c.slots) for c in cells["patrol"]][:2] == [0, 1]
+
+
+def test_the_load_chart_puts_the_most_loaded_first():
+    rules = sc.Rules(max_hours_per_7_days=40)
+    people = [sc.Volunteer(id="a", name="A", max_hours_per_week=8), sc.Volunteer(id="b", name="B")]
+    s = schedule([_assignment("b", "gate", 4, 8, 16), _assignment("a", "gate", 12, 22, 6, night=True),
+                  _assignment("a", "gate", 13, 8, 12)])
+    chart = views.load_chart(s, people, rules)
+    assert chart.weeks == [dt.date(2027, 1, 4), dt.date(2027, 1, 11)]
+    assert [r.person.id for r in chart.rows] == ["a", "b"]  # 12 of 8 hours beats 8 of 40
+    a = chart.rows[0]
+    assert a.weeks == [(0, 0), (12, 1)] and a.cap == 8 and a.worst == 1.5
+    assert chart.top == 40
