@@ -25,7 +25,6 @@ from api.console.web import (
     rollback,
 )
 from api.deps import DB, Config, check_id, keep_cancelled
-from api.routes.schedules import _job as read_job
 from scheduler.domain.changes import ChangeSet
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.store import jobs, sites, volunteers
@@ -129,6 +128,12 @@ def _status(row: jobs.JobRow) -> dict:
         total = staffed + row.summary["people_missing"]
         out["coverage"] = staffed / total if total else 1.0
     return out
+
+
+def read_job(session, site, job_id: int, settings) -> jobs.JobRow:
+    """The site's job as it is now (the same read as the API's job routes)."""
+    job_id = check_id(job_id, "schedule job")
+    return jobs.current_job(session, site.id, job_id, utcnow(), settings.job_stale_after)
 
 
 def _job_id(job_id: str) -> int:

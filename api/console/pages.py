@@ -34,7 +34,6 @@ from api.console.web import (
     rollback,
 )
 from api.deps import DB, Config, check_id, check_key
-from api.routes.replans import queue_resolve
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
@@ -277,7 +276,7 @@ def record_health(
             cutoff=cut,
             isolate_contacts=bool(values["isolate_contacts"]),
         )
-        job, _added, _location = queue_resolve(session, locked, request_, settings, now)
+        job, _added = resolve_job.queue_resolve(session, locked, request_, settings, now)
         session.flush()
     except (InputError, ConflictError) as exc:
         rollback(session)
