@@ -27,6 +27,7 @@ from api.console.web import (
 from api.deps import DB, Config, check_id, keep_cancelled
 from scheduler.domain.changes import ChangeSet
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.services import publishing
 from scheduler.store import jobs, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
@@ -204,7 +205,7 @@ def publish(request: Request, job_id: str, who: Checked, session: DB, settings: 
     try:
         locked = sites.get_site(session, who.site_id, lock=True)
         row = jobs.get_job(session, who.site_id, number)
-        version = schedule_store.publish(session, locked, row, utcnow(), keep_cancelled(settings))
+        version = publishing.publish(session, locked, row, utcnow(), keep_cancelled(settings))
         session.flush()
     except ConflictError as exc:
         rollback(session)

@@ -25,7 +25,7 @@ from api.console.web import (
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
-from scheduler.store import schedules as schedule_store
+from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 
@@ -165,7 +165,7 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
         else:
             volunteers.replace_volunteer(session, row, model)
             sites.validate_site(session, who.site, volunteer=row.key)
-            schedule_store.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
         session.flush()
     except (InputError, ConflictError) as exc:
         rollback(session)

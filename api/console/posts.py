@@ -25,8 +25,8 @@ from api.console.web import (
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.services import publishing
 from scheduler.store import posts as post_store
-from scheduler.store import schedules as schedule_store
 from scheduler.store import sites
 from scheduler.store.db import utcnow
 
@@ -182,7 +182,7 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
         else:
             post_store.replace_post(session, row, model)
             sites.validate_site(session, who.site)
-            schedule_store.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
         session.flush()
     except (InputError, ConflictError) as exc:
         rollback(session)
