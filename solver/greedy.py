@@ -104,6 +104,12 @@ class _State:
                 return False
             if shift.type == first and second in self.types_by_day.get(day + 1, ()):
                 return False
+        if _humane(rules):
+            # compensatory rest and rotation off heavy posts: asked of the checker itself
+            mine = [(self.person.id, s.id) for s in (*self.shifts, shift)]
+            broken = validate.person_violations(problem, mine, self.person.id)
+            if any(v.rule in _HUMANE_RULES for v in broken):
+                return False
         return True
 
     def _runs_ok(self, day: int, flag, limit: int | None) -> bool:
@@ -129,6 +135,18 @@ class _State:
         self.load += share
         for kind in _kinds(self.problem, shift):
             self.kinds[kind] += 1
+
+
+# (not the share of heavy days: a first heavy day is always above any share below 1, so a greedy pass
+# in time order would never give one; the search and the repair of the start look after it)
+_HUMANE_RULES = frozenset({"rest_after_nights", "max_consecutive_heavy_days"})
+
+
+def _humane(rules) -> bool:
+    return bool(
+        (rules.rest_after_nights and rules.rest_after_nights_minutes > 0)
+        or rules.max_consecutive_heavy_days is not None
+    )
 
 
 def _kinds(problem: Problem, shift: Shift) -> tuple[str, ...]:

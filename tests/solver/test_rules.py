@@ -282,3 +282,15 @@ def test_heavy_windows():
     assert heavy_windows(7, 14) == [(-7, 13)]
     assert heavy_windows(40, 14) == [(-27, 0), (-26, 1)] + [(s, s + 27) for s in range(-25, -13)]
     assert heavy_windows(0, 30) == [(0, 27), (1, 28), (2, 29)]
+
+
+@pytest.mark.parametrize(("case", "given"), [("rest_after_nights", 2), ("max_consecutive_heavy_days", 3)])
+def test_the_greedy_start_keeps_the_humane_rules(case, given):
+    """The greedy start asks the checker before giving a shift, so it breaks neither rule and keeps
+    what the rule allows (the repair of a broken start would drop the whole run)."""
+    from solver.greedy import greedy
+
+    problem = CASES[case]
+    start = greedy(problem)
+    assert validate(problem, start) == []
+    assert len(start) == given
