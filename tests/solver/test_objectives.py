@@ -267,7 +267,7 @@ def test_load_terms_with_fixed_people_match_the_checker():
     full, below it not at all, as the checker counts it."""
     from ortools.sat.python import cp_model
 
-    from solver.model import build
+    from solver.build import build
 
     problem = Problem(
         days=4,
