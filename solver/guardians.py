@@ -232,7 +232,7 @@ def match(
     return GuardianSolution(
         status=Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE,
         pairs=tuple(pairs),
-        objective=int(solver.objective_value),
+        objective=round(solver.objective_value),
         bound=solver.best_objective_bound,
         terms=terms,
     )

@@ -195,7 +195,7 @@ def problems(draw) -> GuardianProblem:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(problems())
 def test_random_matchings_break_nothing_and_score_as_the_checker_does(problem):
     solution = match(problem, time_limit=5, workers=1, seed=0)
