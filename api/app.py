@@ -63,6 +63,7 @@ def install_log_redaction() -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.base_url()  # ConfigurationError: no public URL outside development (links never use Host)
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager

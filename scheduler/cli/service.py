@@ -59,13 +59,20 @@ def serve(
     """Run the HTTP service (start workers with 'rota worker')."""
     import uvicorn
 
+    from scheduler.settings import ConfigurationError
+
     settings = _settings()
+    try:
+        settings.base_url()
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -211,13 +218,23 @@ def feed_url(
     from scheduler.store.db import utcnow
 
     settings = _settings()
+    base = _base_url(settings)  # before the old URL is revoked
     with unit_of_work(_sessions(settings)) as session:
         try:
             row = volunteers.get_volunteer(session, site, volunteer)
         except NotFoundError:
             raise fail(f"site {site} has no volunteer {volunteer!r}") from None
         token = access.rotate_feed_token(session, access.Feed(site, volunteer_id=row.id), utcnow())
-    typer.echo(_feed(settings.public_url, token))
+    typer.echo(_feed(base, token))
+
+
+def _base_url(settings) -> str:
+    from scheduler.settings import ConfigurationError
+
+    try:
+        return settings.base_url()
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
 
 
 def _feed(base: str, token: str) -> str:
@@ -236,6 +253,7 @@ def demo(
     from scheduler.store.db import utcnow
 
     settings = _settings()
+    base = _base_url(settings)
     sessions = _sessions(settings, migrate=True)
     saved = _read_json(credentials)
     with unit_of_work(sessions) as session:
@@ -262,7 +280,6 @@ def demo(
         credentials,
         {"site": site_id, "coordinator_token": token, "volunteer": volunteer_key, "feed_token": feed_token},
     )
-    base = settings.public_url.rstrip("/")
     feed_link = _feed(base, feed_token)
     typer.echo(
         f"""
