@@ -94,7 +94,7 @@ def worker(
 
         runner.reap()
         runner.run_once()
-        with make_client() as client:
+        with make_client(allow_private=settings.webhook_allow_private) as client:
             runner.deliver_webhooks(client)
         return
     runner.install_signal_handlers()
