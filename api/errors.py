@@ -39,12 +39,28 @@ from scheduler.domain.errors import (
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rota.api")
 
-_FEED_PATH = re.compile(r"(/calendar/)[^/?\s]+(\.ics)")
+# A secret in a URL, in every form a log line can show it: any case, "/" and "." percent-encoded
+# (%2F, %2E), after a scheme (webcal://, https://) or a proxy's path prefix, with a query string after.
+_SLASH = r"(?:/|%2F)"
+_END = r"(?=$|[/?#\s\"'&;]|%3F|%23)"
+_SECRET_PATHS = re.compile(
+    rf"""(?ix)
+    (?P<head>{_SLASH}(?:calendar|console{_SLASH}login){_SLASH})
+    (?!token{_END})                   # /sites/1/calendar/token: the coordinator's route, not a secret
+    [^/?#\s"'&;]+?                    # the token (stops before a path, query or fragment)
+    (?P<ics>(?:\.|%2E)ics)?{_END}"""
+)
+_SECRET_QUERY = re.compile(
+    r"(?i)(?P<head>(?:[?&;]|%3F|%26)(?:access_|feed_|login_)?token(?:=|%3D))[^&#\s\"';]+"
+)
 
 
-def redact(path: str) -> str:
-    """A request path fit for a log: calendar feed tokens are replaced."""
-    return _FEED_PATH.sub(r"\1<token>\2", path)
+def redact(text: str) -> str:
+    """A request path (or a whole log line) fit for a log: calendar feed tokens (``/calendar/<token>.ics``
+    in any case and encoding, ``webcal:`` links too), console sign-in links (``/console/login/<token>``)
+    and ``token=`` query parameters are replaced by ``<token>``."""
+    text = _SECRET_PATHS.sub(lambda m: f"{m['head']}<token>{m['ics'] or ''}", text)
+    return _SECRET_QUERY.sub(lambda m: f"{m['head']}<token>", text)
 
 
 class Unauthorized(Exception):
