@@ -32,6 +32,7 @@ from scheduler.domain.errors import (
     FieldProblem,
     InputError,
     NotFoundError,
+    TooBusyError,
     error_problems,
     field_path,
 )
@@ -175,6 +176,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError):
         return problem(404, f"{exc.what} not found", kind="not-found", title="Not found")
+
+    @app.exception_handler(TooBusyError)
+    async def _too_busy(request: Request, exc: TooBusyError):
+        return problem(
+            429,
+            exc.message,
+            kind="too-many-jobs",
+            title="Too many jobs",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError):

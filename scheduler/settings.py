@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A running job without a heartbeat for this long is marked failed"
     )
 
+    # a fair queue: what one site may have queued or running at once (more is refused with 429)
+    site_max_active_jobs: int = Field(
+        default=5, ge=1, le=1000, description="Queued + running jobs (solves and re-solves) per site"
+    )
+    site_max_active_seconds: float = Field(
+        default=1800.0, gt=0, description="Sum of the time limits of a site's queued + running jobs"
+    )
+
     # re-solves (a sick call, a withdrawal, ...): they must answer in seconds
     resolve_default_time_limit: float = Field(default=10.0, gt=0, description="Seconds, unless asked")
     resolve_max_time_limit: float = Field(default=120.0, gt=0)

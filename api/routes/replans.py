@@ -26,6 +26,7 @@ from scheduler.services import replan_jobs
 from scheduler.settings import Settings
 from scheduler.store import health_records, sites
 from scheduler.store.db import utcnow
+from scheduler.store.jobs import SiteLimits
 
 router = APIRouter(tags=["re-solve"])
 
@@ -50,6 +51,7 @@ def queue_resolve(
         max_time_limit=settings.resolve_max_time_limit,
         workers=settings.solver_workers,
         now=now,
+        limits=SiteLimits.of(settings),
     )
     return job_out(row), added, f"{site_path(site.id)}/schedules/{row.id}"
 
@@ -65,8 +67,10 @@ def queue_resolve(
     "Nothing starting before `cutoff` (default: now) changes, nor any shift under way at it. Answers 202 "
     "with the job's URL in `Location`; poll it for the change set, then publish it "
     "(`POST .../schedules/{job}/publish`). 409 without a published schedule; 422 naming the field "
-    "(`disruptions[0].volunteer`...) for what does not fit the site.",
-    responses=_CONFLICT,
+    "(`disruptions[0].volunteer`...) for what does not fit the site, and for an empty `disruptions` "
+    "list unless `replan` is true (re-plan the site as it is now). 429 with `Retry-After` when the "
+    "site already has its share of the job queue.",
+    responses={**_CONFLICT, 429: {"description": "The site has its share of the job queue: retry later"}},
 )
 def post_disruptions(
     body: ResolveRequest, site: Site, session: DB, settings: Config, response: Response

@@ -207,8 +207,14 @@ def test_stale_re_solve_is_refused_and_an_empty_re_solve_redoes_it(client, publi
     stale = client.post(f"{site.url}/schedules/{done[1]['id']}/publish", headers=site.headers)
     assert stale.status_code == 409 and stale.headers["content-type"] == "application/problem+json"
     assert "stale re-solve" in stale.json()["detail"] and "version 1" in stale.json()["detail"]
-    # both withdrawals are on the site: an empty re-solve of version 2 takes the second into account
-    again = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    # both withdrawals are on the site: an explicit re-plan of version 2 takes the second into account
+    assert '{"replan": true}' in stale.json()["detail"]
+    empty = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "disruptions"
+    assert '"replan": true' in empty.json()["errors"][0]["message"]
+    again = client.post(
+        f"{site.url}/disruptions", json={"cutoff": CUTOFF, "replan": True}, headers=site.headers
+    ).json()
     assert again["base_version"] == 2 and again["disruptions"] == []
     redone = run(client, worker, site, again)
     assert publish(client, site, redone["id"])["number"] == 3
