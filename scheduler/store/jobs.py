@@ -319,8 +319,15 @@ def claim_next(session: Session, worker: str, now: dt.datetime) -> int | None:
             query = select(JobRow.id).where(JobRow.state == JobState.queued.value, JobRow.site_id == site_id)
             if lost:
                 query = query.where(JobRow.id.not_in(lost))
+            first = session.scalar(query.order_by(urgent, JobRow.id).limit(1))
+            if first is None:
+                continue
+            # lock the site's next job only: when another worker is claiming it, serve another site
+            # rather than the same site's following job (fair with concurrent workers too)
             candidate = session.scalar(
-                query.order_by(urgent, JobRow.id).limit(1).with_for_update(skip_locked=True)
+                select(JobRow.id)
+                .where(JobRow.id == first, JobRow.state == JobState.queued.value)
+                .with_for_update(skip_locked=True)
             )
             if candidate is not None:
                 break
