@@ -69,6 +69,20 @@ class Unauthorized(Exception):
         self.detail = detail
 
 
+class Forbidden(Exception):
+    """A valid token without the role the request needs (403)."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+
+
+class PreconditionRequired(Exception):
+    """A request that must be conditional (``If-Match``) but is not (428)."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -214,6 +228,14 @@ def install(app: FastAPI) -> None:
             return problem(503, "the database is busy: retry", headers={"Retry-After": "1"})
         log.error("database error on %s %s", request.method, redact(request.url.path), exc_info=exc)
         return problem(503, "the database is unavailable", headers={"Retry-After": "5"})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        return problem(403, exc.detail, kind="forbidden", title="Forbidden")
+
+    @app.exception_handler(PreconditionRequired)
+    async def _precondition(request: Request, exc: PreconditionRequired):
+        return problem(428, exc.detail, kind="precondition-required", title="Precondition required")
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized):

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     calendar_refresh_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     calendar_keep_cancelled_days: int = Field(default=14, ge=0, le=366)
 
+    # coordinator tokens
+    token_lifetime_days: int = Field(
+        default=90, ge=0, le=3650, description="A new coordinator token expires after so many days (0: never)"
+    )
+
     # requests
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Larger request bodies get 413")
 
@@ -114,6 +119,14 @@ class Settings(BaseSettings):
             "feed URLs), e.g. ROTA_PUBLIC_URL=https://rota.example.org. Set it, or set ROTA_ENV=development "
             "for a local run (links then point at http://ROTA_HOST:ROTA_PORT)"
         )
+
+
+def token_expiry(settings: Settings, now, days: int | None = None):
+    """When a token made ``now`` expires: after ``days`` (default ROTA_TOKEN_LIFETIME_DAYS); None for 0."""
+    import datetime as dt
+
+    days = settings.token_lifetime_days if days is None else days
+    return None if days == 0 else now + dt.timedelta(days=days)
 
 
 class ConfigurationError(RuntimeError):
