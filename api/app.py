@@ -29,7 +29,8 @@ compounds, shelters, food banks, hotlines).
 **Access**: every `/sites/{site_id}/...` route wants a coordinator token of that site
 (`Authorization: Bearer <token>`, made with `rota admin create-token --site ID` or
 `POST /sites/{id}/tokens`; tokens expire and can be revoked). Creating and deleting sites needs an admin
-token. A token of another site gets 404. Volunteers only subscribe to their own calendar feed (`/calendar/{token}.ics`).
+token. A token of another site gets 404. Volunteers only subscribe to their own calendar feed
+(`/calendar/{token}.ics`).
 
 **Errors** are `application/problem+json` (RFC 9457); `errors` names each offending field.
 

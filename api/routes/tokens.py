@@ -46,7 +46,7 @@ def create_token(
         expires_at=token_expiry(settings, now, body.expires_in_days),
         admin=body.admin,
     )
-    row = access.api_token(session, secret, now)
+    row = access.token_row(session, secret)
     assert row is not None
     response.headers["Location"] = f"{site_path(site.id)}/tokens/{row.id}"
     return token_out(row, now, TokenCreated, token=secret)

@@ -93,12 +93,17 @@ def create_api_token(
     return token
 
 
+def token_row(session: Session, token: str) -> ApiTokenRow | None:
+    """The row of a token, whatever its state (no use recorded); None for an unknown or malformed one."""
+    if not TOKEN_SHAPE.match(token):
+        return None
+    return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token)))
+
+
 def api_token(session: Session, token: str, now: dt.datetime | None = None) -> ApiTokenRow | None:
     """The token's row if it opens anything now (known, not revoked, not expired), its last use
     recorded; None otherwise (also for a malformed token, before the database is asked)."""
-    if not TOKEN_SHAPE.match(token):
-        return None
-    row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token)))
+    row = token_row(session, token)
     now = now or dt.datetime.now(dt.UTC)
     if row is None or not row.usable(now):
         return None

@@ -29,6 +29,7 @@ def test_a_new_token_expires_records_its_use_and_can_be_revoked(client, site):
     body = made.json()
     token, token_id = body["token"], body["id"]
     assert body["active"] and not body["admin"] and body["revoked_at"] is None
+    assert body["last_used_at"] is None  # made, not used yet
     assert (
         dt.timedelta(days=1)
         < dt.datetime.fromisoformat(body["expires_at"]) - utcnow()
