@@ -1,6 +1,7 @@
 # rota: the HTTP service (default command) or a solve worker (`docker run IMAGE rota worker`).
 #   docker build -t rota .
-#   docker run -p 8000:8000 -v rota-var:/app/var rota                      # SQLite in the volume
+#   docker run -p 8000:8000 -v rota-var:/app/var -e ROTA_PUBLIC_URL=https://rota.example.org rota
+#                                               # SQLite in the volume; ROTA_PUBLIC_URL is required
 #   docker run -e ROTA_DATABASE_URL=postgresql://user:pw@db:5432/rota rota  # PostgreSQL
 #   docker run -e ROTA_DATABASE_URL=... rota rota worker                   # as many workers as you like
 FROM python:3.11-slim

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# make run and make test are local development: links default to http://127.0.0.1:8000 unless
+# ROTA_PUBLIC_URL is set (a production server refuses to start without it, see docs/SERVICE.md)
+export ROTA_ENV ?= development
 
 .PHONY: run test bench lint messages clean
 

@@ -27,8 +27,10 @@ Burnout-aware volunteer shift scheduling for sites staffed by volunteers for wee
 compounds, shelters, food banks, hotlines).
 
 **Access**: every `/sites/{site_id}/...` route wants a coordinator token of that site
-(`Authorization: Bearer <token>`, made with `rota admin create-token --site ID`). A token of another
-site gets 404. Volunteers only subscribe to their own calendar feed (`/calendar/{token}.ics`).
+(`Authorization: Bearer <token>`, made with `rota admin create-token --site ID` or
+`POST /sites/{id}/tokens`; tokens expire and can be revoked). Creating and deleting sites needs an admin
+token. A token of another site gets 404. Volunteers only subscribe to their own calendar feed
+(`/calendar/{token}.ics`).
 
 **Errors** are `application/problem+json` (RFC 9457); `errors` names each offending field.
 
@@ -47,22 +49,33 @@ receives each published change set as signed JSON.
 
 
 class RedactFeedTokens(logging.Filter):
-    """Keeps calendar feed tokens out of the access log."""
+    """Keeps feed tokens, console sign-in tokens and ``token=`` parameters out of the logs
+    (:func:`api.errors.redact`): in the message and in every string argument."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = errors.redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(errors.redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: errors.redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
 
 
+#: The loggers that print request URLs: uvicorn's access log, and httpx (webhook URLs in the workers).
+REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx")
+
+
 def install_log_redaction() -> None:
-    logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
-        logger.addFilter(RedactFeedTokens())
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+            logger.addFilter(RedactFeedTokens())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.base_url()  # ConfigurationError: no public URL outside development (links never use Host)
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from api.errors import Unauthorized
+from api.errors import Forbidden, PreconditionRequired, Unauthorized
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, NotFoundError
 from scheduler.settings import Settings
@@ -52,19 +52,41 @@ DB = Annotated[Session, Depends(get_session, scope="function")]
 Config = Annotated[Settings, Depends(get_settings)]
 
 
-def token_site_id(
+def api_token(
     session: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> int:
-    """The site the request's coordinator token opens (401 without a valid one)."""
+) -> access.ApiTokenRow:
+    """The request's coordinator token (401 without one that is valid now: unknown, revoked and expired
+    tokens get the same answer). Its last use is recorded."""
     if credentials is None:
         raise Unauthorized("a coordinator token is required: Authorization: Bearer <token>")
-    site_id = access.site_of_api_token(session, credentials.credentials)
-    if site_id is None:
-        raise Unauthorized("the token is not valid")
-    return site_id
+    row = access.api_token(session, credentials.credentials)
+    if row is None:
+        raise Unauthorized("the token is not valid (unknown, revoked or expired)")
+    return row
+
+
+Token = Annotated[access.ApiTokenRow, Depends(api_token)]
+
+
+def token_site_id(token: Token) -> int:
+    """The site the request's coordinator token opens (401 without a valid one)."""
+    return token.site_id
 
 
 TokenSite = Annotated[int, Depends(token_site_id)]
+
+
+def admin_token(token: Token) -> access.ApiTokenRow:
+    """An admin token (403 for a coordinator token without the admin role)."""
+    if not token.admin:
+        raise Forbidden(
+            "this needs an admin token (rota admin create-token --site ID --admin, or the token returned "
+            "when a site is created)"
+        )
+    return token
+
+
+AdminToken = Annotated[access.ApiTokenRow, Depends(admin_token)]
 
 
 def check_id(value: int, what: str) -> int:
@@ -113,6 +135,15 @@ def check_if_match(if_match: str | None, row) -> None:
         f"it was changed meanwhile (your If-Match is {if_match[:80]!r}, the current ETag is {current}): "
         "read it again and retry"
     )
+
+
+def require_if_match(if_match: str | None, row) -> None:
+    """``If-Match`` is required (428 without it) and must name the current version (409)."""
+    if if_match is None:
+        raise PreconditionRequired(
+            f"this change needs If-Match with the current ETag ({etag(row)}, from a GET): it cannot be undone"
+        )
+    check_if_match(if_match, row)
 
 
 def keep_cancelled(settings: Settings) -> dt.timedelta:

@@ -33,6 +33,7 @@ from scheduler.domain.errors import (
     FieldProblem,
     InputError,
     NotFoundError,
+    TooBusyError,
     error_problems,
     field_path,
 )
@@ -40,13 +41,28 @@ from scheduler.domain.errors import (
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rota.api")
 
-_FEED_PATH = re.compile(r"(/calendar/)[^/?\s]+(\.ics)")
-_LINK_PATH = re.compile(r"(/console/link/)[^/?\s]+")
+# A secret in a URL, in every form a log line can show it: any case, "/" and "." percent-encoded
+# (%2F, %2E), after a scheme (webcal://, https://) or a proxy's path prefix, with a query string after.
+_SLASH = r"(?:/|%2F)"
+_END = r"(?=$|[/?#\s\"'&;]|%3F|%23)"
+_SECRET_PATHS = re.compile(
+    rf"""(?ix)
+    (?P<head>{_SLASH}(?:calendar|console{_SLASH}(?:login|link)){_SLASH})
+    (?!token{_END})                   # /sites/1/calendar/token: the coordinator's route, not a secret
+    [^/?#\s"'&;]+?                    # the token (stops before a path, query or fragment)
+    (?P<ics>(?:\.|%2E)ics)?{_END}"""
+)
+_SECRET_QUERY = re.compile(
+    r"(?i)(?P<head>(?:[?&;]|%3F|%26)(?:access_|feed_|login_)?token(?:=|%3D))[^&#\s\"';]+"
+)
 
 
-def redact(path: str) -> str:
-    """A request path fit for a log: calendar feed tokens and one-time sign-in tokens are replaced."""
-    return _LINK_PATH.sub(r"\1<token>", _FEED_PATH.sub(r"\1<token>\2", path))
+def redact(text: str) -> str:
+    """A request path (or a whole log line) fit for a log: calendar feed tokens (``/calendar/<token>.ics``
+    in any case and encoding, ``webcal:`` links too), console sign-in links (``/console/link/<token>``)
+    and ``token=`` query parameters are replaced by ``<token>``."""
+    text = _SECRET_PATHS.sub(lambda m: f"{m['head']}<token>{m['ics'] or ''}", text)
+    return _SECRET_QUERY.sub(lambda m: f"{m['head']}<token>", text)
 
 
 class FieldError(BaseModel):
@@ -93,6 +109,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class Unauthorized(Exception):
+    def __init__(self, detail: str):
+        self.detail = detail
+
+
+class Forbidden(Exception):
+    """A valid token without the role the request needs (403)."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+
+
+class PreconditionRequired(Exception):
+    """A request that must be conditional (``If-Match``) but is not (428)."""
+
     def __init__(self, detail: str):
         self.detail = detail
 
@@ -205,6 +235,16 @@ def install(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: NotFoundError):
         return problem(404, f"{exc.what} not found", kind="not-found", title="Not found")
 
+    @app.exception_handler(TooBusyError)
+    async def _too_busy(request: Request, exc: TooBusyError):
+        return problem(
+            429,
+            exc.message,
+            kind="too-many-jobs",
+            title="Too many jobs",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError):
         return problem(409, exc.message, kind="conflict", title="Conflict", errors=_problems(exc.problems))
@@ -232,6 +272,14 @@ def install(app: FastAPI) -> None:
             return problem(503, "the database is busy: retry", headers={"Retry-After": "1"})
         log.error("database error on %s %s", request.method, redact(request.url.path), exc_info=exc)
         return problem(503, "the database is unavailable", headers={"Retry-After": "5"})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        return problem(403, exc.detail, kind="forbidden", title="Forbidden")
+
+    @app.exception_handler(PreconditionRequired)
+    async def _precondition(request: Request, exc: PreconditionRequired):
+        return problem(428, exc.detail, kind="precondition-required", title="Precondition required")
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized):

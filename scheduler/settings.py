@@ -2,14 +2,20 @@
 
 ``ROTA_DATABASE_URL`` picks the database: SQLite under ``./var/`` by default, PostgreSQL with e.g.
 ``postgresql://user:password@host:5432/rota`` (the psycopg 3 driver is used).
+
+``ROTA_PUBLIC_URL`` is the only source of the absolute URLs the service hands out (feed links): never the
+request's ``Host`` header, which a client chooses. It is required unless ``ROTA_ENV=development`` (what
+``make run`` and the tests use), where it defaults to ``http://{ROTA_HOST}:{ROTA_PORT}``; without it the
+server refuses to start (:meth:`Settings.base_url`).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,10 +25,21 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///./var/rota.db", description="SQLAlchemy URL; sqlite:///... or postgresql://..."
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Base URL printed in feed links (no trailing slash)"
+    env: Literal["development", "production"] = Field(
+        default="production",
+        description="'development' (make run, the tests) lets ROTA_PUBLIC_URL default to the local address",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base of every link the service hands out (feed URLs), e.g. https://rota.example.org, "
+        "required unless ROTA_ENV=development; never taken from the request's Host header",
     )
     host: str = "127.0.0.1"
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated IPs or "
+        "CIDRs); they never change a link (those come from public_url only)",
+    )
     port: int = Field(default=8000, ge=1, le=65535)
     auto_migrate: bool = Field(default=True, description="Upgrade the database schema when the server starts")
 
@@ -36,6 +53,14 @@ class Settings(BaseSettings):
     )
     job_stale_after: float = Field(
         default=30.0, gt=0, description="A running job without a heartbeat for this long is marked failed"
+    )
+
+    # a fair queue: what one site may have queued or running at once (more is refused with 429)
+    site_max_active_jobs: int = Field(
+        default=5, ge=1, le=1000, description="Queued + running jobs (solves and re-solves) per site"
+    )
+    site_max_active_seconds: float = Field(
+        default=1800.0, gt=0, description="Sum of the time limits of a site's queued + running jobs"
     )
 
     # re-solves (a sick call, a withdrawal, ...): they must answer in seconds
@@ -59,8 +84,53 @@ class Settings(BaseSettings):
     calendar_refresh_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     calendar_keep_cancelled_days: int = Field(default=14, ge=0, le=366)
 
+    # coordinator tokens
+    token_lifetime_days: int = Field(
+        default=90, ge=0, le=3650, description="A new coordinator token expires after so many days (0: never)"
+    )
+
     # requests
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Larger request bodies get 413")
+
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. https://rota.example.org")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be a plain base URL: no user, query or fragment")
+        return value
+
+    def base_url(self) -> str:
+        """The public base URL (no trailing slash); ConfigurationError outside development without
+        ROTA_PUBLIC_URL."""
+        if self.public_url is not None:
+            return self.public_url
+        if self.env == "development":
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            return f"http://{host}:{self.port}"
+        raise ConfigurationError(
+            "ROTA_PUBLIC_URL is not set: it is the base of every link the service hands out (calendar "
+            "feed URLs), e.g. ROTA_PUBLIC_URL=https://rota.example.org. Set it, or set ROTA_ENV=development "
+            "for a local run (links then point at http://ROTA_HOST:ROTA_PORT)"
+        )
+
+
+def token_expiry(settings: Settings, now, days: int | None = None):
+    """When a token made ``now`` expires: after ``days`` (default ROTA_TOKEN_LIFETIME_DAYS); None for 0."""
+    import datetime as dt
+
+    days = settings.token_lifetime_days if days is None else days
+    return None if days == 0 else now + dt.timedelta(days=days)
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the service cannot run without is missing or wrong."""
 
 
 @lru_cache

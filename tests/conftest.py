@@ -18,6 +18,9 @@ from sqlalchemy import text
 from scheduler.store.db import make_engine, upgrade
 from scheduler.store.tables import metadata
 
+# the tests run as a local development server does (ROTA_PUBLIC_URL may default to the local address)
+os.environ.setdefault("ROTA_ENV", "development")
+
 POSTGRES_URL = os.environ.get("ROTA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

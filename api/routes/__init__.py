@@ -1,9 +1,19 @@
 """The HTTP API's routes, one module per resource; :data:`ROUTERS` lists them in the order the app mounts
 them (the order the OpenAPI document shows)."""
 
-from api.routes import calendar, health_records, posts, replans, schedules, sites, volunteers, webhooks
+from api.routes import (
+    calendar,
+    health_records,
+    posts,
+    replans,
+    schedules,
+    sites,
+    tokens,
+    volunteers,
+    webhooks,
+)
 
 ROUTERS = tuple(
     module.router
-    for module in (sites, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
+    for module in (sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
 )

@@ -18,6 +18,7 @@ from api.routes.volunteers import Volunteer
 from api.schemas.calendar import FeedLink
 from scheduler.domain import calendar as cal
 from scheduler.domain.errors import NotFoundError
+from scheduler.settings import Settings
 from scheduler.store import access, posts, sites, volunteers
 from scheduler.store import calendars as calendar_store
 from scheduler.store.db import utcnow
@@ -50,8 +51,9 @@ def feed_route(path: str, summary: str, name: str | None = None):
     return register
 
 
-def _link(request: Request, token: str) -> FeedLink:
-    url = str(request.url_for("subscribed_feed", token=token))
+def _link(settings: Settings, token: str) -> FeedLink:
+    """A feed's URL, from ROTA_PUBLIC_URL only (never from the request's Host header)."""
+    url = f"{settings.base_url()}/calendar/{token}.ics"
     return FeedLink(url=url, webcal="webcal://" + url.split("://", 1)[1])
 
 
@@ -105,9 +107,9 @@ def volunteer_feed(
 # -------------------------------------------------------------------------------------- feed URLs
 
 
-def _rotate(request: Request, session, feed: access.Feed) -> FeedLink:
+def _rotate(settings: Settings, session, feed: access.Feed) -> FeedLink:
     token = access.rotate_feed_token(session, feed, utcnow())
-    return _link(request, token)
+    return _link(settings, token)
 
 
 def _revoke(session, feed: access.Feed) -> Response:
@@ -125,8 +127,8 @@ _ROTATE = "Makes a new secret feed URL; the previous one, if any, stops working 
     summary="Make the site feed's URL",
     description=_ROTATE,
 )
-def rotate_site_feed(site: Site, request: Request, session: DB) -> FeedLink:
-    return _rotate(request, session, access.Feed(site.id))
+def rotate_site_feed(site: Site, settings: Config, session: DB) -> FeedLink:
+    return _rotate(settings, session, access.Feed(site.id))
 
 
 @router.delete("/sites/{site_id}/calendar/token", status_code=204, summary="Revoke the site feed's URL")
@@ -140,8 +142,8 @@ def revoke_site_feed(site: Site, session: DB) -> Response:
     summary="Make a post feed's URL",
     description=_ROTATE,
 )
-def rotate_post_feed(post: Post, site: Site, request: Request, session: DB) -> FeedLink:
-    return _rotate(request, session, access.Feed(site.id, post_id=post.id))
+def rotate_post_feed(post: Post, site: Site, settings: Config, session: DB) -> FeedLink:
+    return _rotate(settings, session, access.Feed(site.id, post_id=post.id))
 
 
 @router.delete(
@@ -157,8 +159,10 @@ def revoke_post_feed(post: Post, site: Site, session: DB) -> Response:
     summary="Make a volunteer's feed URL (to send them)",
     description=_ROTATE,
 )
-def rotate_volunteer_feed(volunteer: Volunteer, site: Site, request: Request, session: DB) -> FeedLink:
-    return _rotate(request, session, access.Feed(site.id, volunteer_id=volunteer.id))
+def rotate_volunteer_feed(
+    volunteer: Volunteer, site: Site, settings: Config, session: DB
+) -> FeedLink:
+    return _rotate(settings, session, access.Feed(site.id, volunteer_id=volunteer.id))
 
 
 @router.delete(

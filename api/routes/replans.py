@@ -46,8 +46,10 @@ _CONFLICT = {409: {"description": "No published schedule, or it no longer fits t
     "Nothing starting before `cutoff` (default: now) changes, nor any shift under way at it. Answers 202 "
     "with the job's URL in `Location`; poll it for the change set, then publish it "
     "(`POST .../schedules/{job}/publish`). 409 without a published schedule; 422 naming the field "
-    "(`disruptions[0].volunteer`...) for what does not fit the site.",
-    responses=_CONFLICT,
+    "(`disruptions[0].volunteer`...) for what does not fit the site, and for an empty `disruptions` "
+    "list unless `replan` is true (re-plan the site as it is now). 429 with `Retry-After` when the "
+    "site already has its share of the job queue.",
+    responses={**_CONFLICT, 429: {"description": "The site has its share of the job queue: retry later"}},
 )
 def post_disruptions(
     body: ResolveRequest, site: Site, session: DB, settings: Config, response: Response

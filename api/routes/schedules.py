@@ -48,21 +48,26 @@ def _retry_after(row: jobs.JobRow) -> str:
     description="The site as it is now is solved over `horizon` (default: the site's) within `time_limit` "
     "seconds by a worker process. Answers 202 with the job's URL in `Location`; poll it (`Retry-After`) "
     "for its state and live progress. A scenario that cannot be planned is refused at once (422). "
-    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots.",
+    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots. 429 with "
+    "`Retry-After` when the site already has its share of the job queue (queued + running jobs, or "
+    "their seconds of search).",
+    responses={429: {"description": "The site has its share of the job queue: retry later"}},
 )
 def create_job(
     site: Site, session: DB, settings: Config, response: Response, body: JobRequest | None = None
 ) -> JobOut:
     request = body or JobRequest()
+    locked = sites.get_site(session, site.id, lock=True)  # the site's share of the queue is checked once
     row = jobs.create_job(
         session,
-        site.id,
-        sites.export_scenario(session, site),
+        locked.id,
+        sites.export_scenario(session, locked),
         request,
         default_time_limit=settings.default_time_limit,
         max_time_limit=settings.max_time_limit,
         workers=settings.solver_workers,
         now=utcnow(),
+        limits=jobs.SiteLimits.of(settings),
     )
     session.flush()
     response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import DB, IfMatch, Site, TokenSite, check_if_match, etag, site_path
+from api.deps import (
+    DB,
+    AdminToken,
+    Config,
+    IfMatch,
+    Site,
+    TokenSite,
+    check_if_match,
+    etag,
+    require_if_match,
+    site_path,
+)
 from api.schemas.sites import SiteCreated, SiteOut, SiteSettings, site_out
 from scheduler.domain import scenario as sc
+from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
 
@@ -24,13 +36,18 @@ def list_sites(session: DB, token_site: TokenSite) -> list[SiteOut]:
     status_code=201,
     summary="Import a scenario file as a new site",
     description="Creates a site holding the whole scenario (posts, volunteers with their health history, "
-    "rules, pins) and a coordinator token for it. Any coordinator may set up a new site; only the "
-    "returned token opens it.",
+    "rules, pins) and an admin token for it. Needs an admin token (403 for a coordinator token without "
+    "the admin role); only the returned token opens the new site.",
+    responses={403: {"description": "The token is not an admin token"}},
 )
-def import_site(scenario: sc.Scenario, session: DB, _: TokenSite, response: Response) -> SiteCreated:
+def import_site(
+    scenario: sc.Scenario, session: DB, _: AdminToken, settings: Config, response: Response
+) -> SiteCreated:
     now = utcnow()
     row = sites.import_scenario(session, scenario, now)
-    token = access.create_api_token(session, row.id, "created with the site", now)
+    token = access.create_api_token(
+        session, row.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
+    )
     session.flush()
     response.headers["Location"] = site_path(row.id)
     response.headers["ETag"] = etag(row)
@@ -55,9 +72,19 @@ def put_site(
     return site_out(site)
 
 
-@router.delete("/sites/{site_id}", status_code=204, summary="Delete the site and everything in it")
-def delete_site(site: Site, session: DB, if_match: IfMatch = None) -> Response:
-    check_if_match(if_match, site)
+@router.delete(
+    "/sites/{site_id}",
+    status_code=204,
+    summary="Delete the site and everything in it",
+    description="Needs an admin token of the site (403 otherwise) and `If-Match` with the site's current "
+    "ETag (428 without it, 409 if the site changed since): a deletion cannot be undone.",
+    responses={
+        403: {"description": "The token is not an admin token"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+def delete_site(site: Site, session: DB, _: AdminToken, if_match: IfMatch = None) -> Response:
+    require_if_match(if_match, site)
     sites.delete_site(session, site)
     return Response(status_code=204)
 

@@ -59,13 +59,20 @@ def serve(
     """Run the HTTP service (start workers with 'rota worker')."""
     import uvicorn
 
+    from scheduler.settings import ConfigurationError
+
     settings = _settings()
+    try:
+        settings.base_url()
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -87,7 +94,7 @@ def worker(
 
         runner.reap()
         runner.run_once()
-        with make_client() as client:
+        with make_client(allow_private=settings.webhook_allow_private) as client:
             runner.deliver_webhooks(client)
         return
     runner.install_signal_handlers()
@@ -123,19 +130,68 @@ def db_current() -> None:
 def create_token(
     site: Annotated[int, typer.Option("--site", help="Site id")],
     name: Annotated[str, typer.Option(help="What the token is for, e.g. who holds it")] = "coordinator",
+    admin: Annotated[bool, typer.Option("--admin", help="May also create sites and delete this one")] = False,
+    expires_in_days: Annotated[
+        int | None,
+        typer.Option(min=0, max=3650, help="Days until it expires (0: never); ROTA_TOKEN_LIFETIME_DAYS"),
+    ] = None,
 ) -> None:
     """Make a coordinator API token for one site and print it (it is stored only as a hash)."""
     from scheduler.domain.errors import NotFoundError
+    from scheduler.settings import token_expiry
     from scheduler.store import access, sites
     from scheduler.store.db import utcnow
 
-    with unit_of_work(_sessions()) as session:
+    settings = _settings()
+    with unit_of_work(_sessions(settings)) as session:
         try:
             sites.get_site(session, site)
         except NotFoundError:
             raise fail(f"there is no site {site}") from None
-        token = access.create_api_token(session, site, name, utcnow())
+        now = utcnow()
+        token = access.create_api_token(
+            session, site, name, now, expires_at=token_expiry(settings, now, expires_in_days), admin=admin
+        )
     typer.echo(token)
+
+
+@admin_app.command("list-tokens")
+def list_tokens(site: Annotated[int, typer.Option("--site", help="Site id")]) -> None:
+    """List a site's coordinator tokens: id, role, state, expiry and last use (never the secrets)."""
+    from scheduler.store import access
+    from scheduler.store.db import utcnow
+
+    now = utcnow()
+    with _sessions()() as session:
+        rows = access.list_api_tokens(session, site)
+        lines = []
+        for row in rows:
+            state = "revoked" if row.revoked_at else ("active" if row.usable(now) else "expired")
+            expires = row.expires_at.isoformat(timespec="minutes") if row.expires_at else "never"
+            used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
+            role = "admin" if row.admin else "coordinator"
+            lines.append(f"{row.id}\t{role}\t{state}\texpires {expires}\tlast used {used}\t{row.name}")
+    if not lines:
+        raise fail(f"site {site} has no tokens (or there is no site {site})", code=1)
+    typer.echo("\n".join(lines))
+
+
+@admin_app.command("revoke-token")
+def revoke_token(
+    site: Annotated[int, typer.Option("--site", help="Site id")],
+    token_id: Annotated[int, typer.Option("--id", help="The token's id (rota admin list-tokens)")],
+) -> None:
+    """Revoke a coordinator token: it stops working at once."""
+    from scheduler.domain.errors import NotFoundError
+    from scheduler.store import access
+    from scheduler.store.db import utcnow
+
+    with unit_of_work(_sessions()) as session:
+        try:
+            access.revoke_api_token(session, site, token_id, utcnow())
+        except NotFoundError:
+            raise fail(f"site {site} has no token {token_id}") from None
+    typer.echo(f"token {token_id} of site {site} revoked")
 
 
 def _import(path: Path, session) -> int:
@@ -154,12 +210,17 @@ def _import(path: Path, session) -> int:
 @admin_app.command("import")
 def import_site(scenario_file: Annotated[Path, typer.Argument(help="Scenario JSON file")]) -> None:
     """Import a scenario file as a new site; print its id and a coordinator token."""
+    from scheduler.settings import token_expiry
     from scheduler.store import access
     from scheduler.store.db import utcnow
 
-    with unit_of_work(_sessions()) as session:
+    settings = _settings()
+    with unit_of_work(_sessions(settings)) as session:
         site_id = _import(scenario_file, session)
-        token = access.create_api_token(session, site_id, "created with the site", utcnow())
+        now = utcnow()
+        token = access.create_api_token(
+            session, site_id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
+        )
     typer.echo(f"site {site_id}\ncoordinator token {token}")
 
 
@@ -211,13 +272,23 @@ def feed_url(
     from scheduler.store.db import utcnow
 
     settings = _settings()
+    base = _base_url(settings)  # before the old URL is revoked
     with unit_of_work(_sessions(settings)) as session:
         try:
             row = volunteers.get_volunteer(session, site, volunteer)
         except NotFoundError:
             raise fail(f"site {site} has no volunteer {volunteer!r}") from None
         token = access.rotate_feed_token(session, access.Feed(site, volunteer_id=row.id), utcnow())
-    typer.echo(_feed(settings.public_url, token))
+    typer.echo(_feed(base, token))
+
+
+def _base_url(settings) -> str:
+    from scheduler.settings import ConfigurationError
+
+    try:
+        return settings.base_url()
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
 
 
 def _feed(base: str, token: str) -> str:
@@ -233,10 +304,12 @@ def demo(
     calendar feed. The tokens are kept in
     var/demo-credentials.json (readable by you only) so every run prints the same working ones."""
     from scheduler.domain.errors import NotFoundError
+    from scheduler.settings import token_expiry
     from scheduler.store import access, console_sessions, sites, volunteers
     from scheduler.store.db import utcnow
 
     settings = _settings()
+    base = _base_url(settings)
     sessions = _sessions(settings, migrate=True)
     saved = _read_json(credentials)
     with unit_of_work(sessions) as session:
@@ -246,7 +319,9 @@ def demo(
         now = utcnow()
         token = saved.get("coordinator_token") if saved.get("site") == site.id else None
         if not token or access.site_of_api_token(session, token) != site.id:
-            token = access.create_api_token(session, site.id, "demo (make run)", now)
+            token = access.create_api_token(
+                session, site.id, "demo (make run)", now, expires_at=token_expiry(settings, now)
+            )
         try:
             volunteer = volunteers.get_volunteer(session, site.id, saved.get("volunteer") or DEMO_VOLUNTEER)
         except NotFoundError:
@@ -264,7 +339,6 @@ def demo(
         credentials,
         {"site": site_id, "coordinator_token": token, "volunteer": volunteer_key, "feed_token": feed_token},
     )
-    base = settings.public_url.rstrip("/")
     feed_link = _feed(base, feed_token)
     typer.echo(
         f"""

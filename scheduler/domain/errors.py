@@ -40,6 +40,16 @@ class ConflictError(Exception):
         super().__init__(message + "".join(f"; {p}" for p in self.problems))
 
 
+class TooBusyError(Exception):
+    """The site already has its share of the job queue (queued and running jobs, or their seconds of
+    search): try again after ``retry_after`` seconds (an HTTP 429)."""
+
+    def __init__(self, message: str, retry_after: int):
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class FieldProblem:
     def __init__(self, field: str, message: str):
         self.field = field

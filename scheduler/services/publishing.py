@@ -41,8 +41,8 @@ def publish(
         raise ConflictError(
             f"stale re-solve: it re-planned version {job.base_version}, but version {site.published_version} "
             "has been published since, and publishing this one would undo it. Re-solve again from the "
-            f"current version (POST /sites/{site.id}/disruptions with no disruptions re-plans the site as it "
-            "is now) and publish that"
+            f'current version (POST /sites/{site.id}/disruptions with {{"replan": true}} re-plans the site '
+            "as it is now) and publish that"
         )
     last = session.scalar(
         select(func.max(ScheduleVersionRow.number)).where(ScheduleVersionRow.site_id == site.id)

@@ -32,7 +32,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
 from scheduler.domain import scenario as sc
@@ -51,7 +52,7 @@ from scheduler.domain.report import assignments_of
 from scheduler.settings import Settings
 from scheduler.store import health_records, posts, sites, volunteers
 from scheduler.store import schedules as schedule_store
-from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, job_scenario, queue_job
+from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, SiteLimits, check_share, job_scenario, queue_job
 
 #: The health statuses that keep someone off every shift (an infectious one has contacts).
 OFF_DUTY = (sc.HealthStatus.sick, sc.HealthStatus.isolating)
@@ -89,12 +90,28 @@ class ResolveOptions(sc.Model):
 class ResolveRequest(ResolveOptions):
     """Disruptions to record on the site, and a re-solve of its published schedule."""
 
+    replan: bool = Field(
+        default=False,
+        description="Re-solve the published schedule against the site as it is now, with no new "
+        "disruption (e.g. after a stale re-solve was refused): then `disruptions` may be empty",
+    )
     disruptions: list[Disruption] = Field(
         default_factory=list,
         max_length=MAX_DISRUPTIONS,
-        description="What happened, each with its `kind`. An empty list re-solves the published schedule "
-        "against the site as it is now (e.g. after a stale re-solve)",
+        validate_default=True,
+        description="What happened, each with its `kind`. Must not be empty unless `replan` is true",
     )
+
+    @field_validator("disruptions")
+    @classmethod
+    def _something_to_do(cls, value: list, info: ValidationInfo) -> list:
+        if not value and not info.data.get("replan", False):
+            raise PydanticCustomError(
+                "empty_disruptions",
+                "must list at least one disruption; to re-plan the site as it is now without one, send "
+                '"replan": true',
+            )
+        return value
 
 
 def cutoff_at(site: sites.SiteRow, cutoff: dt.datetime | None, now: dt.datetime) -> dt.datetime:
@@ -169,13 +186,15 @@ def create_resolve_job(
     max_time_limit: float,
     workers: int,
     now: dt.datetime,
+    limits: SiteLimits | None = None,
 ) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
     """Record ``request.disruptions`` on the site and queue a re-solve of its published schedule: the
     job, and the health records added (by volunteer id). Lock the site row first
     (``get_site(..., lock=True)``).
 
     ConflictError (409) without a published schedule, or when it no longer fits the site (its time
-    zone changed, a post it staffs was deleted); InputError (422) naming the field for the rest."""
+    zone changed, a post it staffs was deleted); InputError (422) naming the field for the rest;
+    TooBusyError (429) when the site already has its share of the queue (``limits``), checked first."""
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -183,6 +202,8 @@ def create_resolve_job(
             "request",
             [FieldProblem("time_limit", f"must be at most {max_time_limit:g} seconds for a re-solve")],
         )
+    if limits is not None:  # before any compile: a site over its share costs no CPU here
+        check_share(session, site.id, time_limit, limits)
     if site.published_version is None:
         raise ConflictError(
             "there is no published schedule to re-solve: publish one first "
@@ -237,6 +258,7 @@ def create_resolve_job(
         time_limit,
         workers,
         request.seed,
+        limits=limits,
         kind=JobKind.resolve.value,
         disruptions=DISRUPTIONS.dump_python(disruptions, mode="json", by_alias=True),
         cutoff=cut,
@@ -305,4 +327,5 @@ def queue_resolve(
         max_time_limit=settings.resolve_max_time_limit,
         workers=settings.solver_workers,
         now=now,
+        limits=SiteLimits.of(settings),
     )

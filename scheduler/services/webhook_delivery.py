@@ -3,7 +3,20 @@ attempt, and :func:`deliver_due`, the worker's loop that claims, sends and recor
 transactions of its own (the request itself runs outside any transaction).
 
 Delivery is at least once: receivers dedupe on ``X-Rota-Delivery``. A failure records only the status code
-or the kind of network error, never the response body."""
+or the kind of network error, never the response body.
+
+Server-side request forgery: the coordinator chooses the URL, so a delivery must never reach the
+service's own network. :func:`make_client` gives an HTTP client whose connections go through
+:class:`VettingBackend`: it resolves the name *once*, refuses the connection unless every address is
+public (:func:`public_address`: no loopback, private, link-local, multicast, reserved or documentation
+address, nor one of those embedded in IPv6: IPv4-mapped and -compatible, 6to4 ``2002::/16``, NAT64
+``64:ff9b::/96`` and ``64:ff9b:1::/48``, Teredo), and connects to exactly the address it vetted, so a
+second lookup cannot be answered differently (DNS rebinding). The request keeps the name: the ``Host``
+header, TLS SNI and certificate check are for the name, not the address. Proxy variables
+(``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) are ignored (``trust_env=False``). Whatever goes wrong on
+the network (refused by this policy, no such name, connection refused, reset, timed out) the coordinator
+sees one and the same message (:data:`NETWORK_FAILURE`), so deliveries cannot be used to map a network;
+the reason goes to the server log only."""
 
 from __future__ import annotations
 
@@ -14,6 +27,7 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,9 +49,53 @@ log = logging.getLogger("rota.webhook")
 USER_AGENT = "rota-webhook/0.1"
 
 
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_global
+#: What the coordinator is told about any network failure (the reason goes to the server log only).
+NETWORK_FAILURE = "could not deliver: no connection to the receiver or no answer in time"
+
+_V4_REFUSED = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    )
+]
+_V6_REFUSED = [
+    ipaddress.ip_network(n)
+    for n in (
+        "::/96",  # unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
+        "::ffff:0:0:0/96",  # SIIT IPv4-translated
+        "64:ff9b:1::/48",  # local-use NAT64
+        "100::/64",  # discard
+        "2001::/32",  # Teredo (the client address is inside)
+        "2001:db8::/32",  # documentation
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # deprecated site-local
+        "ff00::/8",  # multicast
+    )
+]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a webhook may connect to ``address``: a global unicast address, and for the IPv6 forms
+    that embed an IPv4 address (mapped, 6to4, NAT64) a global embedded address too. Stricter than
+    ``is_global`` (which, in Python 3.11, passes ``::127.0.0.1``, ``2002:c0a8:101::``,
+    ``64:ff9b::a00:1``, multicast and ``192.0.0.0/24``)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return public_address(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            return public_address(address.sixtofour)
+        if address in _NAT64:
+            return public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.scope_id or any(address in n for n in _V6_REFUSED):
+            return False
+        return address.is_global and not address.is_multicast
+    if any(address in n for n in _V4_REFUSED):
+        return False
+    return address.is_global and not address.is_multicast
 
 
 def check_url(url: str, *, allow_private: bool) -> str:
@@ -77,7 +135,7 @@ def _private_host(host: str) -> str | None:
         address = ipaddress.ip_address(name)
     except ValueError:
         return None
-    if not _public(address):
+    if not public_address(address):
         return f"{host} is not a public address (the server refuses loopback, private and link-local ones)"
     return None
 
@@ -94,30 +152,104 @@ def resolves_public(host: str, port: int | None) -> str | None:
         return f"could not resolve {host}: {exc.strerror or exc}"
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not _public(address):
+        if not public_address(address):
             return f"{host} resolves to a non-public address: refused"
     return None
 
 
-def _error_text(exc: Exception, timeout: float) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g} s ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({exc})"[:300]
-    return f"{type(exc).__name__}: {exc}"[:300]
+class Refused(httpcore.ConnectError):
+    """The connection was not attempted: the name does not resolve or resolves to a refused address."""
+
+
+class VettingBackend(httpcore.SyncBackend):
+    """httpcore's network backend with the SSRF policy at the only place it can hold: the connect.
+    The name is resolved once; with ``allow_private`` off, every address must be public; the socket
+    connects to a vetted address (the request above it keeps the name for Host, SNI and the
+    certificate)."""
+
+    def __init__(self, *, allow_private: bool):
+        self.allow_private = allow_private
+
+    def vetted(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host`` to connect to, in the resolver's order; Refused saying why."""
+        if not self.allow_private:
+            problem = _private_host(host)
+            if problem:
+                raise Refused(problem)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as exc:
+            raise Refused(f"could not resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
+        addresses: list[str] = []
+        for info in infos:
+            text = str(info[4][0])
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if not self.allow_private and not public_address(address):
+                raise Refused(f"{host} resolves to {address}, which is not a public address")
+            if text not in addresses:
+                addresses.append(text)
+        if not addresses:
+            raise Refused(f"could not resolve {host}: no address")
+        return addresses
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        error: Exception | None = None
+        for address in self.vetted(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(self, *args, **kwargs):  # pragma: no cover - never configured
+        raise Refused("unix sockets are not used for webhooks")
+
+
+class VettingClient(httpx.Client):
+    """An httpx client whose every connection goes through :class:`VettingBackend`."""
+
+    def __init__(self, *, allow_private: bool):
+        transport = httpx.HTTPTransport(trust_env=False, retries=0)
+        pool = transport._pool  # httpx keeps its httpcore pool here (checked by the tests)
+        if not hasattr(pool, "_network_backend"):  # pragma: no cover - a changed httpx/httpcore
+            raise RuntimeError("httpx/httpcore changed: webhook deliveries cannot vet their connections")
+        pool._network_backend = VettingBackend(allow_private=allow_private)
+        super().__init__(
+            transport=transport,
+            trust_env=False,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self.allow_private = allow_private
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
+    """The full reason of a network failure, for the server log."""
+    cause = exc.__cause__ or exc.__context__
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(cause, Refused):
+        detail = f"refused: {cause}"
+    elif isinstance(exc, httpx.TimeoutException):
+        detail = f"no answer within {timeout:g} s ({type(exc).__name__})"
+    return detail[:500]
 
 
 def attempt(
     client: httpx.Client, claimed: Claimed, now: dt.datetime, *, timeout: float, allow_private: bool
 ) -> tuple[int | None, str | None]:
-    """One POST: (status code or None, error or None when delivered)."""
+    """One POST: (status code or None, error or None when delivered). The error is what the coordinator
+    may see; any network failure is :data:`NETWORK_FAILURE` (the reason is logged). A client that does
+    not vet its connections itself (not a :class:`VettingClient`, e.g. a test's mock transport) gets
+    the same policy checked before the request."""
     if claimed.url is None or claimed.secret is None:
         return None, "the webhook was removed"
-    if not allow_private:
+    if not allow_private and not isinstance(client, VettingClient):
         parts = urlsplit(claimed.url)
         problem = resolves_public(parts.hostname or "", parts.port)
         if problem:
-            return None, problem
+            log.warning("webhook delivery %s not sent: %s", claimed.delivery_id, problem)
+            return None, NETWORK_FAILURE
     body = body_bytes(claimed.payload)
     timestamp = str(int(now.timestamp()))
     headers = {
@@ -131,7 +263,8 @@ def attempt(
     try:
         response = client.post(claimed.url, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        return None, _error_text(exc, timeout)
+        log.warning("webhook delivery %s attempt failed: %s", claimed.delivery_id, _reason(exc, timeout))
+        return None, NETWORK_FAILURE
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
@@ -168,9 +301,11 @@ def deliver_due(
     return done
 
 
-def make_client() -> httpx.Client:
-    """The HTTP client deliveries use: no redirects followed (a 3xx counts as a failure)."""
-    return httpx.Client(follow_redirects=False, headers={"User-Agent": USER_AGENT})
+def make_client(*, allow_private: bool = False) -> VettingClient:
+    """The HTTP client deliveries use: connections only to vetted addresses (unless ``allow_private``,
+    the server's ROTA_WEBHOOK_ALLOW_PRIVATE), no proxy from the environment, no redirects followed (a
+    3xx counts as a failure)."""
+    return VettingClient(allow_private=allow_private)
 
 
 def register(

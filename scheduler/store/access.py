@@ -1,7 +1,10 @@
 """Who may do what: coordinator API tokens and calendar feed tokens, both stored only as hashes.
 
 * A **coordinator token** is scoped to one site: it reads and writes that site and nothing else.
-  ``rota admin create-token --site ID`` makes one; it is shown once.
+  ``rota admin create-token --site ID`` (or ``POST /sites/{id}/tokens``) makes one; it is shown once.
+  It expires (``expires_at``, by default ``ROTA_TOKEN_LIFETIME_DAYS`` after it is made), can be revoked
+  at once (``revoked_at``; API, CLI), and records when it was last used (``last_used_at``, at most once
+  a minute). An **admin** token may also create sites and delete its own site.
 * A **feed token** opens one calendar feed and nothing else: a volunteer's own shifts, one post's or a
   whole site's. Rotating it (making a new one) ends the old URL.
 
@@ -16,7 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain.calendar import hash_token, new_feed_token
@@ -36,6 +39,17 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    def usable(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+#: last_used_at is written at most this often per token (a read should not be a write every time)
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class FeedTokenRow(Base):
@@ -54,19 +68,71 @@ class FeedTokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-def create_api_token(session: Session, site_id: int, name: str, now: dt.datetime) -> str:
+def create_api_token(
+    session: Session,
+    site_id: int,
+    name: str,
+    now: dt.datetime,
+    *,
+    expires_at: dt.datetime | None = None,
+    admin: bool = False,
+) -> str:
     """A new coordinator token for the site; the returned secret is not stored anywhere."""
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiTokenRow(site_id=site_id, token_hash=hash_token(token), name=name, created_at=now))
+    session.add(
+        ApiTokenRow(
+            site_id=site_id,
+            token_hash=hash_token(token),
+            name=name,
+            created_at=now,
+            expires_at=expires_at,
+            admin=admin,
+        )
+    )
     session.flush()
     return token
 
 
-def site_of_api_token(session: Session, token: str) -> int | None:
-    """The site a coordinator token opens, or None for an unknown or malformed token."""
+def token_row(session: Session, token: str) -> ApiTokenRow | None:
+    """The row of a token, whatever its state (no use recorded); None for an unknown or malformed one."""
     if not TOKEN_SHAPE.match(token):
         return None
-    return session.scalar(select(ApiTokenRow.site_id).where(ApiTokenRow.token_hash == hash_token(token)))
+    return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token)))
+
+
+def api_token(session: Session, token: str, now: dt.datetime | None = None) -> ApiTokenRow | None:
+    """The token's row if it opens anything now (known, not revoked, not expired), its last use
+    recorded; None otherwise (also for a malformed token, before the database is asked)."""
+    row = token_row(session, token)
+    now = now or dt.datetime.now(dt.UTC)
+    if row is None or not row.usable(now):
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now  # written with the request's unit of work
+    return row
+
+
+def site_of_api_token(session: Session, token: str, now: dt.datetime | None = None) -> int | None:
+    """The site a coordinator token opens, or None for an unknown, revoked, expired or malformed one."""
+    row = api_token(session, token, now)
+    return None if row is None else row.site_id
+
+
+def list_api_tokens(session: Session, site_id: int) -> list[ApiTokenRow]:
+    query = select(ApiTokenRow).where(ApiTokenRow.site_id == site_id).order_by(ApiTokenRow.id)
+    return list(session.scalars(query))
+
+
+def revoke_api_token(session: Session, site_id: int, token_id: int, now: dt.datetime) -> ApiTokenRow:
+    """Revoke one of the site's tokens (it stops working at once); NotFoundError for another site's or
+    an unknown id. Revoking a revoked token changes nothing."""
+    row = session.get(ApiTokenRow, token_id)
+    if row is None or row.site_id != site_id:
+        raise NotFoundError(f"token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        session.flush()
+    return row
 
 
 @dataclass(frozen=True)

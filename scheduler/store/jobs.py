@@ -7,8 +7,13 @@ heartbeat about once a second, and ends *done* (with the schedule), *failed* (wi
 so a crash or a restart never leaves a job running forever.
 
 A job is of one of two kinds: ``schedule`` (a full solve of the site) or ``resolve`` (a re-solve of the
-published schedule after disruptions, from a cut-off, see :mod:`scheduler.services.replan_jobs`); workers take
-queued re-solves first.
+published schedule after disruptions, from a cut-off, see :mod:`scheduler.services.replan_jobs`).
+
+The queue is fair between sites (:func:`claim_next`): workers serve the sites round-robin (the site with
+the fewest running jobs, then the one served longest ago), and within a site re-solves first, then the
+oldest. A site may hold only its share of the queue (:class:`SiteLimits`, checked by :func:`queue_job`):
+so many queued + running jobs and so many seconds of search; beyond it TooBusyError (HTTP 429 with
+``Retry-After``), so one site's loop of requests cannot delay another site's sick call.
 
 Every state change is one conditional ``UPDATE`` (``... WHERE state = 'running' AND worker = me``), so a
 worker that lost its job (cancelled while queued, reaped, its site deleted) cannot overwrite the outcome.
@@ -17,16 +22,25 @@ worker that lost its job (cancelled while queued, reaped, its site deleted) cann
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, case, select, update
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, case, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
 from scheduler.domain.compile import ScenarioError, compile_scenario
-from scheduler.domain.errors import ConflictError, FieldProblem, InputError, NotFoundError, problem_from_text
+from scheduler.domain.errors import (
+    ConflictError,
+    FieldProblem,
+    InputError,
+    NotFoundError,
+    TooBusyError,
+    problem_from_text,
+)
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
 
@@ -91,6 +105,44 @@ class JobRequest(sc.Model):
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
+@dataclass(frozen=True)
+class SiteLimits:
+    """A site's share of the queue: at most ``jobs`` queued + running jobs whose time limits add up to at
+    most ``seconds`` (ROTA_SITE_MAX_ACTIVE_JOBS, ROTA_SITE_MAX_ACTIVE_SECONDS)."""
+
+    jobs: int
+    seconds: float
+
+    @classmethod
+    def of(cls, settings) -> SiteLimits:
+        return cls(jobs=settings.site_max_active_jobs, seconds=settings.site_max_active_seconds)
+
+
+ACTIVE = (JobState.queued.value, JobState.running.value)
+
+
+def check_share(session: Session, site_id: int, time_limit: float, limits: SiteLimits) -> None:
+    """TooBusyError if one more job of ``time_limit`` seconds would take the site over its share."""
+    count, seconds, shortest = session.execute(
+        select(func.count(JobRow.id), func.sum(JobRow.time_limit), func.min(JobRow.time_limit)).where(
+            JobRow.site_id == site_id, JobRow.state.in_(ACTIVE)
+        )
+    ).one()
+    seconds = seconds or 0.0
+    retry = max(1, min(600, math.ceil(shortest or time_limit)))
+    if count >= limits.jobs:
+        raise TooBusyError(
+            f"the site already has {count} jobs queued or running (at most {limits.jobs} on this server): "
+            "wait for one to finish, or cancel one", retry
+        )
+    if seconds + time_limit > limits.seconds:
+        raise TooBusyError(
+            f"the site's queued and running jobs already search for {seconds:g} s; {time_limit:g} s more "
+            f"would pass this server's {limits.seconds:g} s per site: wait for one to finish, cancel one "
+            "or ask for a shorter time_limit", retry
+        )
+
+
 def job_scenario(site_scenario: sc.Scenario, horizon: sc.Horizon) -> sc.Scenario:
     """The site's scenario over ``horizon``; pins outside it are left out."""
     data = site_scenario.model_dump(mode="json", by_alias=True)
@@ -114,22 +166,26 @@ def create_job(
     max_time_limit: float,
     workers: int,
     now: dt.datetime,
+    limits: SiteLimits | None = None,
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
-    it now, so the coordinator hears at once rather than from a failed job)."""
+    it now, so the coordinator hears at once rather than from a failed job), TooBusyError over the
+    site's ``limits``."""
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
         raise InputError(
             "job", [FieldProblem("time_limit", f"must be at most {max_time_limit:g} seconds on this server")]
         )
+    if limits is not None:  # before the compile: a site over its share costs no CPU here
+        check_share(session, site_id, time_limit, limits)
     horizon = request.horizon or site_scenario.horizon
     scenario = job_scenario(site_scenario, horizon)
     try:
         compile_scenario(scenario)
     except ScenarioError as exc:
         raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
-    return queue_job(session, site_id, scenario, now, time_limit, workers, request.seed)
+    return queue_job(session, site_id, scenario, now, time_limit, workers, request.seed, limits=limits)
 
 
 def queue_job(
@@ -140,10 +196,15 @@ def queue_job(
     time_limit: float,
     workers: int,
     seed: int,
+    limits: SiteLimits | None = None,
     **extra,
 ) -> JobRow:
     """Add a queued job planning ``scenario`` (its horizon) for the site; ``extra`` sets the columns
-    of a particular kind of job (a re-solve's disruptions, cut-off and base version)."""
+    of a particular kind of job (a re-solve's disruptions, cut-off and base version). With ``limits``,
+    TooBusyError when the site would go over its share (strict when the caller holds the site's row
+    lock, as the routes do)."""
+    if limits is not None:
+        check_share(session, site_id, time_limit, limits)
     row = JobRow(
         site_id=site_id,
         state=JobState.queued.value,
@@ -219,22 +280,58 @@ def cancel_job(session: Session, row: JobRow, now: dt.datetime) -> None:
     raise ConflictError(f"the job is already {row.state}")
 
 
+def _site_order(session: Session, skip: list[int]) -> list[int]:
+    """The sites with queued jobs, in the order workers serve them: fewest running jobs first, then the
+    one whose last job started longest ago (never served first), then the oldest queued job."""
+    waiting = select(JobRow.site_id).where(JobRow.state == JobState.queued.value)
+    if skip:
+        waiting = waiting.where(JobRow.id.not_in(skip))
+    rows = session.execute(
+        select(
+            JobRow.site_id,
+            func.sum(case((JobRow.state == JobState.running.value, 1), else_=0)),
+            func.max(JobRow.started_at),
+            func.min(case((JobRow.state == JobState.queued.value, JobRow.id))),
+        )
+        .where(JobRow.site_id.in_(waiting.distinct()))
+        .group_by(JobRow.site_id)
+    ).all()
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r[1] or 0, r[2] or never, r[3] or 0))
+    return [r[0] for r in rows]
+
+
 def claim_next(session: Session, worker: str, now: dt.datetime) -> int | None:
-    """Take the oldest queued job for ``worker``, re-solves first (a coordinator is waiting for whom to
-    call); its id, or None when there is none.
+    """Take the next queued job for ``worker``; its id, or None when there is none. Sites are served
+    round-robin (:func:`_site_order`); within a site re-solves first (a coordinator is waiting for whom
+    to call), then the oldest.
 
     PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` lets workers pass each other's candidates by;
     everywhere, the ``UPDATE ... WHERE state = 'queued'`` is the atomic step (rowcount 1 = ours)."""
     lost: list[int] = []
     urgent = case((JobRow.kind == JobKind.resolve.value, 0), else_=1)
     while True:
-        query = select(JobRow.id).where(JobRow.state == JobState.queued.value)
-        if lost:
-            query = query.where(JobRow.id.not_in(lost))
-        candidate = session.scalar(
-            query.order_by(urgent, JobRow.id).limit(1).with_for_update(skip_locked=True)
-        )
-        if candidate is None:
+        order = _site_order(session, lost)
+        if not order:
+            return None
+        candidate = None
+        for site_id in order:
+            query = select(JobRow.id).where(JobRow.state == JobState.queued.value, JobRow.site_id == site_id)
+            if lost:
+                query = query.where(JobRow.id.not_in(lost))
+            first = session.scalar(query.order_by(urgent, JobRow.id).limit(1))
+            if first is None:
+                continue
+            # lock the site's next job only: when another worker is claiming it, serve another site
+            # rather than the same site's following job (fair with concurrent workers too)
+            candidate = session.scalar(
+                select(JobRow.id)
+                .where(JobRow.id == first, JobRow.state == JobState.queued.value)
+                .with_for_update(skip_locked=True)
+            )
+            if candidate is not None:
+                break
+        if candidate is None:  # every queued job is being claimed by another worker right now
             return None
         won = session.execute(
             update(JobRow)

@@ -66,10 +66,16 @@ def _dump(model: BaseModel | list[BaseModel]) -> Any:
 
 
 def get_site(session: Session, site_id: int, *, lock: bool = False) -> SiteRow:
-    """The site, or NotFoundError; ``lock`` takes a row lock (PostgreSQL) for a read-modify-write."""
+    """The site, or NotFoundError; ``lock`` takes a row lock (PostgreSQL) for a read-modify-write.
+
+    With ``lock`` the row is read again *and* the session's copy is overwritten (``populate_existing``):
+    a request has usually loaded the site already (unlocked), and without it the locked read would hand
+    back that old copy, so a guard that reads it (the stale re-solve check in
+    :mod:`scheduler.services.publishing`) would see the state from before the lock was granted. Take
+    the lock before changing the row: unflushed changes to it are discarded."""
     query = select(SiteRow).where(SiteRow.id == site_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalar(query)
     if row is None:
         raise NotFoundError(f"site {site_id}")

@@ -155,7 +155,7 @@ class WebhookSender(threading.Thread):
 
     def run(self) -> None:
         settings = self.worker.settings
-        with webhook_delivery.make_client() as client:
+        with webhook_delivery.make_client(allow_private=settings.webhook_allow_private) as client:
             while not self.worker.shutdown.is_set():
                 try:
                     self.worker.deliver_webhooks(client)

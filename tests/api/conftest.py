@@ -50,12 +50,13 @@ def make_settings(database_url: str) -> Settings:
     )
 
 
-def seed_site(app, data: dict | None = None) -> SiteHandle:
-    """A site from a scenario (dict) straight into the database, with a coordinator token."""
+def seed_site(app, data: dict | None = None, *, admin: bool = False) -> SiteHandle:
+    """A site from a scenario (dict) straight into the database, with a coordinator token (an admin
+    token with ``admin``)."""
     scenario = sc.Scenario.model_validate(data or fixture())
     with app.state.sessions() as session:
         row = sites.import_scenario(session, scenario, utcnow())
-        token = access.create_api_token(session, row.id, "test", utcnow())
+        token = access.create_api_token(session, row.id, "test", utcnow(), admin=admin)
         session.commit()
         return SiteHandle(row.id, token)
 
@@ -80,7 +81,7 @@ def client(app):
 
 @pytest.fixture
 def make_site(app):
-    return lambda data=None: seed_site(app, data)
+    return lambda data=None, admin=False: seed_site(app, data, admin=admin)
 
 
 @pytest.fixture

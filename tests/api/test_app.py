@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api import errors
 from api.app import RedactFeedTokens, create_app
 from scheduler.store import jobs
 from scheduler.store.db import make_engine, utcnow
@@ -64,3 +66,76 @@ def test_feed_tokens_never_reach_the_access_log():
     )
     assert RedactFeedTokens().filter(record)
     assert "s3cr3t" not in record.getMessage() and "/calendar/<token>.ics" in record.getMessage()
+
+
+SECRET = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        (f"/calendar/{SECRET}.ics", "/calendar/<token>.ics"),
+        (f"/calendar/{SECRET}.ICS", "/calendar/<token>.ICS"),
+        (f"/calendar/{SECRET}.iCs?x=1", "/calendar/<token>.iCs?x=1"),
+        (f"/calendar/{SECRET}%2Eics", "/calendar/<token>%2Eics"),
+        (f"%2Fcalendar%2F{SECRET}.ics", "%2Fcalendar%2F<token>.ics"),
+        (f"/CALENDAR/{SECRET}.ics", "/CALENDAR/<token>.ics"),
+        (f"/calendar/{SECRET}", "/calendar/<token>"),
+        (f"/calendar/{SECRET}/", "/calendar/<token>/"),
+        (f"/rota/calendar/{SECRET}.ics", "/rota/calendar/<token>.ics"),
+        (
+            f"webcal://rota.example.org/calendar/{SECRET}.ics",
+            "webcal://rota.example.org/calendar/<token>.ics",
+        ),
+        (f"/console/login/{SECRET}", "/console/login/<token>"),
+        (f"/console/login/{SECRET}?next=/console/sites", "/console/login/<token>?next=/console/sites"),
+        (f"/Console/Login/{SECRET}", "/Console/Login/<token>"),
+        (f"/console/login?token={SECRET}", "/console/login?token=<token>"),
+        (f"/console?a=1&token={SECRET}&b=2", "/console?a=1&token=<token>&b=2"),
+        (f"/console?TOKEN={SECRET}", "/console?TOKEN=<token>"),
+        (f"/console%3Ftoken%3D{SECRET}", "/console%3Ftoken%3D<token>"),
+        (f"/hook?access_token={SECRET}", "/hook?access_token=<token>"),
+    ],
+)
+def test_every_token_url_form_is_redacted(path, kept):
+    """On the old code only a literal lower-case ``/calendar/<token>.ics`` was redacted: every form but
+    the first failed."""
+    assert errors.redact(path) == kept
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200),
+        None,
+    )
+    assert RedactFeedTokens().filter(record)
+    assert SECRET not in record.getMessage() and kept in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sites/1/calendar/token",
+        "/sites/1/calendar.ics",
+        "/sites/1/volunteers/v002/calendar/token",
+        "/console/sites?tokens=2",
+        "/docs",
+    ],
+)
+def test_paths_without_secrets_are_left_alone(path):
+    assert errors.redact(path) == path
+
+
+def test_a_message_with_the_url_in_it_is_redacted_too():
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        f"HTTP Request: POST https://gw.example/h?token={SECRET} 200",
+        None,
+        None,
+    )
+    assert RedactFeedTokens().filter(record) and SECRET not in record.getMessage()

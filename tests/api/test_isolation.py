@@ -35,6 +35,13 @@ def test_the_walk_sees_the_routes_the_openapi_document_leaves_out(app):
     assert {m for m, _ in walked - documented} == {"HEAD"} and len(walked - documented) >= 3
 
 
+def _token_id(app, site_id: int) -> int:
+    from scheduler.store import access
+
+    with app.state.sessions() as session:
+        return access.list_api_tokens(session, site_id)[0].id
+
+
 def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, worker):
     a, b = make_site(), make_site()
     job = solve(client, worker, b)
@@ -49,6 +56,7 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         "job_id": queued["id"],
         "record_id": record["id"],
         "number": 1,
+        "token_id": _token_id(app, b.id),
     }
     routes = list(site_routes(app))
     assert len(routes) > 30
@@ -80,6 +88,7 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         client.delete(f"{a.url}/volunteers/v002/health/{record['id']}", headers=a.headers).status_code == 404
     )
     assert client.get(f"{a.url}/schedule/versions/1", headers=a.headers).status_code == 404
+    assert client.delete(f"{a.url}/tokens/{values['token_id']}", headers=a.headers).status_code == 404
     assert [s["id"] for s in client.get("/sites", headers=a.headers).json()] == [a.id]
 
 

@@ -16,6 +16,8 @@ from tests.scheduler.domain.test_calendar import parse_feed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CUTOFF = "2027-01-13T06:40"
+#: an explicit re-plan of the site as it is now (no new disruption): an empty list alone is refused
+REPLAN = {"cutoff": CUTOFF, "replan": True}
 CUT = dt.datetime(2027, 1, 13, 6, 40, tzinfo=BERLIN)
 UNTIL = "2027-01-15"  # inclusive: the sickness ends with the 15th
 WINDOW_END = dt.datetime(2027, 1, 16, tzinfo=BERLIN)
@@ -207,8 +209,14 @@ def test_stale_re_solve_is_refused_and_an_empty_re_solve_redoes_it(client, publi
     stale = client.post(f"{site.url}/schedules/{done[1]['id']}/publish", headers=site.headers)
     assert stale.status_code == 409 and stale.headers["content-type"] == "application/problem+json"
     assert "stale re-solve" in stale.json()["detail"] and "version 1" in stale.json()["detail"]
-    # both withdrawals are on the site: an empty re-solve of version 2 takes the second into account
-    again = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    # both withdrawals are on the site: an explicit re-plan of version 2 takes the second into account
+    assert '{"replan": true}' in stale.json()["detail"]
+    empty = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "disruptions"
+    assert '"replan": true' in empty.json()["errors"][0]["message"]
+    again = client.post(
+        f"{site.url}/disruptions", json={"cutoff": CUTOFF, "replan": True}, headers=site.headers
+    ).json()
     assert again["base_version"] == 2 and again["disruptions"] == []
     redone = run(client, worker, site, again)
     assert publish(client, site, redone["id"])["number"] == 3
@@ -416,7 +424,7 @@ def test_bad_input_is_named(client, published):
 def test_other_sites_see_nothing_of_a_re_solve(client, published, make_site, worker):
     site, _ = published
     other = make_site()
-    job = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    job = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers).json()
     for method, path in (
         ("GET", f"{site.url}/schedules/{job['id']}"),
         ("DELETE", f"{site.url}/schedules/{job['id']}"),
@@ -439,14 +447,14 @@ def test_other_sites_see_nothing_of_a_re_solve(client, published, make_site, wor
 
 def test_cancel_and_a_re_solve_that_cannot_keep_the_past(client, published, worker):
     site, _ = published
-    queued = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    queued = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers).json()
     cancelled = client.delete(f"{site.url}/schedules/{queued['id']}", headers=site.headers)
     assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
     assert worker.run_once() is None
     # rules tightened after the publication: the frozen past itself breaks them, so the job fails
     rules = client.get(f"{site.url}/rules", headers=site.headers).json()
     assert client.put(f"{site.url}/rules", json=rules | {"max_hours_per_7_days": 8}, headers=site.headers)
-    job = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    job = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers).json()
     assert worker.run_once() == job["id"]
     failed = client.get(f"{site.url}/schedules/{job['id']}", headers=site.headers).json()
     assert failed["state"] == "failed" and failed["changes"] is None
@@ -457,6 +465,6 @@ def test_cancel_and_a_re_solve_that_cannot_keep_the_past(client, published, work
 def test_queued_re_solves_go_before_full_solves(client, published, worker):
     site, _ = published
     full = client.post(f"{site.url}/schedules", json={}, headers=site.headers).json()
-    urgent = client.post(f"{site.url}/disruptions", json={"cutoff": CUTOFF}, headers=site.headers).json()
+    urgent = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers).json()
     assert worker.run_once() == urgent["id"]
     assert worker.run_once() == full["id"]

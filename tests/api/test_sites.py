@@ -9,7 +9,8 @@ from tests.api.conftest import fixture
 
 
 @pytest.mark.parametrize("name", ["small", "shelter-dst", "lockdown-community"])
-def test_import_then_export_round_trips(client, site, name):
+def test_import_then_export_round_trips(client, make_site, name):
+    site = make_site(admin=True)  # creating a site needs an admin token (tests/api/test_tokens.py)
     data = fixture(name)
     created = client.post("/sites", json=data, headers=site.headers)
     assert created.status_code == 201, created.text
@@ -77,7 +78,9 @@ def test_pins(client, site):
     assert conflict.status_code == 409 and conflict.json()["errors"][0]["field"] == "pinned[0].date"
 
 
-def test_delete_site(client, site):
-    assert client.delete(site.url, headers=site.headers).status_code == 204
+def test_delete_site(client, make_site):
+    site = make_site(admin=True)
+    tag = client.get(site.url, headers=site.headers).headers["ETag"]
+    assert client.delete(site.url, headers={**site.headers, "If-Match": tag}).status_code == 204
     # the token went with the site
     assert client.get(site.url, headers=site.headers).status_code == 401

@@ -42,17 +42,44 @@ def test_signature_is_the_hmac_of_the_timestamp_and_the_raw_body():
 
 def test_the_payload_of_a_re_solve_says_nothing_about_health():
     changes = {
-        "site": "S", "timezone": "Europe/Berlin", "cutoff": "2026-12-09T06:40:00+01:00",
+        "site": "S",
+        "timezone": "Europe/Berlin",
+        "cutoff": "2026-12-09T06:40:00+01:00",
         "disruptions": ["v017 sick from 2026-12-09"],
-        "volunteers": [{
-            "volunteer": "v017", "name": "Ana", "phone": "+49 1", "email": None, "subject": "sick",
-            "first_change": "2026-12-09T14:00:00+01:00",
-            "removed": [{"post": "gate", "shift": "late", "date": "2026-12-09", "start": "a", "end": "b",
-                         "reason": "sick"}],
-            "added": [],
-        }],
-        "uncovered": [{"post": "gate", "shift": "night", "date": "2026-12-09", "start": "c", "end": "d",
-                       "missing": 1, "missing_skills": {}, "reason": "no one available", "new": True}],
+        "volunteers": [
+            {
+                "volunteer": "v017",
+                "name": "Ana",
+                "phone": "+49 1",
+                "email": None,
+                "subject": "sick",
+                "first_change": "2026-12-09T14:00:00+01:00",
+                "removed": [
+                    {
+                        "post": "gate",
+                        "shift": "late",
+                        "date": "2026-12-09",
+                        "start": "a",
+                        "end": "b",
+                        "reason": "sick",
+                    }
+                ],
+                "added": [],
+            }
+        ],
+        "uncovered": [
+            {
+                "post": "gate",
+                "shift": "night",
+                "date": "2026-12-09",
+                "start": "c",
+                "end": "d",
+                "missing": 1,
+                "missing_skills": {},
+                "reason": "no one available",
+                "new": True,
+            }
+        ],
         "contacts": [{"volunteer": "v018", "of": "v017"}],
     }
     out = publication.redacted(changes)
@@ -133,7 +160,7 @@ def test_a_name_that_resolves_to_a_private_address_is_not_called(monkeypatch):
         status, error = webhook_delivery.attempt(
             client, _claimed(), dt.datetime(2027, 1, 13, tzinfo=dt.UTC), timeout=5, allow_private=False
         )
-    assert status is None and "non-public address" in error and sent == []
+    assert status is None and error == webhook_delivery.NETWORK_FAILURE and sent == []
 
 
 def _claimed(url: str | None = "https://gateway.example.org/rota", attempts: int = 0) -> webhooks.Claimed:
@@ -172,8 +199,8 @@ def test_one_attempt_sends_the_signed_body():
 @pytest.mark.parametrize(
     ("raise_or_answer", "status", "error"),
     [
-        (httpx.ReadTimeout("slow"), None, "no answer within 5 s (ReadTimeout)"),
-        (httpx.ConnectError("refused"), None, "could not connect (refused)"),
+        (httpx.ReadTimeout("slow"), None, webhook_delivery.NETWORK_FAILURE),
+        (httpx.ConnectError("refused"), None, webhook_delivery.NETWORK_FAILURE),
         (httpx.Response(302, headers={"Location": "http://127.0.0.1/"}), 302, "HTTP 302 Found"),
         (httpx.Response(503, text="secret internals"), 503, "HTTP 503 Service Unavailable"),
     ],
@@ -274,3 +301,158 @@ def test_full_schedule_payload_lists_changes_per_volunteer():
     assert diff[1]["name"] == "Shirin Demir"
     first = publication.schedule_diff(None, new, volunteers.values(), since)  # a first publication: all added
     assert sum(len(c["added"]) for c in first) == 3  # the shift on the 11th is over
+
+
+# ------------------------------------------------------------------------------------------- SSRF
+# Each of these failed on the code before the vetting transport: check_url and resolves_public passed
+# the embedded forms (``is_global`` is True for them in Python 3.11), httpx looked the name up a second
+# time to connect and honoured HTTP(S)_PROXY, and the coordinator saw "could not connect (...)" or
+# "no answer within ..." depending on what the network did.
+
+EMBEDDED_PRIVATE = [
+    "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+    "64:ff9b:1::a00:1",  # local-use NAT64
+    "::ffff:10.0.0.1",  # IPv4-mapped
+    "::ffff:169.254.169.254",
+    "::127.0.0.1",  # IPv4-compatible
+    "::a00:1",
+    "::ffff:0:a00:1",  # SIIT translated
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "fec0::1",  # site-local
+    "ff0e::1",  # multicast
+    "fe80::1%eth0",
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_PRIVATE + ["224.0.0.1", "192.0.0.8", "100.64.0.1", "0.0.0.0"])
+def test_every_non_global_form_is_refused(address):
+    import ipaddress
+
+    literal = f"[{address}]" if ":" in address else address
+    with pytest.raises(InputError):
+        webhook_delivery.check_url(f"http://{literal}/hook", allow_private=False)
+    assert not webhook_delivery.public_address(ipaddress.ip_address(address.split("%")[0]))
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "2606:4700::1111", "2002:5db8:d822::1", "64:ff9b::5db8:d822"]
+)
+def test_public_addresses_pass(address):
+    import ipaddress
+
+    assert webhook_delivery.public_address(ipaddress.ip_address(address))
+
+
+def _resolver(monkeypatch, answers):
+    """getaddrinfo answering from ``answers[name]``: a list of addresses, or a callable giving one per
+    call (a rebinding name). Returns the names asked, in order."""
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "127.0.0.1":  # the socket's own connect() to an address
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        answer = answers.get(host)
+        if answer is None:
+            raise socket.gaierror(-2, "Name or service not known")
+        ips = answer() if callable(answer) else answer
+        return [
+            (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+            for ip in ips
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.fixture
+def receiver():
+    from tests.api.test_webhooks import Receiver
+
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_a_rebinding_name_is_connected_to_at_the_address_vetted(monkeypatch, receiver):
+    """The name answers a public address first and the receiver's (loopback) address after: one lookup,
+    and the connection goes to the public address it vetted, never to the loopback receiver."""
+    import httpcore
+
+    port = receiver.server.server_address[1]
+    answers = iter([["93.184.216.34"]] + [["127.0.0.1"]] * 10)
+    asked = _resolver(monkeypatch, {"rebound.example.org": lambda: next(answers)})
+    connected: list[str] = []
+    real_connect = httpcore.SyncBackend.connect_tcp
+
+    def connect_tcp(self, host, *args, **kwargs):
+        connected.append(host)
+        if host == "93.184.216.34":  # no Internet in the tests: that public host does not answer
+            raise httpcore.ConnectError("unreachable")
+        return real_connect(self, host, *args, **kwargs)
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect_tcp)
+    with webhook_delivery.make_client(allow_private=False) as client:
+        claimed = _claimed(url=f"http://rebound.example.org:{port}/hook")
+        status, error = webhook_delivery.attempt(client, claimed, utcnow(), timeout=2, allow_private=False)
+    assert receiver.requests == []
+    assert (status, error) == (None, webhook_delivery.NETWORK_FAILURE)
+    assert connected == ["93.184.216.34"] and asked == ["rebound.example.org"]
+
+
+def test_the_request_keeps_the_name_and_ignores_proxy_variables(monkeypatch, receiver):
+    """Connected to the resolved address, with the name in the Host header; HTTP_PROXY and friends (here
+    pointing at another local server) are not used."""
+    from tests.api.test_webhooks import Receiver
+
+    proxy = Receiver()
+    try:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server.server_address[1]}")
+        _resolver(monkeypatch, {"gateway.example.org": ["127.0.0.1"]})
+        port = receiver.server.server_address[1]
+        with webhook_delivery.make_client(allow_private=True) as client:
+            claimed = _claimed(url=f"http://gateway.example.org:{port}/hook")
+            got = webhook_delivery.attempt(client, claimed, utcnow(), timeout=5, allow_private=True)
+        assert got == (200, None)
+        assert proxy.requests == []
+        [(headers, _)] = receiver.requests
+        assert headers["host"] == f"gateway.example.org:{port}"
+    finally:
+        proxy.close()
+
+
+def test_every_network_failure_reads_the_same_and_the_log_says_why(monkeypatch, receiver, caplog):
+    """No port-scan oracle: refused by the policy, no such name, nothing listening, no answer in time."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    receiver.delay = 1.5
+    _resolver(monkeypatch, {"inside.example.org": ["10.0.0.1"], "loop.example.org": ["127.0.0.1"]})
+    cases = [
+        ("http://inside.example.org/hook", False, "10.0.0.1, which is not a public address"),
+        ("http://no-such-host.example.org/hook", False, "could not resolve"),
+        (f"http://loop.example.org:{closed}/hook", True, "ConnectError"),
+        (f"http://loop.example.org:{receiver.server.server_address[1]}/hook", True, "no answer within 0.5 s"),
+    ]
+    errors = set()
+    for url, allow_private, reason in cases:
+        caplog.clear()
+        with (
+            caplog.at_level("WARNING", logger="rota.webhook"),
+            webhook_delivery.make_client(allow_private=allow_private) as client,
+        ):
+            status, error = webhook_delivery.attempt(
+                client, _claimed(url=url), utcnow(), timeout=0.5, allow_private=allow_private
+            )
+        assert status is None
+        errors.add(error)
+        assert reason in caplog.text, (url, caplog.text)
+    assert errors == {webhook_delivery.NETWORK_FAILURE}

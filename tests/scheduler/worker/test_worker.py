@@ -140,3 +140,39 @@ def test_reap_is_throttled(sessions, interval):
     assert worker.reap(throttled=True) == 0  # too soon after the last one
     assert worker.reap() == 1
     assert state(sessions, job_id).state == "failed"
+
+
+def test_four_workers_share_one_queue_fairly(sessions):
+    """Four real ``Worker`` instances (threads, each its own sessions; on PostgreSQL too when
+    ROTA_TEST_POSTGRES_URL is set) drain a queue of 8 small solves of 4 sites: every job is run once, by
+    the worker that claimed it, and ends finished (done; on a loaded machine a 1 s search may end failed,
+    with its reason); none is left queued or running."""
+    queued = [queue(sessions, jobs.JobRequest(time_limit=1))[1] for _ in range(4)]
+    with sessions() as session:  # a second job for each site
+        for job_id in list(queued):
+            row = session.get(jobs.JobRow, job_id)
+            again = jobs.queue_job(session, row.site_id, jobs.scenario_of(row), utcnow(), 1, 1, 0)
+            queued.append(again.id)
+        session.commit()
+    ran: dict[str, list[int]] = {}
+    lock = threading.Lock()
+
+    def drain(worker: Worker) -> None:
+        while (job_id := worker.run_once()) is not None:
+            with lock:
+                ran.setdefault(worker.name, []).append(job_id)
+
+    workers = [Worker(sessions, settings(), name=f"w{i}") for i in range(4)]
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    every = [job_id for ids in ran.values() for job_id in ids]
+    assert sorted(every) == sorted(queued) and len(every) == len(set(every))
+    for name, ids in ran.items():
+        for job_id in ids:
+            row = state(sessions, job_id)
+            assert row.worker == name and row.finished_at is not None
+            assert row.state == "done" or (row.state == "failed" and row.error), (row.state, row.error)
