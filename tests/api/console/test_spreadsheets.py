@@ -96,7 +96,7 @@ def test_the_templates_import_as_they_are(console, client, site):
 def test_the_rota_exports_as_xlsx(console, client, site, worker):
     sign_in(console, site)
     assert console.get("/console/rota.xlsx").status_code == 404
-    job = solve(client, worker, site, time_limit=3)
+    job = solve(client, worker, site, time_limit=1.5)
     publish(client, site, job["id"])
     response = console.get("/console/rota.xlsx")
     assert response.status_code == 200
