@@ -143,3 +143,16 @@ def test_a_draft_beside_the_published_schedule_marks_who_is_new_and_who_is_gone(
     chips = {person.id: cells for person, cells, _ in g.people}
     assert chips["a"][2].shifts[0][2] is True and chips["c"][0].shifts[0][2] is True
     assert views.grid(draft, POSTS, PEOPLE, dt.date(2027, 1, 4)).changes is None
+
+
+def test_the_known_reasons_are_the_solvers_and_are_translated():
+    from api.console import i18n, texts
+    from solver import explain
+
+    reasons = (explain.NO_ONE_AVAILABLE, explain.SKILL_MISSING, explain.AT_A_LIMIT, explain.STOPPED_EARLY)
+    for reason in reasons:
+        assert reason in texts.KNOWN
+    zh = i18n.translator("zh_CN").gettext
+    assert texts.known(explain.AT_A_LIMIT, zh) == "所有符合条件的人都已达到上限"
+    assert texts.known("unavailable: exam", zh) == "没空: exam"
+    assert texts.known("something else", zh) == "something else"
