@@ -123,8 +123,13 @@ def rota_page(
             except ValueError:
                 wanted = None
         first = views.week_start(schedule, wanted, _local_today(who.site))
+        baseline = None
+        if job_id is not None and who.site.published_version is not None:
+            published = schedule_store.published(session, who.site)
+            baseline = published.model if published.job_id != job_id else None
         view = views.grid(
-            schedule, site_posts(session, who.site_id), volunteers.models(session, who.site_id), first
+            schedule, site_posts(session, who.site_id), volunteers.models(session, who.site_id), first,
+            baseline=baseline,
         )
     return render(
         request, "rota.html", who=who, view=view, job_id=job_id, page="rota", just_published=bool(published)

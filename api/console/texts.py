@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scheduler.domain.compile import REASON_LIMITED, REASON_OUTSIDE_AVAILABILITY, REASON_UNAVAILABLE
-from solver.explain import AT_A_LIMIT, NO_ONE_AVAILABLE, SKILL_MISSING, STOPPED_EARLY
+
+# solver.explain's reasons, spelled out here (api depends on scheduler, never on solver directly; a test
+# checks that they are the solver's)
+NO_ONE_AVAILABLE = "no one available"
+SKILL_MISSING = "skill missing"
+AT_A_LIMIT = "everyone eligible is at a limit"
+STOPPED_EARLY = "not filled (solver stopped early)"
 
 
 def N_(message: str) -> str:

@@ -71,6 +71,8 @@ class Slot:
     detail: str = ""
     now: bool = False
     next: bool = False
+    added: set[str] = field(default_factory=set)  # against a baseline: volunteer ids new here
+    removed: list[Person] = field(default_factory=list)  # against a baseline: no longer here
 
     @property
     def short(self) -> bool:
@@ -157,7 +159,8 @@ class Cell:
 
 @dataclass
 class PersonCell:
-    shifts: list[tuple[Assignment, int]] = field(default_factory=list)  # (assignment, post colour)
+    #: (assignment, post colour, new against the baseline)
+    shifts: list[tuple[Assignment, int, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class Grid:
     posts: list[tuple[sc.Post, int, list[Cell]]]
     people: list[tuple[Person, list[PersonCell], float]]
     gaps: int
+    changes: int | None = None  # places changed against the baseline (None without one)
 
 
 def week_start(schedule: Schedule, wanted: dt.date | None, today_: dt.date) -> dt.date:
@@ -185,8 +189,11 @@ def grid(
     volunteers: list[sc.Volunteer],
     first: dt.date,
     days: int = 7,
+    baseline: Schedule | None = None,
 ) -> Grid:
-    """A week from ``first``: posts x days (each day's slots, gaps marked) and people x days."""
+    """A week from ``first``: posts x days (each day's slots, gaps marked) and people x days. With a
+    ``baseline`` (the published schedule, beside a draft), who is new on a shift and who is no longer on
+    it are marked."""
     zone = ZoneInfo(schedule.timezone)
     dates = [first + dt.timedelta(days=i) for i in range(days)]
     last_of_schedule = schedule.start + dt.timedelta(days=schedule.days - 1)
@@ -196,6 +203,27 @@ def grid(
     short = [u for u in schedule.uncovered if first <= u.date <= last]
     people = people_of(volunteers)
     slots = slots_of(inside, short, people, zone)
+    changes = None
+    before: dict[tuple[str, str, dt.date], set[str]] = defaultdict(set)
+    if baseline is not None:
+        for a in baseline.assignments:
+            if first <= a.date <= last:
+                before[(a.post, a.shift, a.date)].add(a.volunteer)
+        keys = {(s.post, s.shift, s.date) for s in slots}
+        extra = [a for a in baseline.assignments if first <= a.date <= last and (a.post, a.shift, a.date)
+                 not in keys]
+        for s in slots_of(extra, [], people, zone):  # shifts the draft has nobody on at all
+            s.people = []
+            slots.append(s)
+        slots.sort(key=lambda s: (s.start, s.post, s.shift))
+        changes = 0
+        for s in slots:
+            now_on = {p.id for p in s.people}
+            was_on = before.get((s.post, s.shift, s.date), set())
+            s.added = now_on - was_on
+            s.removed = sorted((people.get(v) or Person(v, v, None, None) for v in was_on - now_on),
+                               key=lambda p: p.name)
+            changes += len(s.added) + len(s.removed)
     palette = colours(posts)
     by_post_day: dict[tuple[str, dt.date], Cell] = defaultdict(Cell)
     for s in slots:
@@ -204,7 +232,8 @@ def grid(
     by_person_day: dict[tuple[str, dt.date], PersonCell] = defaultdict(PersonCell)
     hours: dict[str, float] = defaultdict(float)
     for a in sorted(inside, key=lambda a: a.start):
-        by_person_day[(a.volunteer, a.date)].shifts.append((a, palette.get(a.post, 0)))
+        new = baseline is not None and a.volunteer not in before.get((a.post, a.shift, a.date), set())
+        by_person_day[(a.volunteer, a.date)].shifts.append((a, palette.get(a.post, 0), new))
         hours[a.volunteer] += a.hours
     people_rows = [
         (people[v.id], [by_person_day[(v.id, d)] for d in dates], hours.get(v.id, 0.0))
@@ -222,6 +251,7 @@ def grid(
         posts=post_rows,
         people=people_rows,
         gaps=sum(1 for s in slots if s.short),
+        changes=changes,
     )
 
 

@@ -123,9 +123,9 @@ def test_the_sign_in_form_wants_its_csrf_token(console, site):
 
 @pytest.mark.parametrize("forged", [None, "", "wrong-token-wrong-token-wrong-token-00"])
 def test_every_form_without_the_sessions_csrf_token_is_refused(console, client, app, site, worker, forged):
-    job = solve(client, worker, site)
+    job = solve(client, worker, site, time_limit=1.5)
     publish(client, site, job["id"])
-    done = solve(client, worker, site)  # done, not published
+    done = solve(client, worker, site, time_limit=1.5)  # done, not published
     queued = client.post(f"{site.url}/schedules", json={}, headers=site.headers).json()
     sign_in(console, site)
     data = {} if forged is None else {"csrf": forged}

@@ -342,7 +342,8 @@ def test_no_serious_or_critical_accessibility_violations(browser, service):
     sign_in(page, service)
     pages = ["/console/today", "/console/rota", "/console/people", "/console/people/v002",
              "/console/people/v002/edit", "/console/posts", "/console/posts/gate", "/console/solve",
-             "/console/load", f"/console/jobs/{jobs[0]['id']}", "/console/jobs/999999"]
+             "/console/load", "/console/people/import", "/console/people/new", "/console/posts/new",
+             "/console/print", f"/console/jobs/{jobs[0]['id']}", "/console/jobs/999999"]
     for lang in ("en", "zh_CN"):
         page.goto(f"{service['base']}/console/lang/{lang}?next=/console/today")
         for path in pages:
@@ -362,3 +363,29 @@ def _axe(page) -> list[dict]:
          "nodes": [n["target"] for n in v["nodes"][:3]]}
         for v in result["violations"] if v["impact"] in ("serious", "critical")
     ]
+
+
+def test_import_a_spreadsheet_with_one_bad_row(browser, service, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in [("id", "name", "phone", "skills", "max_hours_per_week"),
+                ("v201", "Zhao Lei", "+86 138 0000 0201", "driver", 20),
+                ("v202", "Sun Mei", "", "medical", "twenty")]:
+        workbook.active.append(list(row))
+    path = tmp_path / "volunteers.xlsx"
+    workbook.save(path)
+    context = browser.new_context(viewport=DESK, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    page.goto(f"{service['base']}/console/people")
+    page.get_by_role("link", name="Import volunteers").click()
+    page.locator("#file").set_input_files(str(path))
+    page.get_by_role("button", name="Import").click()
+    row = page.locator("#problems tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(1)).to_have_text("E3")
+    expect(row.locator("td").nth(2)).to_contain_text("expected a number of hours")
+    shot(page, "import-bad-row")
+    assert api(service, "GET", "/volunteers/v201").status_code == 404  # nothing imported
+    context.close()

@@ -17,7 +17,7 @@ def beside_field(html: str, field: str):
 
 
 def published_site(client, worker, site):
-    job = solve(client, worker, site)
+    job = solve(client, worker, site, time_limit=1.5)
     publish(client, site, job["id"])
     return job
 
@@ -264,7 +264,7 @@ def test_a_coordinator_of_one_site_reaches_nothing_of_another(console, client, m
     data["volunteers"].append({"id": "vb99", "name": "Only In B", "contact": {"phone": "+1 555 0199"}})
     b = make_site(data)
     job_b = published_site(client, worker, b)
-    done_b = solve(client, worker, b)
+    done_b = solve(client, worker, b, time_limit=1.5)
     queued_b = client.post(f"{b.url}/schedules", json={}, headers=b.headers).json()
     csrf = sign_in(console, a)
     gets = [f"/console/jobs/{job_b['id']}", f"/console/jobs/{done_b['id']}/status.json",
@@ -346,3 +346,14 @@ def test_the_printable_week_has_a_section_per_post(console, client, make_site, w
     assignments = client.get(f"{site.url}/schedule/assignments?volunteer=v002", headers=site.headers).json()
     assert ("(+49 30 1234-5678)" in page) == bool(assignments)
     assert 'href="/console/print?week=' in console.get("/console/rota").text
+
+
+def test_a_draft_grid_shows_its_differences_from_the_published_one(console, client, site, worker):
+    published_site(client, worker, site)
+    draft = solve(client, worker, site, seed=7, time_limit=1.5)
+    sign_in(console, site)
+    page = console.get(f"/console/rota?job={draft['id']}").text
+    assert re.search(r"\d+ changes? against the published schedule", page)
+    published = client.get(f"{site.url}/schedule", headers=site.headers).json()
+    own = console.get(f"/console/rota?job={published['job_id']}").text
+    assert "against the published schedule" not in own  # the published job itself: nothing to compare

@@ -128,3 +128,31 @@ def test_the_load_chart_puts_the_most_loaded_first():
     a = chart.rows[0]
     assert a.weeks == [(0, 0), (12, 1)] and a.cap == 8 and a.worst == 1.5
     assert chart.top == 40
+
+
+def test_a_draft_beside_the_published_schedule_marks_who_is_new_and_who_is_gone():
+    published = schedule([_assignment("a", "gate", 4, 8, 16), _assignment("b", "patrol", 5, 8, 16)])
+    draft = schedule([_assignment("c", "gate", 4, 8, 16), _assignment("a", "gate", 6, 8, 16)])
+    g = views.grid(draft, POSTS, PEOPLE, dt.date(2027, 1, 4), baseline=published)
+    cells = {p.id: cells for p, _, cells in g.posts}
+    monday = cells["gate"][0].slots[0]
+    assert monday.added == {"c"} and [p.id for p in monday.removed] == ["a"]
+    tuesday_patrol = cells["patrol"][1].slots[0]  # the draft has nobody there: only who is gone
+    assert tuesday_patrol.people == [] and [p.id for p in tuesday_patrol.removed] == ["b"]
+    assert g.changes == 4  # c in, a out on Monday; b out on Tuesday; a in on Wednesday
+    chips = {person.id: cells for person, cells, _ in g.people}
+    assert chips["a"][2].shifts[0][2] is True and chips["c"][0].shifts[0][2] is True
+    assert views.grid(draft, POSTS, PEOPLE, dt.date(2027, 1, 4)).changes is None
+
+
+def test_the_known_reasons_are_the_solvers_and_are_translated():
+    from api.console import i18n, texts
+    from solver import explain
+
+    reasons = (explain.NO_ONE_AVAILABLE, explain.SKILL_MISSING, explain.AT_A_LIMIT, explain.STOPPED_EARLY)
+    for reason in reasons:
+        assert reason in texts.KNOWN
+    zh = i18n.translator("zh_CN").gettext
+    assert texts.known(explain.AT_A_LIMIT, zh) == "所有符合条件的人都已达到上限"
+    assert texts.known("unavailable: exam", zh) == "没空: exam"
+    assert texts.known("something else", zh) == "something else"
