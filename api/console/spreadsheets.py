@@ -43,7 +43,7 @@ from scheduler.domain.errors import (
     NotFoundError,
     validation_problems,
 )
-from scheduler.store import schedules as schedule_store
+from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 
@@ -269,7 +269,7 @@ def import_upload(request: Request, who: Checked, session: DB, settings: Config,
             volunteers.replace_volunteer(session, row, update)
         sites.validate_site(session, site)
         if changed:
-            schedule_store.refresh_calendars(session, site, now, keep_cancelled(settings))
+            publishing.refresh_calendars(session, site, now, keep_cancelled(settings))
         session.flush()
     except (InputError, ConflictError) as exc:
         rollback(session)

@@ -89,6 +89,8 @@ SECRET = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
         ),
         (f"/console/login/{SECRET}", "/console/login/<token>"),
         (f"/console/login/{SECRET}?next=/console/sites", "/console/login/<token>?next=/console/sites"),
+        (f"/console/link/{SECRET}", "/console/link/<token>"),  # the console's one-time sign-in link
+        (f"GET /console/LINK/{SECRET} HTTP/1.1", "GET /console/LINK/<token> HTTP/1.1"),
         (f"/Console/Login/{SECRET}", "/Console/Login/<token>"),
         (f"/console/login?token={SECRET}", "/console/login?token=<token>"),
         (f"/console?a=1&token={SECRET}&b=2", "/console?a=1&token=<token>&b=2"),
