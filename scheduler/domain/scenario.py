@@ -51,7 +51,22 @@ def _date_or_datetime(value: object) -> object:
     return value
 
 
-When = Annotated[dt.date | dt.datetime, BeforeValidator(_date_or_datetime)]
+#: JSON Schema's "date-time" is RFC 3339, which requires an offset; a person's date-time may have none (then
+#: it is a wall-clock time in the site's zone), so the schema says that instead.
+_SITE_DATE_TIME = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$",
+    "description": "ISO 8601 date-time; without a UTC offset it is a wall-clock time in the site's time zone",
+    "examples": ["2026-12-09T06:40", "2026-12-09T06:40:00+08:00"],
+}
+#: A date-time as a person gives it: aware, or naive meaning the site's wall clock.
+SiteDateTime = Annotated[dt.datetime, WithJsonSchema(_SITE_DATE_TIME)]
+When = Annotated[
+    dt.date | dt.datetime,
+    BeforeValidator(_date_or_datetime),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, _SITE_DATE_TIME]}),
+]
 
 
 def _wall_clock(value: dt.time) -> dt.time:
@@ -360,8 +375,8 @@ class Preferences(Model):
 
 
 class PastShift(Model):
-    start: dt.datetime
-    end: dt.datetime
+    start: SiteDateTime
+    end: SiteDateTime
     post: Id | None = None
     shift: Id | None = Field(default=None, description="Shift template id (for forbidden successions)")
     night: bool | None = Field(default=None, description="Defaults to the site's night definition")
@@ -377,7 +392,7 @@ class History(Model):
     """The recent past before the horizon. Either list ``recent_shifts`` (exact) or give the summary
     fields; the hours of a summary are counted as if worked on the day before the horizon."""
 
-    last_shift_end: dt.datetime | None = None
+    last_shift_end: SiteDateTime | None = None
     consecutive_days_worked: int = Field(default=0, ge=0, le=366)
     consecutive_nights: int = Field(default=0, ge=0, le=366)
     consecutive_heavy_days: int = Field(

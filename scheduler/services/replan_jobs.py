@@ -65,7 +65,7 @@ class ResolveOptions(sc.Model):
     """How to re-solve: from when, for how long, and whether to isolate an infectious person's
     contacts in the same step."""
 
-    cutoff: dt.datetime | None = Field(
+    cutoff: sc.SiteDateTime | None = Field(
         default=None,
         description="Nothing that starts before this changes, and shifts under way at it stay as they are. "
         "ISO 8601; without a UTC offset it is the site's local time. Default: now",
