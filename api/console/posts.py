@@ -19,8 +19,8 @@ from api.console.web import (
     clean,
     gettext_of,
     redirect,
+    refused,
     render,
-    rollback,
 )
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
@@ -185,12 +185,7 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
             publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
         session.flush()
     except (InputError, ConflictError) as exc:
-        rollback(session)
-        who.site = sites.get_site(session, who.site_id)
-        errors.absorb(exc.problems, names)
-        if isinstance(exc, ConflictError):
-            errors.general.insert(0, exc.message)
-        return _form_page(request, who, key, values, errors, 409 if isinstance(exc, ConflictError) else 422)
+        return _form_page(request, who, key, values, errors, refused(session, who, exc, errors, names))
     return redirect(f"/console/posts?saved={row.key}")
 
 

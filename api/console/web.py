@@ -227,6 +227,17 @@ def rollback(session: Session) -> None:
     session.rollback()
 
 
+def refused(session: Session, who, exc: InputError | ConflictError, errors, names) -> int:
+    """After a service refused a form's change: roll the request's work back, read the site again, put each
+    problem beside its field (a conflict's own message on top); the status to answer with."""
+    rollback(session)
+    who.site = site_store.get_site(session, who.site_id)
+    errors.absorb(exc.problems, names)
+    if isinstance(exc, ConflictError):
+        errors.general.insert(0, exc.message)
+    return 409 if isinstance(exc, ConflictError) else 422
+
+
 # ---------------------------------------------------------------------------------- errors as pages
 
 
