@@ -32,8 +32,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench --instances 1-12
 
+## lint: ruff, and the layer contracts of pyproject.toml ([tool.importlinter])
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -15,9 +15,7 @@ from sqlalchemy import text
 
 from api import errors
 from api.deps import DB
-from api.routes import calendar, posts, schedules, sites, volunteers, webhooks
-from api.routes import health_records as health
-from api.routes import replans as resolve
+from api.routes import ROUTERS
 from scheduler.settings import Settings, get_settings
 from scheduler.store import jobs
 from scheduler.store.db import make_engine, make_sessions, unit_of_work, upgrade, utcnow
@@ -85,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Burnout-aware volunteer shift scheduler",
         description=DESCRIPTION,
         lifespan=lifespan,
+        responses=errors.problem_responses(),
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -97,6 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (sites, posts, volunteers, health, schedules, resolve, webhooks, calendar):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

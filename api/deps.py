@@ -22,8 +22,7 @@ from api.errors import Unauthorized
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, NotFoundError
 from scheduler.settings import Settings
-from scheduler.store import access
-from scheduler.store import sites as site
+from scheduler.store import access, sites
 from scheduler.store.db import unit_of_work
 
 #: Largest integer id in a path: beyond it nothing can exist (and PostgreSQL's integer would overflow).
@@ -82,15 +81,15 @@ def check_key(value: str, what: str) -> str:
         raise NotFoundError(what) from None
 
 
-def coordinator_site(site_id: int, token_site: TokenSite, session: DB) -> site.SiteRow:
+def coordinator_site(site_id: int, token_site: TokenSite, session: DB) -> sites.SiteRow:
     """The site in the path, if the request's coordinator token is one of its tokens."""
     check_id(site_id, "site")
     if token_site != site_id:
         raise NotFoundError(f"site {site_id}")
-    return site.get_site(session, site_id)
+    return sites.get_site(session, site_id)
 
 
-Site = Annotated[site.SiteRow, Depends(coordinator_site)]
+Site = Annotated[sites.SiteRow, Depends(coordinator_site)]
 IfMatch = Annotated[
     str | None,
     Header(description="ETag from a previous read: the change is refused (409) if it has changed since"),

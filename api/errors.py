@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,6 +46,49 @@ _FEED_PATH = re.compile(r"(/calendar/)[^/?\s]+(\.ics)")
 def redact(path: str) -> str:
     """A request path fit for a log: calendar feed tokens are replaced."""
     return _FEED_PATH.sub(r"\1<token>\2", path)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where, e.g. `volunteers[3].contact.email`; empty for the whole body")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what every failure answers, as ``application/problem+json``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="`urn:rota:problem:<kind>`, or `about:blank`")
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Each offending field")
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed",
+    401: "No valid coordinator token",
+    404: "Nothing there, or not this token's site",
+    405: "Method not allowed",
+    409: "Conflict: changed meanwhile (If-Match), or not possible in the current state",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "A field is not valid: `errors` names each one",
+    429: "Too many requests: see Retry-After",
+    503: "The database is not available: retry later",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these problem statuses (all of them when none is named)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses or _DESCRIPTIONS
+    }
 
 
 class Unauthorized(Exception):
@@ -164,24 +208,17 @@ def install(app: FastAPI) -> None:
     async def _conflict(request: Request, exc: ConflictError):
         return problem(409, exc.message, kind="conflict", title="Conflict", errors=_problems(exc.problems))
 
+    def conflict(detail: str):
+        return problem(409, detail, kind="conflict", title="Conflict")
+
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError):
-        return problem(
-            409,
-            "it was changed by someone else meanwhile: read it again and retry",
-            kind="conflict",
-            title="Conflict",
-        )
+        return conflict("it was changed by someone else meanwhile: read it again and retry")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
         log.info("integrity error on %s %s: %s", request.method, redact(request.url.path), exc.orig)
-        return problem(
-            409,
-            "the change conflicts with a concurrent one: read the resource again and retry",
-            kind="conflict",
-            title="Conflict",
-        )
+        return conflict("the change conflicts with a concurrent one: read the resource again and retry")
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):

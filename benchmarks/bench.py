@@ -88,7 +88,8 @@ def _markers(name: str) -> tuple[str, str]:
 
 DOC_INTRO = """# Benchmarks
 
-Written by `python -m benchmarks.bench` (`make bench`); see the docstring of `scheduler/bench.py`.
+Written by `python -m benchmarks.bench` (`make bench`); see the docstring of `benchmarks/bench.py`.
+Sections record the command that made them at the time.
 Each section is replaced only by a run of its own benchmark (`--only NAME`), and names the machine,
 the commit and the date of that run. Speed and quality targets are checked here, never in timed unit
 tests.

@@ -9,14 +9,9 @@ from typing import Annotated
 import typer
 
 from benchmarks import bench
+from scheduler.cli.app import command_group
 
-bench_app = typer.Typer(
-    name="bench",
-    help="Solver benchmarks; results go to docs/BENCHMARKS.md.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+bench_app = command_group("bench", "Solver benchmarks; results go to docs/BENCHMARKS.md.")
 
 
 @bench_app.callback()

@@ -187,7 +187,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
         return -1 if target and st.load < target else st.load
 
     for person_id, shift_id in sorted(_fixed_pairs(problem)):
-        if person_id in states and shift_id in problem._shift_index():
+        if person_id in states and shift_id in problem.shift_index():
             shift = problem.shift(shift_id)
             states[person_id].take(shift, share(states[person_id].person, shift))
             on_shift[shift_id].append(person_id)
@@ -224,7 +224,7 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
             on_shift[shift.id].append(chosen.person.id)
 
     assignments = [(pid, sid) for sid, people in on_shift.items() for pid in people]
-    return _repair(problem, assignments)
+    return repair_start(problem, assignments)
 
 
 def _fixed_pairs(problem: Problem) -> set[tuple[str, str]]:
@@ -235,7 +235,7 @@ def _fixed_pairs(problem: Problem) -> set[tuple[str, str]]:
     return fixed
 
 
-def _repair(problem: Problem, assignments: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def repair_start(problem: Problem, assignments: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Drop assignments the independent checker objects to (never pins or the frozen past)."""
     fixed = _fixed_pairs(problem)
     current = list(assignments)

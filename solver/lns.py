@@ -19,18 +19,18 @@ import time
 from collections import defaultdict
 
 from solver import validate
-from solver.greedy import _repair, greedy
+from solver.greedy import greedy, repair_start
 from solver.load import load
 from solver.options import Progress, SolveOptions
 from solver.problem import Intensity, Problem, Solution, Status, Term
+from solver.search import solve_model
+from solver.start import FIRST_SCHEDULE_SHARE, stopped, sub_options, valid_start
 
 TARGET_PAIRS = 8_000  # decision variables in a neighbourhood to start with
 MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
 SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
-FIRST_SCHEDULE_SHARE = 0.5  # at most this share of the time to find a valid start when greedy cannot
-PERSON_TIME = 2.0  # seconds at most to re-plan one person the greedy start left breaking a rule
 
 
 @dataclasses.dataclass
@@ -48,7 +48,6 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
         # valid schedule on the whole model first, from the greedy one as a hint.
-        from solver.solve import solve_model
 
         budget = min(options.time_limit, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE))
         first = solve_model(
@@ -74,7 +73,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     most = max(1, min(MAX_PAIRS, total // 3))
     target, sub_time = min(TARGET_PAIRS, most), SUB_TIME
     tried = accepted = 0
-    while not _stopped(options):
+    while not stopped(options):
         remaining = deadline - time.monotonic()
         if remaining < MIN_SUB_TIME:
             break
@@ -83,10 +82,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         sub, fixed = _pin_outside(problem, current, hood)
         window = {s.id for s in problem.shifts if s.day in hood.days}
         candidates = dict.fromkeys(hood.people, window)
-        from solver.solve import solve_model
 
-        sub_options = _sub_options(options, min(sub_time, remaining), options.seed + tried, current)
-        result = solve_model(sub, sub_options, candidates=candidates, fixed=fixed)
+        hood_options = sub_options(options, min(sub_time, remaining), options.seed + tried, current)
+        result = solve_model(sub, hood_options, candidates=candidates, fixed=fixed)
         improved = False
         if result.has_schedule:
             value = validate.objective(problem, result.assignments)
@@ -117,107 +115,17 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             "neighbourhoods": tried,
             "improving_neighbourhoods": accepted,
             "final_neighbourhood_size": target,
-            "cancelled": _stopped(options),
+            "cancelled": stopped(options),
         },
     )
 
 
-def _sub_options(
-    options: SolveOptions, time_limit: float, seed: int, hint: list[tuple[str, str]]
-) -> SolveOptions:
-    """Options for one small model inside the search: a single phase from the given hint (a
-    coverage-first pass per neighbourhood measured worse), the caller's workers, stop and parameters."""
-    return SolveOptions(
-        time_limit=time_limit,
-        workers=options.workers,
-        seed=seed,
-        hint=hint,
-        coverage_first=False,
-        greedy_start=False,
-        stop=options.stop,
-        parameters=options.parameters,
-    )
 
 
-def valid_start(
-    problem: Problem, start: list[tuple[str, str]], options: SolveOptions, deadline: float
-) -> tuple[list[tuple[str, str]], list[validate.Violation]]:
-    """``start``, with the people whose own rules it breaks (a minimum the greedy start cannot meet)
-    re-planned alone, when every broken rule is one person's; and the violations still left."""
-    broken = validate.validate(problem, start)
-    if broken and all(v.person is not None for v in broken):
-        start = repair_people(problem, start, {v.person for v in broken}, options, deadline)
-        broken = validate.validate(problem, start)
-    return start, broken
 
 
-def repair_people(
-    problem: Problem,
-    current: list[tuple[str, str]],
-    people: set[str],
-    options: SolveOptions,
-    deadline: float,
-) -> list[tuple[str, str]]:
-    """Re-plan each of ``people`` alone, everyone else's shifts kept: a one-person problem whose
-    shifts want what the others leave. The hard rules that bind one person need nothing else, so
-    each small model finds that person a valid schedule (best for the residual coverage). People
-    left without one get a second turn with the rest of the budget."""
-    from solver.solve import solve_model
-
-    current = list(current)
-    pending = sorted(people)
-    for _turn in range(2):
-        budget = (deadline - time.monotonic()) * FIRST_SCHEDULE_SHARE
-        per_person = max(0.2, min(PERSON_TIME, budget / max(1, len(pending))))
-        failed = []
-        for person_id in pending:
-            if _stopped(options) or time.monotonic() + per_person > deadline:
-                return current
-            others = [(p, s) for p, s in current if p != person_id]
-            mine = [(p, s) for p, s in current if p == person_id]
-            result = solve_model(
-                _alone(problem, problem.person(person_id), others),
-                _sub_options(options, per_person, options.seed, mine),
-            )
-            if result.has_schedule:
-                current = others + list(result.assignments)
-            else:
-                failed.append(person_id)
-        if not failed:
-            break
-        pending = failed
-    return current
 
 
-def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
-    """The problem of one person given everyone else's assignments: each shift wants (and may take)
-    only what the others leave."""
-    on: dict[str, list[str]] = defaultdict(list)
-    for p, s in others:
-        on[s].append(p)
-    shifts = []
-    for shift in problem.shifts:
-        there = on.get(shift.id, [])
-        if not there:
-            shifts.append(shift)
-            continue
-        need = {
-            k: n - sum(1 for p in there if k in problem.person(p).skills) for k, n in shift.skills.items()
-        }
-        shifts.append(dataclasses.replace(
-            shift,
-            required=max(0, shift.required - len(there)),
-            max_staff=None if shift.max_staff is None else max(0, shift.max_staff - len(there)),
-            skills={k: n for k, n in need.items() if n > 0},
-        ))
-    mine = {(p, s) for p, s in problem.pinned | problem.reference if p == person.id}
-    return dataclasses.replace(
-        problem,
-        shifts=tuple(shifts),
-        people=(person,),
-        pinned=frozenset(mine & problem.pinned),
-        reference=frozenset(mine & problem.reference),
-    )
 
 
 def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
@@ -230,7 +138,7 @@ def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
             frozen = {s.id for s in problem.shifts if s.start < problem.freeze_before}
         people = {p.id: p for p in problem.people}
         kept = [(p, s) for p, s in base if p in people and (s in frozen or people[p].may_work(s))]
-        return _repair(problem, kept)
+        return repair_start(problem, kept)
     return greedy(problem, seed=options.seed)
 
 
@@ -358,5 +266,3 @@ def _report(options: SolveOptions, started: float, objective: int, solutions: in
         )
 
 
-def _stopped(options: SolveOptions) -> bool:
-    return options.stop is not None and options.stop.is_set()

@@ -8,7 +8,7 @@ objective as the weighted sum of the terms in ``solver.objectives``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -90,7 +90,7 @@ class Model:
     def may_work_any(self, p: int, kind: str) -> bool:
         """Can person p work at least one shift of a kind ("any", "night", "weekend", "heavy") at all?
         The checker decides who is in each fairness pool the same way."""
-        return kind in _pools(self.problem)[p]
+        return kind in fairness_pools(self.problem)[p]
 
     def vars_of_shift(self, s: int) -> list[cp_model.IntVar]:
         return [var for _, var in self.by_shift[s]]
@@ -188,90 +188,12 @@ class Model:
         return y
 
 
-def build(
-    problem: Problem,
-    *,
-    skip: Iterable[str] = (),
-    candidates: Mapping[str, Collection[str]] | None = None,
-    fixed: Collection[tuple[str, str]] = (),
-) -> Model:
-    """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
-    show each rule decides its case). ``candidates`` (person id -> shift ids) restricts the decision
-    variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past).
-    ``fixed`` pairs of people outside the neighbourhood enter the model as constants."""
-    from solver import objectives, rules
-
-    skipped = set(skip)
-    unknown = skipped - set(rules.HARD_RULES) - set(objectives.SOFT_TERMS)
-    if unknown:
-        raise ValueError(f"unknown rule or term names: {sorted(unknown)}")
-
-    cp = cp_model.CpModel()
-    cp.name = problem.name
-    shifts_on_day: list[list[int]] = [[] for _ in range(problem.days)]
-    for s, shift in enumerate(problem.shifts):
-        shifts_on_day[shift.day].append(s)
-
-    # 1. Decision variables: one Boolean per (person, shift) pair the person is allowed to work.
-    check_eligibility = "eligibility" not in skipped
-    forced = _forced_pairs(problem)
-    index = {shift.id: s for s, shift in enumerate(problem.shifts)}
-    forced_of: dict[str, list[str]] = defaultdict(list)
-    for person_id, shift_id in forced:
-        forced_of[person_id].append(shift_id)
-    assign: list[dict[int, cp_model.IntVar]] = []
-    fixed_people = {person_id for person_id, _ in fixed}
-    for person in problem.people:
-        row: dict[int, cp_model.IntVar] = {}
-        if person.id in fixed_people:
-            assign.append(row)  # a constant: no variables
-            continue
-        blocked = person.unavailable if check_eligibility else {}
-        if candidates is None:
-            options = range(len(problem.shifts))
-        else:  # a neighbourhood: only its shifts and the person's forced pairs (fast for big problems)
-            allowed = candidates.get(person.id, ())
-            options = sorted({index[i] for i in allowed} | {index[s] for s in forced_of.get(person.id, ())})
-        for s in options:
-            shift = problem.shifts[s]
-            if shift.id not in blocked or (person.id, shift.id) in forced:
-                row[s] = cp.new_bool_var(f"assign[{person.id},{shift.id}]")
-        assign.append(row)
-    by_shift: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in problem.shifts]
-    for p, row in enumerate(assign):
-        for s, var in row.items():
-            by_shift[s].append((p, var))
-    model = Model(
-        problem=problem,
-        cp=cp,
-        assign=assign,
-        shifts_on_day=shifts_on_day,
-        by_shift=by_shift,
-        skipped=frozenset(skipped),
-    )
-    people_index = {person.id: p for p, person in enumerate(problem.people)}
-    for person_id, shift_id in fixed:
-        p, s = people_index[person_id], index[shift_id]
-        model.fixed_shifts.setdefault(p, []).append(s)
-        model.fixed_on_shift.setdefault(s, []).append(p)
-
-    # 2. Hard rules.
-    for name, rule in rules.HARD_RULES.items():
-        if name not in skipped:
-            rule(model)
-
-    # 3. Objective: the weighted sum of the soft terms.
-    for name, term in objectives.SOFT_TERMS.items():
-        if getattr(problem.weights, name) != 0 and name not in skipped:
-            model.terms[name] = term(model)
-    cp.minimize(model.weighted())
-    return model
 
 
 _POOLS: dict[int, tuple[object, list[set[str]]]] = {}
 
 
-def _pools(problem: Problem) -> list[set[str]]:
+def fairness_pools(problem: Problem) -> list[set[str]]:
     """Per person, the kinds of shift they may work at least one of; cached per people and shifts (a
     neighbourhood search builds many models of the same problem)."""
     key = id(problem.people) ^ id(problem.shifts)
@@ -301,7 +223,7 @@ def _pools(problem: Problem) -> list[set[str]]:
     return pools
 
 
-def _forced_pairs(problem: Problem) -> set[tuple[str, str]]:
+def forced_pairs(problem: Problem) -> set[tuple[str, str]]:
     """Pairs that must be modelled even if the person may not work the shift now: pins (an impossible
     pin then makes the model infeasible, which is reported) and the frozen past of a re-solve."""
     forced = set(problem.pinned)

@@ -219,12 +219,12 @@ class Problem:
         return self.weekday(day) in (SATURDAY, SUNDAY)
 
     def shift(self, shift_id: str) -> Shift:
-        return self._shift_index()[shift_id]
+        return self.shift_index()[shift_id]
 
     def person(self, person_id: str) -> Person:
         return self._person_index()[person_id]
 
-    def _shift_index(self) -> dict[str, Shift]:
+    def shift_index(self) -> dict[str, Shift]:
         idx = self.__dict__.get("_shift_idx")
         if idx is None:
             idx = {s.id: s for s in self.shifts}

@@ -1,0 +1,9 @@
+"""The HTTP API's routes, one module per resource; :data:`ROUTERS` lists them in the order the app mounts
+them (the order the OpenAPI document shows)."""
+
+from api.routes import calendar, health_records, posts, replans, schedules, sites, volunteers, webhooks
+
+ROUTERS = tuple(
+    module.router
+    for module in (sites, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
+)

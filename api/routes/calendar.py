@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
 from api.deps import DB, Config, Site, refresh
 from api.routes.posts import Post
 from api.routes.volunteers import Volunteer
+from api.schemas.calendar import FeedLink
 from scheduler.domain import calendar as cal
 from scheduler.domain.errors import NotFoundError
 from scheduler.store import access, posts, sites, volunteers
@@ -26,11 +26,6 @@ router = APIRouter(tags=["calendar"])
 
 _ICS = {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An iCalendar feed"}
 _FEED_RESPONSES = {200: _ICS, 304: {"description": "Not modified (If-None-Match matched the ETag)"}}
-
-
-class FeedLink(BaseModel):
-    url: str = Field(description="Subscribe to this URL in a calendar app; it is shown only once")
-    webcal: str = Field(description="The same URL with the webcal: scheme, which opens calendar apps")
 
 
 def _feed_response(request: Request, body: bytes, etag: str) -> Response:

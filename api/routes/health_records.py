@@ -15,39 +15,19 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field
 
 from api.deps import DB, Config, Site, check_id
-from api.routes.replans import queue_resolve
-from api.routes.schedules import JobOut
 from api.routes.volunteers import Volunteer
+from api.schemas.health_records import HealthRecordCreated, HealthRecordOut, record_out
+from api.schemas.replans import ResolveRequest
+from api.schemas.schedules import job_out
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError
-from scheduler.services import replan_jobs as resolve_job
-from scheduler.store import health_records as health
-from scheduler.store import sites
+from scheduler.services import replan_jobs
+from scheduler.store import health_records, sites
 from scheduler.store.db import utcnow
 
-router = APIRouter(tags=["health"])
-
-
-class HealthRecordOut(sc.HealthRecord):
-    id: int
-    recorded_at: dt.datetime = Field(description="When the update was recorded (UTC)")
-
-
-class HealthRecordCreated(HealthRecordOut):
-    job: JobOut | None = Field(
-        default=None,
-        description="The re-solve job this update queued (with `?resolve=true` or the site's auto_resolve); "
-        "poll `job.links.self` for its change set",
-    )
-
-
-def record_out(row: health.HealthRecordRow) -> HealthRecordOut:
-    return HealthRecordOut(
-        id=row.id, recorded_at=row.recorded_at, **health.to_model(row).model_dump(by_alias=True)
-    )
+router = APIRouter(tags=["health records"])
 
 
 Resolve = Annotated[
@@ -85,7 +65,7 @@ IsolateUntil = Annotated[
     summary="A volunteer's health history, oldest first",
 )
 def list_health(volunteer: Volunteer, session: DB) -> list[HealthRecordOut]:
-    return [record_out(r) for r in health.records_of(session, volunteer.id)]
+    return [record_out(r) for r in health_records.records_of(session, volunteer.id)]
 
 
 @router.post(
@@ -130,32 +110,33 @@ def add_health(
             raise InputError(
                 "request", [FieldProblem(name, "only with a re-solve (resolve=true)") for name in given]
             )
-        row = health.add_record(session, volunteer.id, body, now)
+        row = health_records.add_record(session, volunteer.id, body, now)
         sites.validate_site(session, site)
         session.flush()
         response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
         return HealthRecordCreated(**record_out(row).model_dump(by_alias=True))
 
     locked = sites.get_site(session, site.id, lock=True)
-    cut = resolve_job.cutoff_at(locked, cutoff, now)
-    request = resolve_job.ResolveRequest(
-        disruptions=[resolve_job.sick_call(volunteer.key, body, cut)],
+    cut = replan_jobs.cutoff_at(locked, cutoff, now)
+    request = ResolveRequest(
+        disruptions=[replan_jobs.sick_call(volunteer.key, body, cut)],
         cutoff=cut,
         time_limit=time_limit,
         isolate_contacts=isolate_contacts,
         isolate_until=isolate_until,
     )
-    job, added, location = queue_resolve(session, locked, request, settings, now)
+    job, added = replan_jobs.queue_resolve(session, locked, request, settings, now)
     row = added[volunteer.key][0]
     session.flush()
+    location = f"/sites/{site.id}/schedules/{job.id}"
     response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
     response.headers["Link"] = f'<{location}>; rel="related"; title="re-solve job"'
-    return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job)
+    return HealthRecordCreated(**record_out(row).model_dump(by_alias=True), job=job_out(job))
 
 
 @router.get("/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}", summary="One health record")
 def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecordOut:
-    return record_out(health.get_record(session, volunteer.id, check_id(record_id, "health record")))
+    return record_out(health_records.get_record(session, volunteer.id, check_id(record_id, "health record")))
 
 
 @router.delete(
@@ -164,6 +145,6 @@ def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecor
     summary="Delete a mistaken health record",
 )
 def delete_health(record_id: int, volunteer: Volunteer, session: DB) -> Response:
-    row = health.get_record(session, volunteer.id, check_id(record_id, "health record"))
-    health.delete_record(session, row)
+    row = health_records.get_record(session, volunteer.id, check_id(record_id, "health record"))
+    health_records.delete_record(session, row)
     return Response(status_code=204)

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
+from api.schemas.posts import PostUpdate
 from scheduler.domain import scenario as sc
+from scheduler.services import publishing
 from scheduler.store import posts, sites
-from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["posts"])
@@ -54,7 +55,7 @@ def get_post(post: Post, response: Response) -> sc.Post:
     "name cannot be removed (409). Published calendar events show the new name, place and instructions.",
 )
 def put_post(
-    body: posts.PostUpdate,
+    body: PostUpdate,
     post: Post,
     site: Site,
     session: DB,
@@ -65,7 +66,7 @@ def put_post(
     check_if_match(if_match, post)
     posts.replace_post(session, post, body)
     sites.validate_site(session, site)
-    schedule_store.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
     session.flush()
     response.headers["ETag"] = etag(post)
     return posts.to_model(post)

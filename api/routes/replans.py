@@ -12,20 +12,16 @@ and published through ``/sites/{id}/schedules/{job}``.
 
 from __future__ import annotations
 
-import datetime as dt
 import typing
 
 from fastapi import APIRouter, Response
-from pydantic import Field
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, etag, site_path
 from api.errors import register_union_tags
-from api.routes.schedules import JobOut, job_out
+from api.schemas.replans import ResolveRequest, ResolveSettings
+from api.schemas.schedules import JobOut, job_out
 from scheduler.domain import disruptions
-from scheduler.domain import scenario as sc
-from scheduler.services import replan_jobs as resolve_job
-from scheduler.settings import Settings
-from scheduler.store import health_records as healths
+from scheduler.services import replan_jobs
 from scheduler.store import sites
 from scheduler.store.db import utcnow
 
@@ -37,23 +33,6 @@ register_union_tags(
 )
 
 _CONFLICT = {409: {"description": "No published schedule, or it no longer fits the site"}}
-
-
-def queue_resolve(
-    session, site: sites.SiteRow, request: resolve_job.ResolveRequest, settings: Settings, now: dt.datetime
-) -> tuple[JobOut, dict[str, list[healths.HealthRecordRow]], str]:
-    """Record the disruptions and queue the re-solve (the caller commits): the job, the health records
-    added and the job's URL."""
-    row, added = resolve_job.create_resolve_job(
-        session,
-        site,
-        request,
-        default_time_limit=settings.resolve_default_time_limit,
-        max_time_limit=settings.resolve_max_time_limit,
-        workers=settings.solver_workers,
-        now=now,
-    )
-    return job_out(row), added, f"{site_path(site.id)}/schedules/{row.id}"
 
 
 @router.post(
@@ -71,30 +50,14 @@ def queue_resolve(
     responses=_CONFLICT,
 )
 def post_disruptions(
-    body: resolve_job.ResolveRequest, site: Site, session: DB, settings: Config, response: Response
+    body: ResolveRequest, site: Site, session: DB, settings: Config, response: Response
 ) -> JobOut:
     locked = sites.get_site(session, site.id, lock=True)
-    job, _, location = queue_resolve(session, locked, body, settings, utcnow())
+    row, _ = replan_jobs.queue_resolve(session, locked, body, settings, utcnow())
     session.flush()
-    response.headers["Location"] = location
+    response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"
     response.headers["Retry-After"] = "1"
-    return job
-
-
-class ResolveSettings(sc.Model):
-    auto_resolve: bool = Field(
-        default=False,
-        description="Re-solve the published schedule (from now) whenever a health update is recorded, as "
-        "if `resolve=true` were sent; no effect before a schedule is published",
-    )
-    contact_tracing_days: int = Field(
-        default=7,
-        ge=0,
-        le=60,
-        description="For an infectious illness, the people who shared a shift at the same post with the "
-        "ill person in this many days before the cut-off are listed as contacts (the site's "
-        "`rules.contact_tracing_days`)",
-    )
+    return job_out(row)
 
 
 def _settings_of(site: sites.SiteRow) -> ResolveSettings:

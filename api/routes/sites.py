@@ -3,57 +3,15 @@ export it back to a scenario file."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from api.deps import DB, IfMatch, Site, TokenSite, check_if_match, etag, site_path
+from api.schemas.sites import SiteCreated, SiteOut, SiteSettings, site_out
 from scheduler.domain import scenario as sc
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["sites"])
-
-
-class SiteOut(BaseModel):
-    id: int
-    site: sc.Site
-    horizon: sc.Horizon = Field(description="The default planning horizon of schedule jobs")
-    published_version: int | None = Field(description="Number of the published schedule version, if any")
-    created_at: dt.datetime
-    links: dict[str, str]
-
-
-class SiteCreated(SiteOut):
-    coordinator_token: str = Field(
-        description="A coordinator token for the new site. It is shown only this once: keep it safe."
-    )
-
-
-def site_out(row: sites.SiteRow) -> SiteOut:
-    base = site_path(row.id)
-    return SiteOut(
-        id=row.id,
-        site=sc.Site(name=row.name, timezone=row.timezone),
-        horizon=row.horizon,
-        published_version=row.published_version,
-        created_at=row.created_at,
-        links={
-            "self": base,
-            "scenario": f"{base}/scenario",
-            "rules": f"{base}/rules",
-            "pins": f"{base}/pins",
-            "posts": f"{base}/posts",
-            "volunteers": f"{base}/volunteers",
-            "schedule_jobs": f"{base}/schedules",
-            "disruptions": f"{base}/disruptions",
-            "resolve_settings": f"{base}/resolve-settings",
-            "webhook": f"{base}/webhook",
-            "published_schedule": f"{base}/schedule",
-            "calendar": f"{base}/calendar.ics",
-        },
-    )
 
 
 @router.get("/sites", summary="The sites your token opens (one)")
@@ -87,7 +45,7 @@ def get_site(site: Site, response: Response) -> SiteOut:
 
 @router.put("/sites/{site_id}", summary="Change the site's name, time zone or default horizon")
 def put_site(
-    body: sites.SiteSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
+    body: SiteSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
 ) -> SiteOut:
     check_if_match(if_match, site)
     sites.update_settings(site, body)

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
+from api.schemas.volunteers import VolunteerUpdate
 from scheduler.domain import scenario as sc
-from scheduler.store import schedules as schedule_store
+from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
 
@@ -59,7 +60,7 @@ def get_volunteer(volunteer: Volunteer, session: DB, response: Response) -> sc.V
     description="`health` may be sent back as it was read; health updates are added with `POST .../health`.",
 )
 def put_volunteer(
-    body: volunteers.VolunteerUpdate,
+    body: VolunteerUpdate,
     volunteer: Volunteer,
     site: Site,
     session: DB,
@@ -70,7 +71,7 @@ def put_volunteer(
     check_if_match(if_match, volunteer)
     volunteers.replace_volunteer(session, volunteer, body)
     sites.validate_site(session, site, volunteer=volunteer.key)
-    schedule_store.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
     session.flush()
     response.headers["ETag"] = etag(volunteer)
     return volunteers.model(session, volunteer)

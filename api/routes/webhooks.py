@@ -9,91 +9,29 @@ signature.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
 
 from api.deps import DB, Config, Site, site_path
-from scheduler.store import webhooks as webhook
+from api.schemas.webhooks import (
+    DeliveryOut,
+    WebhookOut,
+    WebhookRequest,
+    WebhookSet,
+    delivery_out,
+    webhook_out,
+)
+from scheduler.services import webhook_delivery
+from scheduler.store import webhooks
 from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["webhook"])
 
 
-class WebhookOut(BaseModel):
-    url: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    events: list[str] = Field(description="What is sent: one event per publication")
-    signature: str = Field(description="How each request is signed")
-    links: dict[str, str]
-
-
-class WebhookSet(WebhookOut):
-    secret: str | None = Field(
-        description="The shared secret, shown only here and only when it was set by this request (a new "
-        "webhook, or a new `secret` given): keep it in the receiver"
-    )
-
-
-SIGNATURE = (
-    "X-Rota-Signature: sha256=<hex HMAC-SHA256 of the raw request body, keyed with the secret>; also "
-    "X-Rota-Event, X-Rota-Delivery (unique per delivery: dedupe retries on it), X-Rota-Timestamp"
-)
-
-
-def webhook_out(row: webhook.WebhookRow, cls=WebhookOut, **extra):
-    base = f"{site_path(row.site_id)}/webhook"
-    return cls(
-        url=row.url,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        events=[webhook.EVENT_PUBLISHED],
-        signature=SIGNATURE,
-        links={"self": base, "deliveries": f"{base}/deliveries"},
-        **extra,
-    )
-
-
-class DeliveryOut(BaseModel):
-    id: int
-    delivery_id: str = Field(description="Sent as X-Rota-Delivery and as the payload's `id`")
-    event: str
-    version: int | None = Field(description="The published version the event is about")
-    job_id: int | None
-    state: webhook.DeliveryState = Field(description="pending (retries left), delivered or failed")
-    attempts: int
-    created_at: dt.datetime
-    next_attempt_at: dt.datetime | None
-    last_attempt_at: dt.datetime | None
-    delivered_at: dt.datetime | None
-    last_status: int | None = Field(description="HTTP status of the last attempt, if one answered")
-    last_error: str | None
-
-
-def delivery_out(row: webhook.DeliveryRow) -> DeliveryOut:
-    return DeliveryOut(
-        id=row.id,
-        delivery_id=row.delivery_id,
-        event=row.event,
-        version=row.version,
-        job_id=row.job_id,
-        state=webhook.DeliveryState(row.state),
-        attempts=row.attempts,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-        last_attempt_at=row.last_attempt_at,
-        delivered_at=row.delivered_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-    )
-
-
 @router.get("/sites/{site_id}/webhook", summary="The site's webhook (never its secret)")
 def get_webhook(site: Site, session: DB) -> WebhookOut:
-    return webhook_out(webhook.get_webhook(session, site.id))
+    return webhook_out(webhooks.get_webhook(session, site.id))
 
 
 @router.put(
@@ -108,9 +46,9 @@ def get_webhook(site: Site, session: DB) -> WebhookOut:
     responses={201: {"description": "Created", "model": WebhookSet}},
 )
 def put_webhook(
-    body: webhook.WebhookRequest, site: Site, session: DB, settings: Config, response: Response
+    body: WebhookRequest, site: Site, session: DB, settings: Config, response: Response
 ) -> WebhookSet:
-    row, created, secret = webhook.register(
+    row, created, secret = webhook_delivery.register(
         session, site.id, body, utcnow(), allow_private=settings.webhook_allow_private
     )
     session.flush()
@@ -127,7 +65,7 @@ def put_webhook(
     description="Deliveries still pending end `failed`.",
 )
 def delete_webhook(site: Site, session: DB) -> Response:
-    webhook.unregister(session, site.id)
+    webhooks.unregister(session, site.id)
     return Response(status_code=204)
 
 
@@ -138,7 +76,7 @@ def delete_webhook(site: Site, session: DB) -> Response:
 def list_deliveries(
     site: Site,
     session: DB,
-    state: webhook.DeliveryState | None = None,
+    state: webhooks.DeliveryState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DeliveryOut]:
-    return [delivery_out(r) for r in webhook.list_deliveries(session, site.id, state=state, limit=limit)]
+    return [delivery_out(r) for r in webhooks.list_deliveries(session, site.id, state=state, limit=limit)]

@@ -12,13 +12,16 @@ import typer
 
 from scheduler.domain.errors import InputError, load_model
 
-app = typer.Typer(
-    name="rota",
-    help="Burnout-aware volunteer shift scheduler.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A typer app as every ``rota`` command group is: help when called bare, no shell completion, plain
+    errors (never a rich traceback)."""
+    return typer.Typer(
+        name=name, help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
+
+
+app = command_group("rota", "Burnout-aware volunteer shift scheduler.")
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_SCHEDULE = 1

@@ -14,12 +14,12 @@ from typing import Annotated
 
 import typer
 
-from scheduler.cli.app import app, fail, input_error
+from scheduler.cli.app import app, command_group, fail, input_error
 from scheduler.domain.errors import InputError, load_model
 from scheduler.store.db import unit_of_work
 
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-admin_app = typer.Typer(help="Sites, tokens and the demo.", no_args_is_help=True)
+db_app = command_group("db", "The database schema.")
+admin_app = command_group("admin", "Sites, tokens and the demo.")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 
@@ -83,7 +83,7 @@ def worker(
     settings = _settings()
     runner = Worker(_sessions(settings), settings)
     if once:
-        from scheduler.store.webhooks import make_client
+        from scheduler.services.webhook_delivery import make_client
 
         runner.reap()
         runner.run_once()

@@ -23,7 +23,7 @@ the ``rules.contact_tracing_days`` days before the cut-off (by the published sch
 isolating by the same job: one re-solve, not a chain.
 
 Publishing a finished re-solve is the same step as publishing a full schedule
-(:func:`scheduler.store.schedules.publish`); it is refused when another version was published after
+(:func:`scheduler.services.publishing.publish`); it is refused when another version was published after
 the base version (the re-solve would undo it).
 """
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import scenario as sc
 from scheduler.domain.changes import contacts
 from scheduler.domain.clock import aware
+from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.disruptions import AnyDisruption, Disruption, MarkIsolating, SickCall, apply
 from scheduler.domain.errors import (
     ConflictError,
@@ -46,8 +47,9 @@ from scheduler.domain.errors import (
     problem_from_text,
     validation_problems,
 )
-from scheduler.store import health_records as healths
-from scheduler.store import posts, sites, volunteers
+from scheduler.domain.report import assignments_of
+from scheduler.settings import Settings
+from scheduler.store import health_records, posts, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, job_scenario, queue_job
 
@@ -167,15 +169,13 @@ def create_resolve_job(
     max_time_limit: float,
     workers: int,
     now: dt.datetime,
-) -> tuple[JobRow, dict[str, list[healths.HealthRecordRow]]]:
+) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
     """Record ``request.disruptions`` on the site and queue a re-solve of its published schedule: the
     job, and the health records added (by volunteer id). Lock the site row first
     (``get_site(..., lock=True)``).
 
     ConflictError (409) without a published schedule, or when it no longer fits the site (its time
     zone changed, a post it staffs was deleted); InputError (422) naming the field for the rest."""
-    from scheduler.domain.compile import ScenarioError, compile_scenario
-    from scheduler.domain.report import assignments_of
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -251,23 +251,23 @@ def disruptions_of(row: JobRow) -> list[AnyDisruption]:
 
 def persist(
     session: Session, site: sites.SiteRow, old: sc.Scenario, new: sc.Scenario, now: dt.datetime
-) -> dict[str, list[healths.HealthRecordRow]]:
+) -> dict[str, list[health_records.HealthRecordRow]]:
     """Write what ``new`` (``old`` with disruptions applied) adds to or changes in ``old`` to the site's
     rows, as the resource edits would; the health records added, by volunteer id. Health histories are
     only appended to."""
-    added: dict[str, list[healths.HealthRecordRow]] = {}
+    added: dict[str, list[health_records.HealthRecordRow]] = {}
     before = {v.id: v for v in old.volunteers}
     for v in new.volunteers:
         was = before.get(v.id)
         if was is None:
             row = volunteers.add_volunteer(session, site.id, v, now)
-            added[v.id] = healths.records_of(session, row.id)
+            added[v.id] = health_records.records_of(session, row.id)
             continue
         if v.health[: len(was.health)] != was.health:  # pragma: no cover - apply only appends
             raise RuntimeError(f"the health history of {v.id} would be rewritten")
         row = volunteers.get_volunteer(session, site.id, v.id)
         for record in v.health[len(was.health) :]:
-            added.setdefault(v.id, []).append(healths.add_record(session, row.id, record, now))
+            added.setdefault(v.id, []).append(health_records.add_record(session, row.id, record, now))
         if v.model_copy(update={"health": []}) != was.model_copy(update={"health": []}):
             data = v.model_dump(mode="json", by_alias=True, exclude={"health"})
             volunteers.replace_volunteer(session, row, volunteers.VolunteerUpdate.model_validate(data))
@@ -290,3 +290,19 @@ def persist(
         sites.set_pins(site, pins)
     session.flush()
     return added
+
+
+def queue_resolve(
+    session: Session, site: sites.SiteRow, request: ResolveRequest, settings: Settings, now: dt.datetime
+) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
+    """:func:`create_resolve_job` with the service's limits (``settings``): what the API's disruption and
+    health-record routes and the console's pages all call."""
+    return create_resolve_job(
+        session,
+        site,
+        request,
+        default_time_limit=settings.resolve_default_time_limit,
+        max_time_limit=settings.resolve_max_time_limit,
+        workers=settings.solver_workers,
+        now=now,
+    )

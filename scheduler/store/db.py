@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,7 +130,9 @@ def alembic_config(engine: Engine | None = None):
             f"the migrations are not at {ALEMBIC_DIR}: run rota from its source tree "
             "(pip install --editable .)"
         )
-    config = Config(str(ALEMBIC_INI)) if ALEMBIC_INI.exists() else Config()
+    # stdout as it is now: Config's default is the sys.stdout of the moment alembic was first imported
+    ini = str(ALEMBIC_INI) if ALEMBIC_INI.exists() else None
+    config = Config(ini, stdout=sys.stdout)
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     config.attributes["configure_logger"] = False
     if engine is not None:

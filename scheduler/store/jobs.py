@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, case, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
+from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.errors import ConflictError, FieldProblem, InputError, NotFoundError, problem_from_text
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
@@ -116,7 +117,6 @@ def create_job(
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
     it now, so the coordinator hears at once rather than from a failed job)."""
-    from scheduler.domain.compile import ScenarioError, compile_scenario
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -367,3 +367,12 @@ def reap_stale(session: Session, now: dt.datetime, stale_after: float, job_id: i
         ).execution_options(synchronize_session=False)
     )
     return updated.rowcount
+
+
+def current_job(session: Session, site_id: int, job_id: int, now: dt.datetime, stale_after: float) -> JobRow:
+    """The site's job as it is now: a running job whose worker stopped sending heartbeats is marked
+    failed first (:func:`reap_stale`), so a reader never sees it running for ever."""
+    row = get_job(session, site_id, job_id)
+    if row.state == JobState.running and reap_stale(session, now, stale_after, job_id=row.id):
+        session.refresh(row)
+    return row

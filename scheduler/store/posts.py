@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, Time, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scheduler.domain import scenario as sc
-from scheduler.domain.errors import ConflictError, FieldProblem, InputError, NotFoundError
+from scheduler.domain.errors import ConflictError, FieldProblem, InputError
 from scheduler.store.db import Base
+from scheduler.store.keyed import SiteKeyed, key_taken, row_of, rows_of
 
 
 class ShiftTemplateRow(Base):
@@ -34,19 +35,13 @@ class ShiftTemplateRow(Base):
     intensity: Mapped[str | None] = mapped_column(String(16))
 
 
-class PostRow(Base):
+class PostRow(SiteKeyed, Base):
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("site_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
     intensity: Mapped[str] = mapped_column(String(16))
     location: Mapped[str | None] = mapped_column(String(300))
     instructions: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
 
     templates: Mapped[list[ShiftTemplateRow]] = relationship(
         order_by=ShiftTemplateRow.position,
@@ -55,7 +50,6 @@ class PostRow(Base):
         lazy="selectin",
     )
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class PostUpdate(sc.Post):
@@ -116,19 +110,15 @@ def _post_fields(post: sc.Post) -> dict[str, Any]:
 
 
 def list_posts(session: Session, site_id: int) -> list[PostRow]:
-    return list(session.scalars(select(PostRow).where(PostRow.site_id == site_id).order_by(PostRow.id)))
+    return rows_of(session, PostRow, site_id)
 
 
 def get_post(session: Session, site_id: int, key: str) -> PostRow:
-    row = session.scalar(select(PostRow).where(PostRow.site_id == site_id, PostRow.key == key))
-    if row is None:
-        raise NotFoundError(f"post {key!r}")
-    return row
+    return row_of(session, PostRow, site_id, key, "post")
 
 
 def add_post(session: Session, site_id: int, post: sc.Post) -> PostRow:
-    exists = session.scalar(select(PostRow.id).where(PostRow.site_id == site_id, PostRow.key == post.id))
-    if exists is not None:
+    if key_taken(session, PostRow, site_id, post.id):
         raise ConflictError(f"post {post.id!r} already exists", [FieldProblem("id", "already taken")])
     row = PostRow(site_id=site_id, key=post.id, version=1, **_post_fields(post))
     row.templates = [ShiftTemplateRow(key=t.id, **_template_fields(t, i)) for i, t in enumerate(post.shifts)]

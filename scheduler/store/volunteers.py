@@ -12,13 +12,14 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, Float, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
-from scheduler.domain.errors import ConflictError, FieldProblem, InputError, NotFoundError
-from scheduler.store import health_records as health
+from scheduler.domain.errors import ConflictError, FieldProblem, InputError
+from scheduler.store import health_records
 from scheduler.store.db import Base
+from scheduler.store.keyed import SiteKeyed, key_taken, row_of, rows_of
 
 #: Volunteer fields kept as JSON columns of the same name (in the scenario file's JSON form).
 JSON_FIELDS = ("contact", "skills", "availability", "unavailable", "preferences", "rules", "history")
@@ -26,14 +27,9 @@ JSON_FIELDS = ("contact", "skills", "availability", "unavailable", "preferences"
 COLUMN_FIELDS = ("id", "name", "max_hours_per_week")
 
 
-class VolunteerRow(Base):
+class VolunteerRow(SiteKeyed, Base):
     __tablename__ = "volunteers"
-    __table_args__ = (UniqueConstraint("site_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
     max_hours_per_week: Mapped[float | None] = mapped_column(Float)
     contact: Mapped[dict] = mapped_column(JSON)
     skills: Mapped[list] = mapped_column(JSON)
@@ -42,9 +38,6 @@ class VolunteerRow(Base):
     preferences: Mapped[dict] = mapped_column(JSON)
     rules: Mapped[dict] = mapped_column(JSON)
     history: Mapped[dict] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class VolunteerUpdate(sc.Volunteer):
@@ -57,13 +50,13 @@ class VolunteerUpdate(sc.Volunteer):
     )
 
 
-def to_model(row: VolunteerRow, records: list[health.HealthRecordRow]) -> sc.Volunteer:
+def to_model(row: VolunteerRow, records: list[health_records.HealthRecordRow]) -> sc.Volunteer:
     data: dict[str, Any] = {name: getattr(row, name) for name in JSON_FIELDS}
     data.update(
         id=row.key,
         name=row.name,
         max_hours_per_week=row.max_hours_per_week,
-        health=[health.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
+        health=[health_records.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
     )
     return sc.Volunteer.model_validate(data)
 
@@ -77,33 +70,28 @@ def _fields(volunteer: sc.Volunteer) -> dict[str, Any]:
 
 
 def list_volunteers(session: Session, site_id: int) -> list[VolunteerRow]:
-    query = select(VolunteerRow).where(VolunteerRow.site_id == site_id).order_by(VolunteerRow.id)
-    return list(session.scalars(query))
+    return rows_of(session, VolunteerRow, site_id)
 
 
 def models(session: Session, site_id: int) -> list[sc.Volunteer]:
     """Every volunteer of the site with their health history, in the order they were added."""
     rows = list_volunteers(session, site_id)
     ids = select(VolunteerRow.id).where(VolunteerRow.site_id == site_id)
-    records = health.records_by_volunteer(session, ids)
+    records = health_records.records_by_volunteer(session, ids)
     return [to_model(row, records.get(row.id, [])) for row in rows]
 
 
 def model(session: Session, row: VolunteerRow) -> sc.Volunteer:
-    return to_model(row, health.records_of(session, row.id))
+    return to_model(row, health_records.records_of(session, row.id))
 
 
 def get_volunteer(session: Session, site_id: int, key: str) -> VolunteerRow:
-    row = session.scalar(select(VolunteerRow).where(VolunteerRow.site_id == site_id, VolunteerRow.key == key))
-    if row is None:
-        raise NotFoundError(f"volunteer {key!r}")
-    return row
+    return row_of(session, VolunteerRow, site_id, key, "volunteer")
 
 
 def add_volunteer(session: Session, site_id: int, volunteer: sc.Volunteer, now: dt.datetime) -> VolunteerRow:
     """Add a volunteer; the health records given with them start their history."""
-    query = select(VolunteerRow.id).where(VolunteerRow.site_id == site_id, VolunteerRow.key == volunteer.id)
-    if session.scalar(query) is not None:
+    if key_taken(session, VolunteerRow, site_id, volunteer.id):
         raise ConflictError(
             f"volunteer {volunteer.id!r} already exists", [FieldProblem("id", "already taken")]
         )
@@ -111,7 +99,7 @@ def add_volunteer(session: Session, site_id: int, volunteer: sc.Volunteer, now: 
     session.add(row)
     session.flush()
     for record in volunteer.health:
-        health.add_record(session, row.id, record, now)
+        health_records.add_record(session, row.id, record, now)
     return row
 
 
@@ -121,7 +109,7 @@ def replace_volunteer(session: Session, row: VolunteerRow, update: VolunteerUpda
     if update.id is not None and update.id != row.key:
         problems.append(FieldProblem("id", f"is {update.id!r} but the path names {row.key!r}"))
     if update.health is not None:
-        current = [health.to_model(r) for r in health.records_of(session, row.id)]
+        current = [health_records.to_model(r) for r in health_records.records_of(session, row.id)]
         if update.health != current:
             problems.append(
                 FieldProblem(

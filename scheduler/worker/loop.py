@@ -33,9 +33,17 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.domain.compile import compile_scenario
+from scheduler.domain.errors import NotFoundError
+from scheduler.domain.planning import plan
+from scheduler.domain.replan import ResolveFailed, resolve
+from scheduler.domain.scenario import Scenario
+from scheduler.domain.schedule import Schedule
+from scheduler.services import webhook_delivery
+from scheduler.services.replan_jobs import DISRUPTIONS
 from scheduler.settings import Settings
 from scheduler.store import jobs
-from scheduler.store import webhooks as webhook
+from scheduler.store import schedules as schedule_store
 from scheduler.store.db import unit_of_work, utcnow
 from solver.options import Progress
 
@@ -86,9 +94,6 @@ class _Search(threading.Thread):
         self.error: Exception | None = None
 
     def run(self) -> None:
-        from scheduler.domain.compile import compile_scenario
-        from scheduler.domain.planning import plan
-        from scheduler.domain.scenario import Scenario
 
         try:
             compiled = compile_scenario(Scenario.model_validate(self.snapshot))
@@ -113,10 +118,6 @@ class _Resolve(_Search):
         self.changes: dict[str, Any] | None = None
 
     def run(self) -> None:
-        from scheduler.domain.replan import resolve
-        from scheduler.domain.scenario import Scenario
-        from scheduler.domain.schedule import Schedule
-        from scheduler.services.replan_jobs import DISRUPTIONS
 
         try:
             result = resolve(
@@ -139,7 +140,6 @@ class _Resolve(_Search):
 def failure_reason(error: Exception) -> tuple[str, bool]:
     """Why a job failed, for the coordinator (a re-solve's own reasons as they are), and whether that is
     an expected outcome rather than a bug."""
-    from scheduler.domain.replan import ResolveFailed
 
     if isinstance(error, ResolveFailed):
         return str(error), True
@@ -155,7 +155,7 @@ class WebhookSender(threading.Thread):
 
     def run(self) -> None:
         settings = self.worker.settings
-        with webhook.make_client() as client:
+        with webhook_delivery.make_client() as client:
             while not self.worker.shutdown.is_set():
                 try:
                     self.worker.deliver_webhooks(client)
@@ -194,7 +194,7 @@ class Worker:
 
     def deliver_webhooks(self, client, now=utcnow) -> int:
         """Attempt the webhook deliveries that are due; how many were attempted."""
-        return webhook.deliver_due(
+        return webhook_delivery.deliver_due(
             self.sessions,
             client,
             timeout=self.settings.webhook_timeout,
@@ -235,8 +235,6 @@ class Worker:
     def run_job(self, job_id: int) -> None:
         """Solve the job in a thread of its own while this thread keeps the heartbeat: it stays free to
         handle signals (CP-SAT holds the thread that calls it until the search ends)."""
-        from scheduler.domain.errors import NotFoundError
-        from scheduler.store import schedules as schedule_store
 
         with self.sessions() as session:
             row = session.get(jobs.JobRow, job_id)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.api.conftest import publish, solve
-from tests.scheduler.test_calendar import parse_feed
+from tests.scheduler.domain.test_calendar import parse_feed
 
 UTC = dt.UTC
 

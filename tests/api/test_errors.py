@@ -298,3 +298,50 @@ def test_no_input_produces_a_500(client, site, data):
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == PROBLEM
+
+
+def _run_guard(chunks: list[bytes], max_bytes: int, headers: list[tuple[bytes, bytes]] = ()):
+    """Drive BodyGuard with a body that arrives in ``chunks`` (no Content-Length: a streamed upload);
+    what the app behind it received and what was sent back."""
+    import asyncio
+
+    from api.errors import BodyGuard
+
+    received: list[bytes] = []
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            received.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/sites", "headers": list(headers)}
+    asyncio.run(BodyGuard(app, max_bytes=max_bytes)(scope, receive, send))
+    return received, sent
+
+
+def test_a_streamed_body_over_the_limit_is_413_before_the_app_sees_it():
+    received, sent = _run_guard([b"x" * 600, b"x" * 600], max_bytes=1000)
+    assert received == []
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
+    assert b"larger than 1000 bytes" in b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_streamed_body_within_the_limit_reaches_the_app_whole():
+    received, sent = _run_guard([b'{"a": ', b'"b"}'], max_bytes=1000)
+    assert b"".join(received) == b'{"a": "b"}' and sent[0]["status"] == 201

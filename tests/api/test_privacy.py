@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.api.conftest import publish, solve
-from tests.scheduler.test_calendar import parse_feed
+from tests.scheduler.domain.test_calendar import parse_feed
 
 SECRET_NOTE = "NOTE-7f3a: night sweats, see GP"
 HEALTH_WORDS = re.compile(

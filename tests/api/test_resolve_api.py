@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from scheduler.store import jobs
 from tests.api.conftest import fixture, publish, solve
-from tests.scheduler.test_calendar import parse_feed
+from tests.scheduler.domain.test_calendar import parse_feed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CUTOFF = "2027-01-13T06:40"

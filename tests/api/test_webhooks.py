@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from scheduler.store import webhooks as webhook
+from scheduler.domain import publication
 from scheduler.store.db import utcnow
 from tests.api.conftest import make_settings, publish, solve
 from tests.api.test_resolve_api import CUTOFF, busiest_in_window, run, with_phones
@@ -162,7 +162,7 @@ def test_every_publication_is_delivered_signed(client, make_site, worker, receiv
     payload = json.loads(body)
     assert payload["kind"] == "resolve" and payload["version"] == 2 and payload["previous_version"] == 1
     # the gateway learns who to alert and what changed, not why: no health data leaves the site
-    assert payload["changes"] == webhook.redacted(resolved["changes"])
+    assert payload["changes"] == publication.redacted(resolved["changes"])
     assert ill in {v["volunteer"] for v in payload["changes"]["volunteers"]}
     assert "sick" not in body.decode()
     assert [d["state"] for d in deliveries(client, site)] == ["delivered", "delivered"]
@@ -201,7 +201,8 @@ def test_a_failing_webhook_is_retried_with_back_off_then_failed(client, site, wo
     # every attempt sends the same delivery and body, signed with its own time
     assert len({(h["x-rota-delivery"], b) for h, b in receiver.requests}) == 1
     assert all(
-        webhook.verify(secret, h["x-rota-timestamp"], b, h["x-rota-signature"]) for h, b in receiver.requests
+        publication.verify(secret, h["x-rota-timestamp"], b, h["x-rota-signature"])
+        for h, b in receiver.requests
     )
     failed = client.get(f"{site.url}/webhook/deliveries", params={"state": "failed"}, headers=site.headers)
     assert [x["id"] for x in failed.json()] == [d["id"]]

@@ -345,3 +345,11 @@ def _scenario(first: float | None, gap: float | None) -> bench.ScenarioResult:
 def test_target_verdict(first, gap, verdict):
     text = bench.target_verdict([_scenario(first, gap)])
     assert text.endswith(f"Target {verdict} at this commit.")
+
+
+def test_rota_bench_needs_a_source_checkout(tmp_path, monkeypatch):
+    from scheduler.cli import bench as cli_bench
+
+    assert cli_bench.load_bench_app() is not None  # this checkout has benchmarks/
+    monkeypatch.setattr(cli_bench, "CHECKOUT", tmp_path)  # an installed wheel has none beside it
+    assert cli_bench.load_bench_app() is None

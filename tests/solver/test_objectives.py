@@ -164,7 +164,7 @@ def test_partners_in_the_model_match_the_checker_with_fixed_people():
     """In a neighbourhood, people outside it are constants: pairs among them and with them count too."""
     from ortools.sat.python import cp_model
 
-    from solver.model import build
+    from solver.build import build
 
     problem = Problem(
         days=3,
@@ -267,7 +267,7 @@ def test_load_terms_with_fixed_people_match_the_checker():
     full, below it not at all, as the checker counts it."""
     from ortools.sat.python import cp_model
 
-    from solver.model import build
+    from solver.build import build
 
     problem = Problem(
         days=4,

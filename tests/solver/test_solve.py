@@ -141,7 +141,7 @@ def test_people_the_greedy_start_leaves_below_a_minimum_are_re_planned_alone():
     import time
 
     from solver.greedy import greedy
-    from solver.lns import repair_people
+    from solver.start import repair_people
 
     days = 7
     shifts = tuple(

@@ -37,7 +37,7 @@ from solver.greedy import greedy
 from solver.problem import Solution, Status
 from solver.validate import expected_shortfalls
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 FAST = {"time_limit": 2.0, "patience": 0.5}
 
 

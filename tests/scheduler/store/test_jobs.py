@@ -16,7 +16,7 @@ from scheduler.domain.schedule import Schedule, SolverReport
 from scheduler.store import jobs, sites
 from scheduler.store.db import utcnow
 
-SMALL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "small.json"
+SMALL = Path(__file__).resolve().parents[3] / "fixtures" / "small.json"
 
 
 def small() -> sc.Scenario:

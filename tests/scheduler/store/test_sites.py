@@ -12,7 +12,7 @@ from scheduler.domain.errors import ConflictError, InputError
 from scheduler.store import posts, sites, volunteers
 from scheduler.store.db import utcnow
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 
 
 def load(name: str) -> sc.Scenario:

@@ -18,9 +18,9 @@ from scheduler.settings import Settings
 from scheduler.store import jobs
 from scheduler.store.db import utcnow
 from scheduler.worker.loop import Worker
-from tests.scheduler.test_job import queue, state
+from tests.scheduler.store.test_jobs import queue, state
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def settings(**extra) -> Settings:

@@ -16,7 +16,7 @@ from solver import validate as solver_validate
 from solver.problem import Solution, Status
 from tests.scheduler._build import post, scenario, template, volunteer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PLUS_ONE = dt.timezone(dt.timedelta(hours=1))
 
 

@@ -13,7 +13,7 @@ from scheduler.cli.main import app
 from scheduler.domain.scenario import Scenario
 from scheduler.store.db import make_engine, make_sessions
 
-SMALL = Path(__file__).resolve().parent.parent.parent / "fixtures" / "small.json"
+SMALL = Path(__file__).resolve().parents[3] / "fixtures" / "small.json"
 
 
 def run(url: str, *args: str, cwd: Path | None = None):

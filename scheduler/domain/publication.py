@@ -1,0 +1,171 @@
+"""What a publication tells the outside world: per volunteer the shifts added and removed, a re-solve's
+change set with every health detail redacted, the signed JSON body a webhook receives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from scheduler.domain import scenario as sc
+from scheduler.domain.changes import ShiftRef, VolunteerChange
+from scheduler.domain.schedule import Assignment, Schedule
+
+EVENT_PUBLISHED = "schedule.published"
+
+
+def _key(a: Assignment) -> tuple[str, str, str, dt.date]:
+    return (a.volunteer, a.post, a.shift, a.date)
+
+
+def schedule_diff(
+    previous: Schedule | None, schedule: Schedule, volunteers: Iterable[sc.Volunteer], since: dt.datetime
+) -> list[dict[str, Any]]:
+    """Per volunteer, the shifts ending after ``since`` that ``schedule`` adds and removes against
+    ``previous`` (everything is added on a first publication), with their contact; soonest change
+    first. The same shape as a re-solve change set's ``volunteers``."""
+
+    def live(s: Schedule | None) -> dict[tuple, Assignment]:
+        if s is None:
+            return {}
+        return {_key(a): a for a in s.assignments if a.end > since}
+
+    old, new = live(previous), live(schedule)
+    people = {v.id: v for v in volunteers}
+    removed: dict[str, list[ShiftRef]] = {}
+    added: dict[str, list[ShiftRef]] = {}
+    for out, keys, source in ((removed, old.keys() - new.keys(), old), (added, new.keys() - old.keys(), new)):
+        for key in keys:
+            a = source[key]
+            ref = ShiftRef(post=a.post, shift=a.shift, date=a.date, start=a.start, end=a.end)
+            out.setdefault(a.volunteer, []).append(ref)
+    changes = []
+    for vid in sorted(set(removed) | set(added)):
+        person = people.get(vid)
+        rem = sorted(removed.get(vid, []), key=lambda r: r.start)
+        add = sorted(added.get(vid, []), key=lambda r: r.start)
+        changes.append(
+            VolunteerChange(
+                volunteer=vid,
+                name=person.name if person is not None else vid,
+                phone=person.contact.phone if person is not None else None,
+                email=person.contact.email if person is not None else None,
+                removed=rem,
+                added=add,
+                first_change=min(r.start for r in rem + add),
+            )
+        )
+    changes.sort(key=lambda c: (c.first_change, c.name, c.volunteer))
+    return [c.model_dump(mode="json") for c in changes]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a webhook hears of one publication."""
+
+    site_id: int
+    site_name: str
+    version: int
+    previous_version: int | None
+    job_id: int | None
+    kind: str  # "schedule" or "resolve"
+    published_at: dt.datetime
+    schedule: Schedule
+    previous: Schedule | None
+    volunteers: list[sc.Volunteer]
+    changes: dict[str, Any] | None  # a re-solve's change set (JSON)
+
+
+_SHIFT_FIELDS = ("post", "shift", "date", "start", "end")
+
+
+def redacted(changes: dict[str, Any]) -> dict[str, Any]:
+    """The change set as a gateway needs it to alert people: who, their contact, which shifts came and
+    went, and what stays short — and nothing about anyone's health (no status, no removal reasons, no
+    disruption descriptions, no contact-tracing list), which stays with the site's coordinators."""
+
+    def shift(ref: dict[str, Any]) -> dict[str, Any]:
+        return {k: ref[k] for k in _SHIFT_FIELDS if k in ref}
+
+    return {
+        "site": changes.get("site"),
+        "timezone": changes.get("timezone"),
+        "cutoff": changes.get("cutoff"),
+        "volunteers": [
+            {
+                "volunteer": v.get("volunteer"),
+                "name": v.get("name"),
+                "phone": v.get("phone"),
+                "email": v.get("email"),
+                "first_change": v.get("first_change"),
+                "removed": [shift(r) for r in v.get("removed", [])],
+                "added": [shift(a) for a in v.get("added", [])],
+            }
+            for v in changes.get("volunteers", [])
+        ],
+        "uncovered": [
+            {**shift(u), "missing": u.get("missing"), "missing_skills": u.get("missing_skills", {})}
+            for u in changes.get("uncovered", [])
+        ],
+    }
+
+
+def payload_of(publication: Publication, delivery_id: str) -> dict[str, Any]:
+    p = publication
+    base = f"/sites/{p.site_id}"
+    body: dict[str, Any] = {
+        "id": delivery_id,
+        "event": EVENT_PUBLISHED,
+        "kind": p.kind,
+        "site": {"id": p.site_id, "name": p.site_name},
+        "version": p.version,
+        "previous_version": p.previous_version,
+        "job": p.job_id,
+        "published_at": p.published_at.isoformat(),
+        "links": {
+            "version": f"{base}/schedule/versions/{p.version}",
+            **({"job": f"{base}/schedules/{p.job_id}"} if p.job_id is not None else {}),
+        },
+    }
+    if p.kind == "resolve" and p.changes is not None:
+        body["changes"] = redacted(p.changes)
+    else:
+        s = p.schedule
+        body["summary"] = {
+            "start": s.start.isoformat(),
+            "days": s.days,
+            "assignments": len(s.assignments),
+            "uncovered_slots": len(s.uncovered),
+            "people_missing": sum(u.missing for u in s.uncovered),
+            "volunteers": schedule_diff(p.previous, s, p.volunteers, p.published_at),
+        }
+    return body
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed with secret>``, the ``X-Rota-Signature``
+    header. Signing the ``X-Rota-Timestamp`` with the body lets a receiver refuse replays."""
+    message = timestamp.encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, header: str, *, now: float | None = None,
+           tolerance: float = 300.0) -> bool:
+    """What a receiver does: recompute the signature of the timestamp and raw body, compare in constant
+    time, and refuse a timestamp more than ``tolerance`` seconds away from ``now`` (a replay)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if now is not None and abs(now - sent) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, timestamp, body), header)
