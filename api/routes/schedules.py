@@ -24,6 +24,7 @@ from api.schemas.schedules import (
     job_out,
     version_out,
 )
+from scheduler.domain.advice import StaffingAdvice, advise
 from scheduler.domain.errors import ConflictError
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
 from scheduler.services import publishing
@@ -117,6 +118,35 @@ def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedu
     if schedule is None:
         raise ConflictError(f"the job is {row.state}: it has no schedule")
     return schedule
+
+
+@router.get(
+    "/sites/{site_id}/schedules/{job_id}/advice",
+    summary="Staffing advice: whom to recruit so that the job's short slots are staffed",
+    description="For a finished job whose schedule leaves slots short: how many more volunteers, with which "
+    "skills and availability, would staff them (virtual volunteers of a few archetypes, derived from the "
+    "short slots' times and skills, added to the job's scenario snapshot; their number minimised once "
+    "coverage is as good as it gets), and a short recruiting text. A schedule with nothing short answers "
+    "at once. Otherwise this request SOLVES, within `time_limit` seconds (at most 10, default 5): on a "
+    "big site the answer is the best found in that time (`status: feasible`).",
+)
+def job_advice(
+    job_id: int,
+    site: Site,
+    session: DB,
+    settings: Config,
+    time_limit: Annotated[float, Query(ge=1, le=10, description="Seconds of solving, all phases")] = 5.0,
+) -> StaffingAdvice:
+    row = _job(session, site, job_id, settings)
+    schedule = jobs.result_of(row)
+    if schedule is None:
+        raise ConflictError(f"the job is {row.state}: it has no schedule to advise on")
+    if not schedule.uncovered:
+        return StaffingAdvice(
+            status="optimal", short_slots=0, missing_people=0, closed_slots=[], still_short=[], items=[],
+            recruiting_text="", volunteers=[],
+        )
+    return advise(jobs.scenario_of(row), time_limit=time_limit, seed=row.seed or 0, workers=1)
 
 
 @router.post(
