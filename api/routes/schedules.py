@@ -27,7 +27,7 @@ from api.schemas.schedules import (
 from scheduler.domain.advice import StaffingAdvice, advise
 from scheduler.domain.errors import ConflictError
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
-from scheduler.services import publishing
+from scheduler.services import publishing, schedule_jobs
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
@@ -49,16 +49,17 @@ def _retry_after(row: jobs.JobRow) -> str:
     description="The site as it is now is solved over `horizon` (default: the site's) within `time_limit` "
     "seconds by a worker process. Answers 202 with the job's URL in `Location`; poll it (`Retry-After`) "
     "for its state and live progress. A scenario that cannot be planned is refused at once (422). "
-    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots.",
+    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots. A horizon "
+    "after the published schedule's start is a new period: the published shifts before it (the last 28 "
+    "days) become the volunteers' exact history in the job's scenario snapshot, in place of the summary.",
 )
 def create_job(
     site: Site, session: DB, settings: Config, response: Response, body: JobRequest | None = None
 ) -> JobOut:
     request = body or JobRequest()
-    row = jobs.create_job(
+    row = schedule_jobs.queue_schedule(
         session,
-        site.id,
-        sites.export_scenario(session, site),
+        site,
         request,
         default_time_limit=settings.default_time_limit,
         max_time_limit=settings.max_time_limit,

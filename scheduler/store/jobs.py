@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from scheduler.domain import scenario as sc
 from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.errors import ConflictError, FieldProblem, InputError, NotFoundError, problem_from_text
+from scheduler.domain.history import with_published_history
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
 
@@ -114,9 +115,11 @@ def create_job(
     max_time_limit: float,
     workers: int,
     now: dt.datetime,
+    previous: Schedule | None = None,
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
-    it now, so the coordinator hears at once rather than from a failed job)."""
+    it now, so the coordinator hears at once rather than from a failed job). The shifts of
+    ``previous`` (the published schedule) before the horizon become the volunteers' exact history."""
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -124,7 +127,7 @@ def create_job(
             "job", [FieldProblem("time_limit", f"must be at most {max_time_limit:g} seconds on this server")]
         )
     horizon = request.horizon or site_scenario.horizon
-    scenario = job_scenario(site_scenario, horizon)
+    scenario = with_published_history(job_scenario(site_scenario, horizon), previous)
     try:
         compile_scenario(scenario)
     except ScenarioError as exc:
