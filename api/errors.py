@@ -68,12 +68,14 @@ class Problem(BaseModel):
 _DESCRIPTIONS = {
     400: "The request is malformed",
     401: "No valid coordinator token",
+    403: "This token may not do that (e.g. only an admin token creates sites)",
     404: "Nothing there, or not this token's site",
     405: "Method not allowed",
     409: "Conflict: changed meanwhile (If-Match), or not possible in the current state",
     413: "The body is too large",
     415: "The body is not JSON",
     422: "A field is not valid: `errors` names each one",
+    428: "Precondition required: send If-Match with the ETag you read",
     429: "Too many requests: see Retry-After",
     503: "The database is not available: retry later",
 }

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -61,7 +62,20 @@ def _wall_clock(value: dt.time) -> dt.time:
     return value
 
 
-LocalTime = Annotated[dt.time, AfterValidator(_wall_clock)]
+#: A wall-clock time of day in the site's zone. JSON Schema's "time" format means RFC 3339 with an offset,
+#: which this is not, so the schema says what it is instead.
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "description": "Wall-clock time in the site's time zone, without an offset, e.g. 22:00",
+            "examples": ["22:00"],
+        }
+    ),
+]
 
 
 class Weekday(StrEnum):

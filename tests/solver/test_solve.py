@@ -162,3 +162,24 @@ def test_people_the_greedy_start_leaves_below_a_minimum_are_re_planned_alone():
     # and the neighbourhood search starts from it
     solution = solve(problem, SolveOptions(time_limit=5, workers=1, seed=0, direct_limit=1))
     assert solution.has_schedule and validate(problem, solution.assignments) == []
+
+
+def test_a_search_that_finds_nothing_in_time_answers_with_its_valid_start():
+    """CP-SAT given no time at all finds nothing; the greedy start it was handed breaks no rule, so that
+    start is the answer (scored by the checker) rather than no schedule."""
+    from pathlib import Path
+
+    from scheduler.domain.compile import compile_scenario
+    from scheduler.domain.scenario import Scenario
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "small.json"
+    problem = compile_scenario(Scenario.model_validate_json(fixture.read_text())).problem
+    options = SolveOptions(time_limit=5, workers=1, seed=0, parameters={"max_deterministic_time": 0.0})
+    solution = solve(problem, options)
+    assert solution.status == Status.FEASIBLE and solution.stats.get("answer") == "valid start"
+    assert solution.assignments and validate(problem, list(solution.assignments)) == []
+    assert solution.objective == objective(problem, solution.assignments)
+    assert solution.uncovered == tuple(expected_shortfalls(problem, solution.assignments))
+    # without a start to fall back on, nothing is what was found
+    bare = solve(problem, dataclasses.replace(options, greedy_start=False))
+    assert bare.status == Status.NO_SOLUTION and not bare.assignments
