@@ -107,21 +107,33 @@ def advise(
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 1,
+    start: Collection[tuple[str, str]] | None = None,
 ) -> Advice:
     """Advise on ``problem`` whose people include the ``virtual`` ones (person id -> archetype);
     ``extra`` (archetype -> 0 to 999) makes a broad archetype cost slightly more per person.
-    ``time_limit`` (seconds) is shared by the three phases."""
+    ``time_limit`` (seconds) is shared by the three phases. ``start``: the real people's best coverage
+    found already (phase 1 is then skipped and counted as merely feasible); it is also the hint of
+    phase 2, so that phase always has a schedule."""
     extra = extra or {}
     real = without(problem, virtual)
-    status0, _, before = coverage_solve(real, time_limit=time_limit / 4, seed=seed, workers=workers)
-    if status0 not in (Status.OPTIMAL, Status.FEASIBLE):
-        return Advice(status0, (), (), (), {})
+    if start is None:
+        status0, start, before = coverage_solve(real, time_limit=time_limit / 4, seed=seed, workers=workers)
+        if status0 not in (Status.OPTIMAL, Status.FEASIBLE):
+            return Advice(status0, (), (), (), {})
+    else:
+        status0, before = Status.FEASIBLE, expected_shortfalls(real, start)
     if not before:
         return Advice(status0, (), (), (), {})
 
     model = build(coverage_only(problem))
     cp = model.cp
     coverage = model.weighted(COVERAGE_TERMS)
+    index = {person.id: p for p, person in enumerate(model.people)}
+    given = set(start)
+    for p, row in enumerate(model.assign):
+        person_id = model.people[p].id
+        for s, var in row.items():
+            cp.add_hint(var, int((person_id, model.shifts[s].id) in given))
     solver = _solver(time_limit * 3 / 8, seed, workers)
     status1 = _status(solver.solve(cp))
     if status1 not in (Status.OPTIMAL, Status.FEASIBLE):
@@ -131,7 +143,7 @@ def advise(
 
     # phase 3: keep that coverage, use as few virtual people as possible
     cp.add(coverage <= best)
-    index = {person.id: p for p, person in enumerate(model.people)}
+    cp.clear_hints()
     used_vars = {}
     for person_id in virtual:
         row = model.assign[index[person_id]]

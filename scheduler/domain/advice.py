@@ -52,7 +52,8 @@ class _Archetype:
             return f"{count} {who}{skill} available at any time"
         when = f"{self.start:%H:%M}-{self.end:%H:%M}"
         kind = f"nights ({when})" if self.night else f"{when} shifts"
-        return f"{count} {who}{skill} who can do {kind} on {self.days}"
+        days = "every day" if self.days == "every day" else f"on {self.days}"
+        return f"{count} {who}{skill} who can do {kind} {days}"
 
 
 class AdviceItem(BaseModel):
@@ -80,14 +81,18 @@ class StaffingAdvice(BaseModel):
 
 
 def _archetypes(compiled: Compiled, short) -> dict[str, tuple[_Archetype, int]]:
-    """Archetype id -> (archetype, how many of it the model gets)."""
+    """Archetype id -> (archetype, how many of it the model gets: about twice the fewest that could
+    take its places, at most MAX_PER_ARCHETYPE)."""
     templates = {(post.id, t.id): t for post in compiled.scenario.posts for t in post.shifts}
     need: dict[str, int] = {}
+    days: dict[str, set[dt.date]] = {}
     kinds: dict[str, _Archetype] = {}
+    groups: dict[str, set[str]] = {}
 
-    def add(arch: _Archetype, n: int) -> None:
+    def add(arch: _Archetype, n: int, date: dt.date) -> None:
         kinds.setdefault(arch.id, arch)
         need[arch.id] = need.get(arch.id, 0) + n
+        days.setdefault(arch.id, set()).add(date)
 
     for sf in short:
         slot = compiled.slots[sf.shift]
@@ -99,11 +104,22 @@ def _archetypes(compiled: Compiled, short) -> dict[str, tuple[_Archetype, int]]:
         for skill, n in wants:
             tag = f"{skill}-" if skill else ""
             times = f"{template.start:%H%M}-{template.end:%H%M}"
-            for days, rank in ((group, 0), ("every day", 1)):
-                key = f"{PREFIX}-{tag}{times}-{days.replace(' ', '')}"
-                add(_Archetype(key, skill, template.start, template.end, days, slot.night, rank), n)
-            add(_Archetype(f"{PREFIX}-{tag}anytime", skill, None, None, "every day", False, 2), n)
-    return {k: (kinds[k], min(MAX_PER_ARCHETYPE, n)) for k, n in need.items()}
+            every = _Archetype(f"{PREFIX}-{tag}{times}-everyday", skill, template.start, template.end,
+                               "every day", slot.night, 1)
+            groups.setdefault(every.id, set()).add(group)
+            add(_Archetype(f"{PREFIX}-{tag}{times}-{group}", skill, template.start, template.end, group,
+                           slot.night, 0), n, slot.date)
+            add(every, n, slot.date)
+            add(_Archetype(f"{PREFIX}-{tag}anytime", skill, None, None, "every day", False, 2), n, slot.date)
+    per_week = 5  # shifts one volunteer takes at most in a week, about (the site's rules decide)
+    weeks = max(1, compiled.scenario.horizon.days / 7)
+    out = {}
+    for key, n in need.items():
+        if kinds[key].days == "every day" and kinds[key].start is not None and len(groups[key]) < 2:
+            continue  # the same as the weekday or weekend archetype
+        per_person = max(1, min(len(days[key]), round(per_week * weeks)))
+        out[key] = (kinds[key], min(MAX_PER_ARCHETYPE, n, 2 * -(-n // per_person)))
+    return out
 
 
 def _volunteer(arch: _Archetype, i: int) -> Volunteer:
@@ -120,7 +136,7 @@ def advise(
 ) -> StaffingAdvice:
     """Advise whom to recruit for ``scenario``; ``time_limit`` bounds all solving (seconds)."""
     compiled = compile_scenario(scenario)
-    _, _, short = solver_advice.coverage_solve(
+    _, start, short = solver_advice.coverage_solve(
         compiled.problem, time_limit=time_limit / 4, seed=seed, workers=workers
     )
     if not short:
@@ -147,6 +163,7 @@ def advise(
         time_limit=time_limit * 3 / 4,
         seed=seed,
         workers=workers,
+        start=start,
     )
     by_id = {v.id: v for v in extra}
     items = [
@@ -201,7 +218,10 @@ def advice_text(advice: StaffingAdvice) -> str:
         f"{advice.missing_skilled} of the skills asked)."
     ]
     if not advice.items:
-        out.append("No archetype of volunteer closes any of them (look at the rules and the skills asked).")
+        if advice.status in ("optimal", "feasible"):
+            out.append("No archetype of volunteer closes any of them (look at the rules and skills asked).")
+        else:
+            out.append(f"No advice found in the time given (search: {advice.status}); give it more time.")
         return "\n".join(out)
     out.append(f"Recruit {advice.count} (search: {advice.status}):")
     out += [f"  - {item.text}" for item in advice.items]
