@@ -72,6 +72,7 @@ class Shift:
     intensity: Intensity = Intensity.NORMAL
     under_weight: int = 1  # multiplier on Weights.uncovered for each missing person
     over_weight: int = 1  # multiplier on Weights.overstaffed for each person beyond ``required``
+    pair: bool = False  # worked by two people together or not at all (outreach in pairs): 0 or >= 2
 
     @property
     def minutes(self) -> int:

@@ -61,6 +61,26 @@ def max_staff(m: Model) -> None:
             m.cp.add(sum(variables) <= max(0, room)).with_name(f"max_staff[{shift.id}]")
 
 
+def pairs(m: Model) -> None:
+    """A shift worked in pairs has nobody on it or at least two people: never one alone."""
+    for s, shift in enumerate(m.shifts):
+        if not shift.pair:
+            continue
+        variables = m.vars_of_shift(s)
+        fixed = m.fixed_count(s)
+        if fixed >= 2 or (not variables and fixed == 0):
+            continue
+        name = f"pairs[{shift.id}]"
+        if not variables:  # one fixed person and nobody who could join them
+            m.cp.add_bool_or([]).with_name(name)
+        elif fixed == 1:
+            m.cp.add(sum(variables) >= 1).with_name(name)
+        else:
+            staffed = m.cp.new_bool_var(f"paired[{shift.id}]")
+            m.cp.add(sum(variables) >= 2).only_enforce_if(staffed).with_name(name)
+            m.cp.add(sum(variables) == 0).only_enforce_if(~staffed).with_name(name)
+
+
 def no_double_booking(m: Model) -> None:
     """Nobody works two shifts that overlap in time."""
     for p in range(len(m.people)):
@@ -328,6 +348,7 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
     "pinned": pinned,
     "frozen": frozen,
     "max_staff": max_staff,
+    "pairs": pairs,
     "no_double_booking": no_double_booking,
     "min_rest": min_rest,
     "max_shifts_per_day": max_shifts_per_day,

@@ -85,6 +85,7 @@ def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
             required=max(0, shift.required - len(there)),
             max_staff=None if shift.max_staff is None else max(0, shift.max_staff - len(there)),
             skills={k: n for k, n in need.items() if n > 0},
+            pair=False,  # someone is there already: joining them makes a pair
         ))
     mine = {(p, s) for p, s in problem.pinned | problem.reference if p == person.id}
     return dataclasses.replace(

@@ -48,6 +48,7 @@ HARD_RULES: tuple[str, ...] = (
     "duplicate_assignment",
     "eligibility",
     "max_staff",
+    "pairs",
     "no_double_booking",
     "min_rest",
     "max_shifts_per_day",
@@ -873,6 +874,20 @@ def max_staff(problem: Problem, by_shift: Mapping[str, list[str]]) -> Iterator[V
             )
 
 
+def pairs(problem: Problem, by_shift: Mapping[str, list[str]]) -> Iterator[Violation]:
+    """A shift worked in pairs has nobody or at least two people on it."""
+    for shift in problem.shifts:
+        on = by_shift.get(shift.id, ())
+        if shift.pair and len(on) == 1:
+            yield Violation(
+                "pairs",
+                on[0],
+                (shift.id,),
+                shift.day,
+                f"{on[0]} works {shift.id} alone, a shift worked in pairs (two people or nobody)",
+            )
+
+
 def pinned(problem: Problem, pairs: set[tuple[str, str]]) -> Iterator[Violation]:
     ix = _index(problem)
     for pid, sid in sorted(problem.pinned):
@@ -969,6 +984,7 @@ def validate(
     assigned = _group(problem, ix, assignments)
     out = list(assigned.problems)
     out.extend(max_staff(problem, assigned.by_shift))
+    out.extend(pairs(problem, assigned.by_shift))
     for person in problem.people:
         out.extend(_person_rules(problem, person, assigned.by_person.get(person.id, [])))
     out.extend(pinned(problem, assigned.known()))

@@ -26,8 +26,8 @@ from api.console.web import (
 )
 from api.deps import DB, Config, check_id, keep_cancelled
 from scheduler.domain.changes import ChangeSet
-from scheduler.domain.errors import ConflictError, InputError, validation_problems
-from scheduler.services import publishing
+from scheduler.domain.errors import ConflictError, InputError, TooBusyError, validation_problems
+from scheduler.services import publishing, schedule_jobs
 from scheduler.store import jobs, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
@@ -91,22 +91,27 @@ def start_solve(request: Request, who: Checked, session: DB, settings: Config, f
             errors.absorb(validation_problems(exc), FIELDS)
     if errors or job_request is None:
         return _solve_page(request, who, session, settings, 422, errors, values)
-    try:
-        row = jobs.create_job(
+    try:  # the same service as POST /sites/{id}/schedules: the site's share of the queue, the last period
+        locked = sites.get_site(session, who.site_id, lock=True)
+        row = schedule_jobs.queue_schedule(
             session,
-            who.site_id,
-            sites.export_scenario(session, who.site),
+            locked,
             job_request,
             default_time_limit=settings.default_time_limit,
             max_time_limit=settings.max_time_limit,
             workers=settings.solver_workers,
             now=utcnow(),
+            limits=jobs.SiteLimits.of(settings),
         )
         session.flush()
     except InputError as exc:
         rollback(session)
         errors.absorb(exc.problems, FIELDS)
         return _solve_page(request, who, session, settings, 422, errors, values)
+    except TooBusyError as exc:
+        rollback(session)
+        errors.general.append(exc.message)
+        return _solve_page(request, who, session, settings, 429, errors, values)
     return redirect(f"/console/jobs/{row.id}")
 
 

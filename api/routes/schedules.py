@@ -24,9 +24,10 @@ from api.schemas.schedules import (
     job_out,
     version_out,
 )
+from scheduler.domain.advice import StaffingAdvice, advise
 from scheduler.domain.errors import ConflictError
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered, VolunteerTotals
-from scheduler.services import publishing
+from scheduler.services import publishing, schedule_jobs
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
@@ -48,9 +49,11 @@ def _retry_after(row: jobs.JobRow) -> str:
     description="The site as it is now is solved over `horizon` (default: the site's) within `time_limit` "
     "seconds by a worker process. Answers 202 with the job's URL in `Location`; poll it (`Retry-After`) "
     "for its state and live progress. A scenario that cannot be planned is refused at once (422). "
-    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots. 429 with "
-    "`Retry-After` when the site already has its share of the job queue (queued + running jobs, or "
-    "their seconds of search).",
+    "Demand that cannot be covered is not an error: the finished job lists the uncovered slots. A horizon "
+    "after the published schedule's start is a new period: the published shifts before it (the last 28 "
+    "days) become the volunteers' exact history in the job's scenario snapshot, in place of the summary. "
+    "429 with `Retry-After` when the site already has its share of the job queue (queued + running jobs, "
+    "or their seconds of search).",
     responses={429: {"description": "The site has its share of the job queue: retry later"}},
 )
 def create_job(
@@ -58,10 +61,9 @@ def create_job(
 ) -> JobOut:
     request = body or JobRequest()
     locked = sites.get_site(session, site.id, lock=True)  # the site's share of the queue is checked once
-    row = jobs.create_job(
+    row = schedule_jobs.queue_schedule(
         session,
-        locked.id,
-        sites.export_scenario(session, locked),
+        locked,
         request,
         default_time_limit=settings.default_time_limit,
         max_time_limit=settings.max_time_limit,
@@ -122,6 +124,35 @@ def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedu
     if schedule is None:
         raise ConflictError(f"the job is {row.state}: it has no schedule")
     return schedule
+
+
+@router.get(
+    "/sites/{site_id}/schedules/{job_id}/advice",
+    summary="Staffing advice: whom to recruit so that the job's short slots are staffed",
+    description="For a finished job whose schedule leaves slots short: how many more volunteers, with which "
+    "skills and availability, would staff them (virtual volunteers of a few archetypes, derived from the "
+    "short slots' times and skills, added to the job's scenario snapshot; their number minimised once "
+    "coverage is as good as it gets), and a short recruiting text. A schedule with nothing short answers "
+    "at once. Otherwise this request SOLVES, within `time_limit` seconds (at most 10, default 5): on a "
+    "big site the answer is the best found in that time (`status: feasible`).",
+)
+def job_advice(
+    job_id: int,
+    site: Site,
+    session: DB,
+    settings: Config,
+    time_limit: Annotated[float, Query(ge=1, le=10, description="Seconds of solving, all phases")] = 5.0,
+) -> StaffingAdvice:
+    row = _job(session, site, job_id, settings)
+    schedule = jobs.result_of(row)
+    if schedule is None:
+        raise ConflictError(f"the job is {row.state}: it has no schedule to advise on")
+    if not schedule.uncovered:
+        return StaffingAdvice(
+            status="optimal", short_slots=0, missing_people=0, closed_slots=[], still_short=[], items=[],
+            recruiting_text="", volunteers=[],
+        )
+    return advise(jobs.scenario_of(row), time_limit=time_limit, seed=row.seed or 0, workers=1)
 
 
 @router.post(

@@ -6,7 +6,7 @@ Planning from files (:mod:`~scheduler.cli.plan`), re-solving (:mod:`~scheduler.c
 
 from __future__ import annotations
 
-from scheduler.cli import bench, plan, replan, service  # noqa: F401  (each registers its commands)
+from scheduler.cli import advise, bench, plan, replan, service  # noqa: F401  (each registers its commands)
 from scheduler.cli.app import app
 
 __all__ = ["app", "main"]

@@ -563,7 +563,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                 shift = Shift(
                     id=sid, post=post.id, type=template.id, day=day, start=start, end=end,
                     required=template.required, max_staff=template.required,
-                    skills=dict(template.skills), night=night, intensity=intensity,
+                    skills=dict(template.skills), night=night, intensity=intensity, pair=template.pairs,
                 )
                 slot = Slot(
                     shift_id=sid, post=post.id, template=template.id, date=date,

@@ -268,9 +268,16 @@ class ShiftTemplate(Model):
         "e.g. {'medical': 1}",
     )
     intensity: Intensity | None = Field(default=None, description="Overrides the post's intensity")
+    pairs: bool = Field(
+        default=False,
+        description="Worked by two people together or not at all (outreach in pairs): a slot is staffed by "
+        "nobody or at least two, never one alone; needs required >= 2",
+    )
 
     @model_validator(mode="after")
     def _skills_fit_headcount(self) -> ShiftTemplate:
+        if self.pairs and self.required < 2:
+            raise ValueError(f"pairs: a shift worked in pairs needs required >= 2, got {self.required}")
         for skill, count in self.skills.items():
             if count < 0:
                 raise ValueError(f"skills.{skill}: must be >= 0, got {count}")

@@ -41,6 +41,7 @@ from scheduler.domain.errors import (
     TooBusyError,
     problem_from_text,
 )
+from scheduler.domain.history import with_published_history
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
 
@@ -167,10 +168,12 @@ def create_job(
     workers: int,
     now: dt.datetime,
     limits: SiteLimits | None = None,
+    previous: Schedule | None = None,
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
     it now, so the coordinator hears at once rather than from a failed job), TooBusyError over the
-    site's ``limits``."""
+    site's ``limits``. The shifts of ``previous`` (the published schedule) before the horizon become the
+    volunteers' exact history."""
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -180,7 +183,7 @@ def create_job(
     if limits is not None:  # before the compile: a site over its share costs no CPU here
         check_share(session, site_id, time_limit, limits)
     horizon = request.horizon or site_scenario.horizon
-    scenario = job_scenario(site_scenario, horizon)
+    scenario = with_published_history(job_scenario(site_scenario, horizon), previous)
     try:
         compile_scenario(scenario)
     except ScenarioError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scheduler.domain import scenario as sc
@@ -33,6 +33,7 @@ class ShiftTemplateRow(Base):
     required: Mapped[int]
     skills: Mapped[dict] = mapped_column(JSON)
     intensity: Mapped[str | None] = mapped_column(String(16))
+    pairs: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class PostRow(SiteKeyed, Base):
@@ -82,6 +83,7 @@ def _template_model(row: ShiftTemplateRow) -> dict[str, Any]:
         "required": row.required,
         "skills": row.skills,
         "intensity": row.intensity,
+        "pairs": row.pairs,
     }
 
 
@@ -96,6 +98,7 @@ def _template_fields(template: sc.ShiftTemplate, position: int) -> dict[str, Any
         "required": template.required,
         "skills": data["skills"],
         "intensity": data["intensity"],
+        "pairs": template.pairs,
     }
 
 

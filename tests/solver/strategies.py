@@ -161,6 +161,7 @@ def problems(
             under = draw(st.sampled_from((1, 1, 2, 3)))
             over = draw(st.sampled_from((1, 1, 2)))
             missing = draw(st.sets(st.integers(0, days - 1), max_size=days // 2))
+            pair = required >= 2 and draw(st.integers(0, 2)) == 2  # worked in pairs
             for d in range(days):
                 if d in missing:
                     continue
@@ -180,6 +181,7 @@ def problems(
                         intensity=intensity,
                         under_weight=under,
                         over_weight=over,
+                        pair=pair,
                     )
                 )
     shifts.sort(key=lambda s: (s.start, s.id))

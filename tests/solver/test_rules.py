@@ -84,6 +84,9 @@ CASES: dict[str, Problem] = {
         people=(Person("ana", rules=LOOSE), Person("ben", rules=LOOSE)),
         weights=ONLY_COVERAGE,
     ),
+    # a pair shift and only one person who may work it: one alone would cover a place, the rule says
+    # nobody (both places stay short)
+    "pairs": one_person((shift(0, 8, 8, required=2, pair=True),), LOOSE),
     "no_double_booking": one_person((shift(0, 8, 8, id="a"), shift(0, 12, 8, id="b")), LOOSE),
     "min_rest": one_person(
         (shift(0, 6, 8, id="early"), shift(0, 18, 4, id="evening")),
@@ -210,6 +213,7 @@ RULE_OF_CASE = {
             "eligibility",
             "pinned",
             "max_staff",
+            "pairs",
             "no_double_booking",
             "max_shifts_per_day",
             "max_weekends",
@@ -294,3 +298,20 @@ def test_the_greedy_start_keeps_the_humane_rules(case, given):
     start = greedy(problem)
     assert validate(problem, start) == []
     assert len(start) == given
+
+
+def test_pairs_staff_a_pair_when_two_can():
+    p = Problem(
+        days=1,
+        shifts=(shift(0, 8, 8, required=2, pair=True), shift(0, 20, 8, id="late", required=3, pair=True)),
+        people=(Person("ana", rules=LOOSE), Person("ben", rules=LOOSE), Person("cy", rules=Rules())),
+        weights=ONLY_COVERAGE,
+    )
+    solution, violations = run(p)
+    assert violations == []
+    on = {}
+    for pid, sid in solution.assignments:
+        on.setdefault(sid, []).append(pid)
+    # 3 people, 5 places, one shift each at most for cy: both shifts staffed in pairs or more
+    assert all(len(people) >= 2 for people in on.values())
+    assert sum(sf.missing for sf in solution.uncovered) == 5 - len(solution.assignments)

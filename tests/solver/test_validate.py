@@ -82,6 +82,9 @@ def _case(rule: str):
     if rule == "max_staff":
         p = problem(1, daily(1, max_staff=1), [person("a"), person("b")])
         return p, on("a", "d0") + on("b", "d0"), on("a", "d0")
+    if rule == "pairs":
+        p = problem(1, daily(1, pair=True, required=2), [person("a"), person("b")])
+        return p, on("a", "d0"), on("a", "d0") + on("b", "d0")
     if rule == "no_double_booking":
         s = [shift("x", 0, 8, 12), shift("y", 0, 11, 15), shift("z", 0, 12, 16)]
         p = problem(1, s, [person(rules={"max_shifts_per_day": 2})])
@@ -576,7 +579,7 @@ def test_validate_random_assignments(data):
     # person_violations agrees with validate person by person
     for who in p.people:
         assert set(person_violations(p, asg, who.id)) == {
-            v for v in found if v.person == who.id and v.rule != "max_staff"
+            v for v in found if v.person == who.id and v.rule not in ("max_staff", "pairs")
         }
     terms = evaluate_terms(p, asg)
     assert set(terms) == set(TERMS) and min(terms.values()) >= 0

@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from scheduler.domain.compile import (
     NOT_PREFERRED_PENALTY,
@@ -477,3 +478,12 @@ def test_compiles_a_large_site_quickly():
     sc = scenario(days=28, posts=posts, volunteers=vs)
     c = compile_scenario(sc)  # its speed is measured by `make bench`, not here
     assert len(c.problem.shifts) == 28 * 30 and len(c.problem.people) == 400
+
+
+def test_pairs_reach_the_solver_and_need_two():
+    posts = [post("outreach", template("walk", "10:00", "14:00", required=2, pairs=True),
+                  template("desk", "10:00", "14:00"))]
+    compiled = compile_scenario(scenario(days=1, posts=posts, volunteers=[volunteer("ann")]))
+    assert {s.type: s.pair for s in compiled.problem.shifts} == {"walk": True, "desk": False}
+    with pytest.raises(ValidationError, match="pairs"):
+        scenario(days=1, posts=[post("outreach", template("walk", "10:00", "14:00", pairs=True))])

@@ -37,6 +37,7 @@ def test_humane_rules_and_wishes_survive_the_round_trip(sessions):
                          max_heavy_share_28_days=0.5, load_measure="capacity")
     data["volunteers"][0]["preferences"]["target_hours_per_week"] = 30
     data["volunteers"][0]["history"]["consecutive_heavy_days"] = 2
+    data["posts"][0]["shifts"][0].update(required=2, pairs=True, skills={})
     scenario = sc.Scenario.model_validate(data)
     with sessions() as session:
         site_id = sites.import_scenario(session, scenario, utcnow()).id
@@ -46,6 +47,7 @@ def test_humane_rules_and_wishes_survive_the_round_trip(sessions):
     assert exported == scenario
     assert exported.volunteers[0].preferences.target_hours_per_week == 30
     assert exported.rules.rest_after_nights == sc.RestAfterNights(min_nights=2, hours=48)
+    assert exported.posts[0].shifts[0].pairs is True
 
 
 def test_every_scenario_field_has_a_home():
