@@ -61,6 +61,16 @@ def published_schedule(session: Session, site: sites.SiteRow) -> Schedule | None
     return schedule_store.published(session, site).model
 
 
+def versions_since(session: Session, site: sites.SiteRow, since: dt.datetime) -> list[views.Version]:
+    """The site's published versions whose horizon reaches past ``since`` (the others hold nothing of it)."""
+    day = since.astimezone(ZoneInfo(site.timezone)).date()
+    return [
+        views.Version(row.number, row.published_at, row.model)
+        for row in schedule_store.list_versions(session, site.id)
+        if row.horizon_start + dt.timedelta(days=row.horizon_days) > day
+    ]
+
+
 def _local_today(site: sites.SiteRow) -> dt.date:
     return utcnow().astimezone(ZoneInfo(site.timezone)).date()
 
@@ -156,12 +166,15 @@ def print_page(request: Request, who: Signed, session: DB, week: str | None = No
 @router.get("/people")
 def people_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)
+    now = utcnow()
+    since = now - dt.timedelta(days=views.RECENT_DAYS)
+    people = volunteers.models(session, who.site_id)
+    recent = views.past_work(versions_since(session, who.site, since), people, since, now)
     week, rows = views.people_loads(
-        schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site), who.site.timezone,
-        utcnow(),
+        schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent
     )
     return render(request, "people.html", who=who, week=week, rows=rows, page="people",
-                  published=schedule is not None)
+                  published=schedule is not None, recent_days=views.RECENT_DAYS)
 
 
 @router.get("/load")

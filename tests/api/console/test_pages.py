@@ -357,3 +357,28 @@ def test_a_draft_grid_shows_its_differences_from_the_published_one(console, clie
     published = client.get(f"{site.url}/schedule", headers=site.headers).json()
     own = console.get(f"/console/rota?job={published['job_id']}").text
     assert "against the published schedule" not in own  # the published job itself: nothing to compare
+
+
+def test_people_show_nights_and_heavy_shifts_of_the_last_14_days_as_bars(console, make_site):
+    import datetime as dt
+
+    from scheduler.store.db import utcnow
+
+    data = fixture()
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    nights = [{"start": (now - dt.timedelta(days=d, hours=2)).isoformat(),
+               "end": (now - dt.timedelta(days=d) + dt.timedelta(hours=6)).isoformat(), "night": True}
+              for d in range(1, 7)]
+    data["volunteers"][1]["history"] = {"recent_shifts": nights}
+    site = make_site(data)
+    sign_in(console, site)
+    page = console.get("/console/people").text
+    assert page.count('class="minibar night') == len(data["volunteers"])
+    assert page.count('class="minibar heavy') == len(data["volunteers"])
+    name = re.escape(data["volunteers"][1]["name"])
+    row = re.search(rf'{name}</a>.*?</li>', page, re.S).group(0)
+    assert 'class="minibar night high"' in row and '<span class="recent-num">6</span>' in row
+    assert "Many nights in the last 14 days" in row
+    assert "recent shifts recorded with each volunteer" in page
+    other = re.search(rf'{re.escape(data["volunteers"][2]["name"])}</a>.*?</li>', page, re.S).group(0)
+    assert "Many nights" not in other and 'style="width: 0.0%"' in other
