@@ -180,9 +180,18 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
 @router.get("/load")
 def load_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)
+    now = utcnow()
+    today = _local_today(who.site)
+    this_week, _ = views.week_of(today)
+    since_day = this_week - dt.timedelta(days=7 * views.PAST_WEEKS)
+    zone = ZoneInfo(who.site.timezone)
+    since = dt.datetime.combine(since_day, dt.time(), zone).astimezone(dt.UTC)
+    until = min(now, dt.datetime.combine(this_week, dt.time(), zone).astimezone(dt.UTC))
+    people = volunteers.models(session, who.site_id)
+    past = views.past_work(versions_since(session, who.site, since), people, since, until)
     chart = None
-    if schedule is not None:
-        chart = views.load_chart(schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site))
+    if schedule is not None or past:
+        chart = views.load_chart(schedule, people, sites.rules_of(who.site), past, today)
     return render(request, "load.html", who=who, page="people", chart=chart)
 
 

@@ -514,23 +514,49 @@ class LoadChart:
     weeks: list[dt.date]  # Mondays
     rows: list[LoadRow]
     top: float  # the hours the widest bar stands for
+    worked: list[bool] = field(default_factory=list)  # per week: past work (True) or planned (False)
+
+    @property
+    def past_weeks(self) -> int:
+        return sum(self.worked)
 
 
-def load_chart(schedule: Schedule, volunteers: list[sc.Volunteer], rules: sc.Rules) -> LoadChart:
-    """Hours and nights per person per week (Monday to Sunday) over the schedule's weeks, most loaded
-    first (against their cap), so the over-worked stand out."""
-    first, _ = week_of(schedule.start)
-    last = schedule.start + dt.timedelta(days=schedule.days - 1)
-    weeks = []
-    monday = first
-    while monday <= last:
-        weeks.append(monday)
-        monday += dt.timedelta(days=7)
-    index = {w: i for i, w in enumerate(weeks)}
+def load_chart(
+    schedule: Schedule | None,
+    volunteers: list[sc.Volunteer],
+    rules: sc.Rules,
+    past: list[Worked] | None = None,
+    today: dt.date | None = None,
+) -> LoadChart:
+    """Hours and nights per person per week (Monday to Sunday), most loaded first (against their cap),
+    so the over-worked stand out. Without ``today``: the schedule's weeks. With it: the PAST_WEEKS weeks
+    before the week holding ``today`` from ``past`` (:func:`past_work`), then the planned weeks of the
+    schedule from this week on."""
+    planned: list[dt.date] = []
+    if schedule is not None:
+        monday, _ = week_of(schedule.start)
+        last = schedule.start + dt.timedelta(days=schedule.days - 1)
+        while monday <= last:
+            planned.append(monday)
+            monday += dt.timedelta(days=7)
+    previous: list[dt.date] = []
+    if today is not None:
+        this_week, _ = week_of(today)
+        planned = [w for w in planned if w >= this_week]
+        previous = [this_week - dt.timedelta(days=7 * k) for k in range(PAST_WEEKS, 0, -1)]
+    weeks = previous + planned
+    worked = [True] * len(previous) + [False] * len(planned)
     hours: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(weeks))
     nights: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
-    for a in schedule.assignments:
-        i = index.get(week_of(a.date)[0])
+    past_index = {w: i for i, w in enumerate(previous)}
+    plan_index = {w: len(previous) + i for i, w in enumerate(planned)}
+    for w in past or []:
+        i = past_index.get(week_of(w.date)[0])
+        if i is not None:
+            hours[w.volunteer][i] += w.hours
+            nights[w.volunteer][i] += int(w.night)
+    for a in schedule.assignments if schedule is not None else []:
+        i = plan_index.get(week_of(a.date)[0])
         if i is None:
             continue
         hours[a.volunteer][i] += a.hours
@@ -545,4 +571,4 @@ def load_chart(schedule: Schedule, volunteers: list[sc.Volunteer], rules: sc.Rul
         rows.append(LoadRow(people[v.id], cap, [(round(h[i], 1), n[i]) for i in range(len(weeks))]))
     rows.sort(key=lambda r: (-r.worst, r.person.name))
     top = max([r.cap for r in rows] + [h for r in rows for h, _ in r.weeks] + [1.0])
-    return LoadChart(weeks, rows, top)
+    return LoadChart(weeks, rows, top, worked)

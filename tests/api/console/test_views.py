@@ -195,3 +195,23 @@ def test_people_count_nights_and_heavy_shifts_of_the_last_14_days_and_warn():
     assert c.recent_heavy == 1 and c.warnings == []  # 1 of 4 days is under half
     _, quiet = views.people_loads(None, people, sc.Rules(), "Asia/Shanghai", at(14))
     assert all(r.recent_nights == r.recent_heavy == 0 and r.warnings == [] for r in quiet)
+
+
+def test_the_load_chart_shows_past_weeks_worked_then_the_planned_weeks():
+    rules = sc.Rules(max_hours_per_7_days=40)
+    people = [sc.Volunteer(id="a", name="A"), sc.Volunteer(id="b", name="B")]
+    # today is Wednesday 13 January 2027: the past weeks are those of 14, 21, 28 December and 4 January
+    past = [views.Worked("b", dt.date(2026, 12, 15), at(1), 50, True, False),
+            views.Worked("a", dt.date(2027, 1, 5), at(5), 8, False, False),
+            views.Worked("a", dt.date(2026, 11, 30), at(1), 99, False, False)]  # before the 4 weeks: left out
+    s = schedule([_assignment("a", "gate", 4, 8, 16), _assignment("a", "gate", 12, 8, 16)])
+    chart = views.load_chart(s, people, rules, past, dt.date(2027, 1, 13))
+    assert chart.weeks == [dt.date(2026, 12, 14), dt.date(2026, 12, 21), dt.date(2026, 12, 28),
+                           dt.date(2027, 1, 4), dt.date(2027, 1, 11)]  # the plan's 2nd week is this one
+    assert chart.worked == [True, True, True, True, False] and chart.past_weeks == 4
+    b, a = chart.rows  # 50 of 40 hours worked stands out first
+    assert b.person.id == "b" and b.weeks[0] == (50, 1) and b.worst == 1.25
+    # the past week of 4 January counts the work, not the plan that started then
+    assert a.weeks == [(0, 0), (0, 0), (0, 0), (8, 0), (8, 0)]
+    only_past = views.load_chart(None, people, rules, past, dt.date(2027, 1, 13))
+    assert only_past.worked == [True] * 4
