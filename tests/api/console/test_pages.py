@@ -384,7 +384,7 @@ def test_people_show_nights_and_heavy_shifts_of_the_last_14_days_as_bars(console
     assert "Many nights" not in other and 'style="width: 0.0%"' in other
 
 
-def test_the_load_chart_shows_the_last_4_weeks_worked_and_the_planned_weeks(console, client, make_site, worker):
+def test_the_load_chart_shows_4_weeks_worked_and_the_planned_weeks(console, client, make_site, worker):
     import datetime as dt
 
     from scheduler.store.db import utcnow
