@@ -169,7 +169,8 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
     now = utcnow()
     since = now - dt.timedelta(days=views.RECENT_DAYS)
     people = volunteers.models(session, who.site_id)
-    recent = views.past_work(versions_since(session, who.site, since), people, since, now)
+    zone = ZoneInfo(who.site.timezone)
+    recent = views.past_work(versions_since(session, who.site, since), people, since, now, zone)
     week, rows = views.people_loads(
         schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent
     )
@@ -188,7 +189,7 @@ def load_page(request: Request, who: Signed, session: DB) -> Response:
     since = dt.datetime.combine(since_day, dt.time(), zone).astimezone(dt.UTC)
     until = min(now, dt.datetime.combine(this_week, dt.time(), zone).astimezone(dt.UTC))
     people = volunteers.models(session, who.site_id)
-    past = views.past_work(versions_since(session, who.site, since), people, since, until)
+    past = views.past_work(versions_since(session, who.site, since), people, since, until, zone)
     chart = None
     if schedule is not None or past:
         chart = views.load_chart(schedule, people, sites.rules_of(who.site), past, today)

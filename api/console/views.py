@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from scheduler.domain import clock
 from scheduler.domain import scenario as sc
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered
 
@@ -339,11 +340,13 @@ def past_work(
     volunteers: list[sc.Volunteer],
     since: dt.datetime,
     until: dt.datetime,
+    zone: ZoneInfo,
 ) -> list[Worked]:
     """The shifts that started in ``[since, until)``, as the store knows them: for each shift, the newest
     published version that covers its day and was published before it started (the one in force then; the
     first version covering the day if all were published later); before the first published day, the
-    volunteers' ``history.recent_shifts`` from the scenario (their heaviness is not recorded). Published
+    volunteers' ``history.recent_shifts`` from the scenario (their heaviness is not recorded; a naive
+    time there is a wall clock in ``zone``, the site's). Published
     shifts that were not worked after all are only known if a later version dropped them in time."""
     ordered = sorted(versions, key=lambda v: (v.published_at, v.number))
 
@@ -363,12 +366,13 @@ def past_work(
                 out.append(Worked(a.volunteer, a.date, a.start, a.hours, a.night, a.intensity == "heavy"))
     for person in volunteers:
         for p in person.history.recent_shifts:
-            if not (since <= p.start < until):
+            start, end = clock.aware(p.start, zone), clock.aware(p.end, zone)
+            if not (since <= start < until):
                 continue
-            if first_day is not None and p.start.date() >= first_day:
+            if first_day is not None and start.date() >= first_day:
                 continue  # the published versions know this span
-            hours = (p.end - p.start).total_seconds() / 3600
-            out.append(Worked(person.id, p.start.date(), p.start, round(hours, 2), bool(p.night), False))
+            hours = (end - start).total_seconds() / 3600
+            out.append(Worked(person.id, start.date(), start, round(hours, 2), bool(p.night), False))
     return out
 
 

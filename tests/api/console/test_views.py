@@ -172,13 +172,19 @@ def test_past_work_takes_each_shift_from_the_version_in_force_when_it_started():
         sc.PastShift(start=at(2, 8), end=at(2, 14), night=False),
         sc.PastShift(start=at(5, 8), end=at(5, 14)),  # inside the published span: the versions know it
     ]))
-    worked = views.past_work([v2, v1], [history], at(1), at(7))
+    worked = views.past_work([v2, v1], [history], at(1), at(7), Z)
     got = sorted((w.volunteer, w.date.day, w.hours, w.night, w.heavy) for w in worked)
     assert got == [("a", 4, 8.0, True, False), ("b", 6, 8.0, False, True), ("c", 2, 6.0, False, False)]
-    assert views.past_work([v1, v2], [], at(5), at(7))[0].volunteer == "b"  # the window cuts the 4th
+    assert views.past_work([v1, v2], [], at(5), at(7), Z)[0].volunteer == "b"  # the window cuts the 4th
     # shifts of a version published after they started count when no earlier version covers them
     late = views.Version(3, at(9), schedule([_assignment("a", "gate", 4, 8, 16)]))
-    assert [w.volunteer for w in views.past_work([late], [], at(1), at(9))] == ["a"]
+    assert [w.volunteer for w in views.past_work([late], [], at(1), at(9), Z)] == ["a"]
+    # a naive recent shift is a wall clock in the site's zone (not an error comparing it with instants)
+    naive = sc.Volunteer(id="d", name="D", history=sc.History(recent_shifts=[
+        sc.PastShift(start=dt.datetime(2027, 1, 2, 23), end=dt.datetime(2027, 1, 3, 7), night=True)]))
+    (w,) = views.past_work([], [naive], at(2), at(3), Z)
+    assert w.start == at(2, 23) and w.date == dt.date(2027, 1, 2) and w.hours == 8 and w.night
+    assert views.past_work([], [naive], at(3), at(4), Z) == []
 
 
 def test_people_count_nights_and_heavy_shifts_of_the_last_14_days_and_warn():
