@@ -61,11 +61,17 @@ def published_schedule(session: Session, site: sites.SiteRow) -> Schedule | None
     return schedule_store.published(session, site).model
 
 
-def versions_since(session: Session, site: sites.SiteRow, since: dt.datetime) -> list[views.Version]:
-    """The site's published versions whose horizon reaches past ``since`` (the others hold nothing of it)."""
+def versions_since(
+    session: Session, site: sites.SiteRow, since: dt.datetime, current: Schedule | None = None
+) -> list[views.Version]:
+    """The site's published versions whose horizon reaches past ``since`` (the others hold nothing of it).
+    ``current``: the published version's schedule when the caller has read it already (not read twice)."""
     day = since.astimezone(ZoneInfo(site.timezone)).date()
     return [
-        views.Version(row.number, row.published_at, row.model)
+        views.Version(
+            row.number, row.published_at,
+            current if current is not None and row.number == site.published_version else row.model,
+        )
         for row in schedule_store.list_versions(session, site.id)
         if row.horizon_start + dt.timedelta(days=row.horizon_days) > day
     ]
@@ -170,7 +176,7 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
     since = now - dt.timedelta(days=views.RECENT_DAYS)
     people = volunteers.models(session, who.site_id)
     zone = ZoneInfo(who.site.timezone)
-    recent = views.past_work(versions_since(session, who.site, since), people, since, now, zone)
+    recent = views.past_work(versions_since(session, who.site, since, schedule), people, since, now, zone)
     week, rows = views.people_loads(
         schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent
     )
@@ -189,7 +195,7 @@ def load_page(request: Request, who: Signed, session: DB) -> Response:
     since = dt.datetime.combine(since_day, dt.time(), zone).astimezone(dt.UTC)
     until = min(now, dt.datetime.combine(this_week, dt.time(), zone).astimezone(dt.UTC))
     people = volunteers.models(session, who.site_id)
-    past = views.past_work(versions_since(session, who.site, since), people, since, until, zone)
+    past = views.past_work(versions_since(session, who.site, since, schedule), people, since, until, zone)
     chart = None
     if schedule is not None or past:
         chart = views.load_chart(schedule, people, sites.rules_of(who.site), past, today)
