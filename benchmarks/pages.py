@@ -142,9 +142,15 @@ def bench_pages(volunteers: int = SITE[0], days: int = SITE[1], repeats: int = R
         return PagesResult(volunteers, days, len(schedule.assignments), missing, setup_s, timings)
 
 
-def section(result: PagesResult, header: str, repeats: int = REPEATS) -> str:
-    from benchmarks.bench import _table
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, the first column left, the others right (as ``benchmarks.bench``'s; not imported
+    from there: ``bench`` runs this module)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
+
+def section(result: PagesResult, header: str, repeats: int = REPEATS) -> str:
     out = [header]
     out.append(
         f"A generated site of {result.volunteers} volunteers over {result.days} days (seed {SEED}) starting "
