@@ -30,7 +30,8 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 ## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 35 minutes): generated scenarios,
-## checker, Curtois 1-12 at 60 s each, re-solve. Curtois 13-24 (600 s each, about two hours):
+## checker, Curtois 1-12 at 60 s each, re-solve, fairness, console page render times (`--only pages`).
+## Curtois 13-24 (600 s each, about two hours):
 ##   $(PY) -m benchmarks.bench --only curtois --instances 13-24
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench --instances 1-12

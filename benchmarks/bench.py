@@ -1,6 +1,7 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness] [--quick]`` (``make bench``).
+``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness|pages] [--quick]``
+(``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
   time, model size, time to the first feasible schedule, and the incumbent at 10 s and 60 s of one
@@ -13,6 +14,8 @@
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
 * **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
+* **pages** (issue 10): ``benchmarks.pages``: how long the console's Today, Rota grid and People pages
+  take to render for a 200-volunteer, 28-day site with a published (greedy) schedule.
 
 Speed and quality targets live here, never in timed unit tests. Every benchmark owns one section of
 the document between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``, so a partial run replaces
@@ -43,7 +46,7 @@ ROSTERS = ROOT / "docs" / "curtois-rosters"
 CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / "benchmarks" / "curtois"))
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
-SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness")  # order in a new document
+SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages")  # order in a new document
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1009,6 +1012,17 @@ def run_resolve(fast: bool, doc: Path, command: str, echo: Echo = _echo) -> str:
     return markdown
 
 
+def run_pages(doc: Path, command: str, echo: Echo = _echo):
+    from benchmarks import pages
+
+    info = RunInfo.now()
+    result = pages.bench_pages()
+    for p in result.pages:
+        echo(f"pages    {p.label:<10} median {p.median:.0f} ms, max {p.worst:.0f} ms")
+    update_document(doc, "pages", pages.section(result, run_header(TITLES["pages"], command, info)))
+    return result
+
+
 def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
     """The fair-hours benchmark (:mod:`benchmarks.fairness`), written to the fairness section."""
     from benchmarks import fairness
@@ -1026,11 +1040,18 @@ TITLES = {
     "curtois": "Curtois & Qu benchmark (issue 6)",
     "resolve": "Re-solve (issue 5)",
     "fairness": "Fair hours (issue 13)",
+    "pages": "Console page render times (issue 10)",
 }
 
 
 # --------------------------------------------------------------------------------------------------
 # Command line
+
+
+def pages_site() -> str:
+    from benchmarks.pages import REPEATS, SITE
+
+    return f"{SITE[0]} x {SITE[1]}d, {REPEATS} fetches each"
 
 
 def _parse_only(text: str) -> list[str]:
@@ -1124,6 +1145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "fairness":
             _echo("== fairness: 60 x 14 days, seeds 1-3, three runs each")
             run_fairness(args.doc, command)
+        elif name == "pages":
+            _echo(f"== pages: Today, Rota grid, People on {pages_site()}")
+            run_pages(args.doc, command)
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1
 

@@ -61,6 +61,22 @@ def published_schedule(session: Session, site: sites.SiteRow) -> Schedule | None
     return schedule_store.published(session, site).model
 
 
+def versions_since(
+    session: Session, site: sites.SiteRow, since: dt.datetime, current: Schedule | None = None
+) -> list[views.Version]:
+    """The site's published versions whose horizon reaches past ``since`` (the others hold nothing of it).
+    ``current``: the published version's schedule when the caller has read it already (not read twice)."""
+    day = since.astimezone(ZoneInfo(site.timezone)).date()
+    return [
+        views.Version(
+            row.number, row.published_at,
+            current if current is not None and row.number == site.published_version else row.model,
+        )
+        for row in schedule_store.list_versions(session, site.id)
+        if row.horizon_start + dt.timedelta(days=row.horizon_days) > day
+    ]
+
+
 def _local_today(site: sites.SiteRow) -> dt.date:
     return utcnow().astimezone(ZoneInfo(site.timezone)).date()
 
@@ -156,20 +172,33 @@ def print_page(request: Request, who: Signed, session: DB, week: str | None = No
 @router.get("/people")
 def people_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)
+    now = utcnow()
+    since = now - dt.timedelta(days=views.RECENT_DAYS)
+    people = volunteers.models(session, who.site_id)
+    zone = ZoneInfo(who.site.timezone)
+    recent = views.past_work(versions_since(session, who.site, since, schedule), people, since, now, zone)
     week, rows = views.people_loads(
-        schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site), who.site.timezone,
-        utcnow(),
+        schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent
     )
     return render(request, "people.html", who=who, week=week, rows=rows, page="people",
-                  published=schedule is not None)
+                  published=schedule is not None, recent_days=views.RECENT_DAYS)
 
 
 @router.get("/load")
 def load_page(request: Request, who: Signed, session: DB) -> Response:
     schedule = published_schedule(session, who.site)
+    now = utcnow()
+    today = _local_today(who.site)
+    this_week, _ = views.week_of(today)
+    since_day = this_week - dt.timedelta(days=7 * views.PAST_WEEKS)
+    zone = ZoneInfo(who.site.timezone)
+    since = dt.datetime.combine(since_day, dt.time(), zone).astimezone(dt.UTC)
+    until = min(now, dt.datetime.combine(this_week, dt.time(), zone).astimezone(dt.UTC))
+    people = volunteers.models(session, who.site_id)
+    past = views.past_work(versions_since(session, who.site, since, schedule), people, since, until, zone)
     chart = None
-    if schedule is not None:
-        chart = views.load_chart(schedule, volunteers.models(session, who.site_id), sites.rules_of(who.site))
+    if schedule is not None or past:
+        chart = views.load_chart(schedule, people, sites.rules_of(who.site), past, today)
     return render(request, "load.html", who=who, page="people", chart=chart)
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from scheduler.domain import clock
 from scheduler.domain import scenario as sc
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered
 
@@ -21,6 +22,13 @@ TODAY_HOURS = 72
 NEAR_CAP = 0.85
 #: Load (per mille of capacity) at or above which someone is flagged as heavily loaded.
 HIGH_LOAD = 900
+#: The People page's look back (nights and heavy shifts) and the load chart's weeks of past work.
+RECENT_DAYS = 14
+PAST_WEEKS = 4
+#: Nights (or heavy shifts) in the last RECENT_DAYS at or above this many are a warning, unless the site's
+#: rule on heavy shifts says less (``max_heavy_share_28_days``, checked as a share of the days worked).
+MANY_NIGHTS = 6
+MANY_HEAVY = 7
 #: Post colours (CSS classes post-0 .. post-7), in the order of the site's posts.
 COLOURS = 8
 
@@ -303,6 +311,71 @@ def next_status(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo)
     return Status(r.status.value, r.start, r.until, r.infectious)
 
 
+# ------------------------------------------------------------------------------------- past work
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A shift someone worked (or was published to work) in the past."""
+
+    volunteer: str
+    date: dt.date
+    start: dt.datetime
+    hours: float
+    night: bool
+    heavy: bool
+
+
+@dataclass(frozen=True)
+class Version:
+    """A published schedule version as the past reads it: when it was published and its schedule."""
+
+    number: int
+    published_at: dt.datetime
+    schedule: Schedule
+
+
+def past_work(
+    versions: list[Version],
+    volunteers: list[sc.Volunteer],
+    since: dt.datetime,
+    until: dt.datetime,
+    zone: ZoneInfo,
+) -> list[Worked]:
+    """The shifts that started in ``[since, until)``, as the store knows them: for each shift, the newest
+    published version that covers its day and was published before it started (the one in force then; the
+    first version covering the day if all were published later); before the first published day, the
+    volunteers' ``history.recent_shifts`` from the scenario (their heaviness is not recorded; a naive
+    time there is a wall clock in ``zone``, the site's). Published
+    shifts that were not worked after all are only known if a later version dropped them in time."""
+    ordered = sorted(versions, key=lambda v: (v.published_at, v.number))
+
+    def covers(v: Version, day: dt.date) -> bool:
+        return v.schedule.start <= day < v.schedule.start + dt.timedelta(days=v.schedule.days)
+
+    out: list[Worked] = []
+    first_day: dt.date | None = None
+    for v in ordered:
+        first_day = v.schedule.start if first_day is None else min(first_day, v.schedule.start)
+        for a in v.schedule.assignments:
+            if not (since <= a.start < until):
+                continue
+            in_force = [w for w in ordered if covers(w, a.date) and w.published_at <= a.start]
+            chosen = in_force[-1] if in_force else next(w for w in ordered if covers(w, a.date))
+            if chosen is v:
+                out.append(Worked(a.volunteer, a.date, a.start, a.hours, a.night, a.intensity == "heavy"))
+    for person in volunteers:
+        for p in person.history.recent_shifts:
+            start, end = clock.aware(p.start, zone), clock.aware(p.end, zone)
+            if not (since <= start < until):
+                continue
+            if first_day is not None and start.date() >= first_day:
+                continue  # the published versions know this span
+            hours = (end - start).total_seconds() / 3600
+            out.append(Worked(person.id, start.date(), start, round(hours, 2), bool(p.night), False))
+    return out
+
+
 @dataclass
 class PersonLoad:
     person: Person
@@ -313,11 +386,21 @@ class PersonLoad:
     cap: float
     nights: int
     load: int | None
-    warnings: list[str]  # keys: over_cap, near_cap, high_load, assigned_while_off
+    warnings: list[str]  # keys: over_cap, near_cap, high_load, assigned_while_off, many_nights, many_heavy
+    recent_nights: int = 0  # in the last RECENT_DAYS days
+    recent_heavy: int = 0
 
     @property
     def share(self) -> float:
         return min(1.0, self.hours / self.cap) if self.cap else 0.0
+
+    @property
+    def nights_share(self) -> float:
+        return min(1.0, self.recent_nights / RECENT_DAYS)
+
+    @property
+    def heavy_share(self) -> float:
+        return min(1.0, self.recent_heavy / RECENT_DAYS)
 
 
 def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -332,9 +415,11 @@ def people_loads(
     rules: sc.Rules,
     timezone: str,
     now: dt.datetime,
+    recent: list[Worked] | None = None,
 ) -> tuple[tuple[dt.date, dt.date], list[PersonLoad]]:
     """Everyone with their status now, hours in the week (Monday to Sunday) holding today, or the
-    schedule's first week if it starts later, against their cap, and warnings."""
+    schedule's first week if it starts later, against their cap, nights and heavy shifts in ``recent``
+    (the last RECENT_DAYS days of :func:`past_work`), and warnings."""
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
     reference = local.date()
@@ -356,12 +441,21 @@ def people_loads(
                 at = status_at(by_id[a.volunteer].health, a.start, zone)
                 if at.status in ("sick", "isolating"):
                     off_duty_shifts[a.volunteer] += 1
+    recent_nights: dict[str, int] = defaultdict(int)
+    recent_heavy: dict[str, int] = defaultdict(int)
+    recent_days: dict[str, set[dt.date]] = defaultdict(set)
+    for w in recent or []:
+        recent_nights[w.volunteer] += int(w.night)
+        recent_heavy[w.volunteer] += int(w.heavy)
+        recent_days[w.volunteer].add(w.date)
+    heavy_share = rules.max_heavy_share_28_days
     out = []
     for v in volunteers:
         cap = rules.max_hours_per_7_days
         if v.max_hours_per_week is not None:
             cap = min(cap, v.max_hours_per_week)
         h = round(hours.get(v.id, 0.0), 2)
+        n14, heavy14 = recent_nights.get(v.id, 0), recent_heavy.get(v.id, 0)
         warnings = []
         if cap and h > cap:
             warnings.append("over_cap")
@@ -372,6 +466,13 @@ def people_loads(
             warnings.append("high_load")
         if off_duty_shifts.get(v.id):
             warnings.append("assigned_while_off")
+        if n14 >= MANY_NIGHTS:
+            warnings.append("many_nights")
+        worked_days = len(recent_days.get(v.id, ()))
+        if heavy14 >= MANY_HEAVY or (
+            heavy_share is not None and heavy14 and worked_days and heavy14 / worked_days >= heavy_share
+        ):
+            warnings.append("many_heavy")
         out.append(
             PersonLoad(
                 person=people[v.id],
@@ -383,6 +484,8 @@ def people_loads(
                 nights=nights.get(v.id, 0),
                 load=load,
                 warnings=warnings,
+                recent_nights=n14,
+                recent_heavy=heavy14,
             )
         )
     return (monday, sunday), out
@@ -415,23 +518,49 @@ class LoadChart:
     weeks: list[dt.date]  # Mondays
     rows: list[LoadRow]
     top: float  # the hours the widest bar stands for
+    worked: list[bool] = field(default_factory=list)  # per week: past work (True) or planned (False)
+
+    @property
+    def past_weeks(self) -> int:
+        return sum(self.worked)
 
 
-def load_chart(schedule: Schedule, volunteers: list[sc.Volunteer], rules: sc.Rules) -> LoadChart:
-    """Hours and nights per person per week (Monday to Sunday) over the schedule's weeks, most loaded
-    first (against their cap), so the over-worked stand out."""
-    first, _ = week_of(schedule.start)
-    last = schedule.start + dt.timedelta(days=schedule.days - 1)
-    weeks = []
-    monday = first
-    while monday <= last:
-        weeks.append(monday)
-        monday += dt.timedelta(days=7)
-    index = {w: i for i, w in enumerate(weeks)}
+def load_chart(
+    schedule: Schedule | None,
+    volunteers: list[sc.Volunteer],
+    rules: sc.Rules,
+    past: list[Worked] | None = None,
+    today: dt.date | None = None,
+) -> LoadChart:
+    """Hours and nights per person per week (Monday to Sunday), most loaded first (against their cap),
+    so the over-worked stand out. Without ``today``: the schedule's weeks. With it: the PAST_WEEKS weeks
+    before the week holding ``today`` from ``past`` (:func:`past_work`), then the planned weeks of the
+    schedule from this week on."""
+    planned: list[dt.date] = []
+    if schedule is not None:
+        monday, _ = week_of(schedule.start)
+        last = schedule.start + dt.timedelta(days=schedule.days - 1)
+        while monday <= last:
+            planned.append(monday)
+            monday += dt.timedelta(days=7)
+    previous: list[dt.date] = []
+    if today is not None:
+        this_week, _ = week_of(today)
+        planned = [w for w in planned if w >= this_week]
+        previous = [this_week - dt.timedelta(days=7 * k) for k in range(PAST_WEEKS, 0, -1)]
+    weeks = previous + planned
+    worked = [True] * len(previous) + [False] * len(planned)
     hours: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(weeks))
     nights: dict[str, list[int]] = defaultdict(lambda: [0] * len(weeks))
-    for a in schedule.assignments:
-        i = index.get(week_of(a.date)[0])
+    past_index = {w: i for i, w in enumerate(previous)}
+    plan_index = {w: len(previous) + i for i, w in enumerate(planned)}
+    for w in past or []:
+        i = past_index.get(week_of(w.date)[0])
+        if i is not None:
+            hours[w.volunteer][i] += w.hours
+            nights[w.volunteer][i] += int(w.night)
+    for a in schedule.assignments if schedule is not None else []:
+        i = plan_index.get(week_of(a.date)[0])
         if i is None:
             continue
         hours[a.volunteer][i] += a.hours
@@ -446,4 +575,4 @@ def load_chart(schedule: Schedule, volunteers: list[sc.Volunteer], rules: sc.Rul
         rows.append(LoadRow(people[v.id], cap, [(round(h[i], 1), n[i]) for i in range(len(weeks))]))
     rows.sort(key=lambda r: (-r.worst, r.person.name))
     top = max([r.cap for r in rows] + [h for r in rows for h, _ in r.weeks] + [1.0])
-    return LoadChart(weeks, rows, top)
+    return LoadChart(weeks, rows, top, worked)

@@ -343,7 +343,7 @@ def test_no_serious_or_critical_accessibility_violations(browser, service):
     pages = ["/console/today", "/console/rota", "/console/people", "/console/people/v002",
              "/console/people/v002/edit", "/console/posts", "/console/posts/gate", "/console/solve",
              "/console/load", "/console/people/import", "/console/people/new", "/console/posts/new",
-             "/console/print", f"/console/jobs/{jobs[0]['id']}", "/console/jobs/999999"]
+             "/console/print", f"/console/jobs/{jobs[0]['id']}", "/console/jobs/999999", "/console/scenario"]
     for lang in ("en", "zh_CN"):
         page.goto(f"{service['base']}/console/lang/{lang}?next=/console/today")
         for path in pages:
@@ -388,4 +388,22 @@ def test_import_a_spreadsheet_with_one_bad_row(browser, service, tmp_path):
     expect(row.locator("td").nth(2)).to_contain_text("expected a number of hours")
     shot(page, "import-bad-row")
     assert api(service, "GET", "/volunteers/v201").status_code == 404  # nothing imported
+    context.close()
+
+
+def test_upload_a_scenario_file_with_an_invalid_field(browser, service, tmp_path):
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps({"site": {"name": "X", "timezone": "Nowhere/Atlantis"}, "posts": [],
+                                "horizon": {"start": "2027-01-11", "days": 7}, "volunteers": []}))
+    context = browser.new_context(viewport=DESK, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    page.get_by_role("link", name="Posts").click()
+    page.get_by_role("link", name="Upload a scenario file").click()
+    page.locator("#file").set_input_files(str(path))
+    page.locator("#admin_token").fill("not-a-token")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#file-error")).to_contain_text("site.timezone")
+    expect(page.locator("#admin_token-error")).to_contain_text("not a valid token of this site")
+    shot(page, "scenario-upload-error")
     context.close()

@@ -301,7 +301,7 @@ def test_unknown_ids_are_404_pages_not_problems(console, site):
 
 def test_the_load_chart_page(console, client, site, worker):
     sign_in(console, site)
-    assert "No schedule has been published yet." in console.get("/console/load").text
+    assert "No schedule has been published yet, and no past shifts" in console.get("/console/load").text
     published_site(client, worker, site)
     page = console.get("/console/load")
     assert page.status_code == 200 and "<svg" in page.text
@@ -357,3 +357,56 @@ def test_a_draft_grid_shows_its_differences_from_the_published_one(console, clie
     published = client.get(f"{site.url}/schedule", headers=site.headers).json()
     own = console.get(f"/console/rota?job={published['job_id']}").text
     assert "against the published schedule" not in own  # the published job itself: nothing to compare
+
+
+def test_people_show_nights_and_heavy_shifts_of_the_last_14_days_as_bars(console, make_site):
+    import datetime as dt
+
+    from scheduler.store.db import utcnow
+
+    data = fixture()
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    nights = [{"start": (now - dt.timedelta(days=d, hours=2)).isoformat(),
+               "end": (now - dt.timedelta(days=d) + dt.timedelta(hours=6)).isoformat(), "night": True}
+              for d in range(1, 7)]
+    data["volunteers"][1]["history"] = {"recent_shifts": nights}
+    site = make_site(data)
+    sign_in(console, site)
+    page = console.get("/console/people").text
+    assert page.count('<svg class="minibar night') == len(data["volunteers"])
+    assert page.count('<svg class="minibar heavy') == len(data["volunteers"])
+    assert "style=" not in page  # the CSP (style-src 'self') would drop inline styles
+    name = re.escape(data["volunteers"][1]["name"])
+    row = re.search(rf'{name}</a>.*?</li>', page, re.S).group(0)
+    assert 'class="minibar night high"' in row and '<span class="recent-num">6</span>' in row
+    assert '<rect class="fill" width="6" height="1"/>' in row
+    assert "Many nights in the last 14 days" in row
+    assert "recent shifts recorded with each volunteer" in page
+    other = re.search(rf'{re.escape(data["volunteers"][2]["name"])}</a>.*?</li>', page, re.S).group(0)
+    assert "Many nights" not in other and '<rect class="fill" width="0" height="1"/>' in other
+
+
+def test_the_load_chart_shows_4_weeks_worked_and_the_planned_weeks(console, client, make_site, worker):
+    import datetime as dt
+
+    from scheduler.store.db import utcnow
+
+    data = fixture()
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    # 60 hours in one week, three weeks ago: over anyone's cap
+    start = now - dt.timedelta(days=now.weekday() + 14)
+    shifts = [{"start": (start + dt.timedelta(days=d)).isoformat(),
+               "end": (start + dt.timedelta(days=d, hours=12)).isoformat(), "night": False} for d in range(5)]
+    data["volunteers"][3]["history"] = {"recent_shifts": shifts}
+    site = make_site(data)
+    sign_in(console, site)
+    page = console.get("/console/load").text  # nothing published: the past alone is shown
+    assert "<svg" in page and page.count(">worked</text>") == 4 and ">planned</text>" not in page
+    assert "Where the past comes from" in page
+    name = data["volunteers"][3]["name"]
+    assert page.index(name) < min(page.index(v["name"]) for v in data["volunteers"][4:])  # most loaded first
+    assert "#b3261e" in page  # over the cap: a red bar
+    published_site(client, worker, site)
+    page = console.get("/console/load").text
+    assert page.count(">worked</text>") == 4 and page.count(">planned</text>") >= 1
+    assert 'stroke-dasharray="4 3"' in page  # the line between the past and the plan

@@ -156,3 +156,68 @@ def test_the_known_reasons_are_the_solvers_and_are_translated():
     assert texts.known(explain.AT_A_LIMIT, zh) == "所有符合条件的人都已达到上限"
     assert texts.known("unavailable: exam", zh) == "没空: exam"
     assert texts.known("something else", zh) == "something else"
+
+
+def _heavy(a: Assignment) -> Assignment:
+    return a.model_copy(update={"intensity": "heavy"})
+
+
+def test_past_work_takes_each_shift_from_the_version_in_force_when_it_started():
+    v1 = views.Version(1, at(1), schedule([_assignment("a", "gate", 4, 22, 6, night=True),
+                                           _assignment("a", "gate", 6, 8, 16)]))
+    # version 2, published on the 5th, re-planned the 6th: b instead of a
+    v2 = views.Version(2, at(5, 12), schedule([_assignment("a", "gate", 4, 22, 6, night=True),
+                                               _heavy(_assignment("b", "gate", 6, 8, 16))]))
+    history = sc.Volunteer(id="c", name="C", history=sc.History(recent_shifts=[
+        sc.PastShift(start=at(2, 8), end=at(2, 14), night=False),
+        sc.PastShift(start=at(5, 8), end=at(5, 14)),  # inside the published span: the versions know it
+    ]))
+    worked = views.past_work([v2, v1], [history], at(1), at(7), Z)
+    got = sorted((w.volunteer, w.date.day, w.hours, w.night, w.heavy) for w in worked)
+    assert got == [("a", 4, 8.0, True, False), ("b", 6, 8.0, False, True), ("c", 2, 6.0, False, False)]
+    assert views.past_work([v1, v2], [], at(5), at(7), Z)[0].volunteer == "b"  # the window cuts the 4th
+    # shifts of a version published after they started count when no earlier version covers them
+    late = views.Version(3, at(9), schedule([_assignment("a", "gate", 4, 8, 16)]))
+    assert [w.volunteer for w in views.past_work([late], [], at(1), at(9), Z)] == ["a"]
+    # a naive recent shift is a wall clock in the site's zone (not an error comparing it with instants)
+    naive = sc.Volunteer(id="d", name="D", history=sc.History(recent_shifts=[
+        sc.PastShift(start=dt.datetime(2027, 1, 2, 23), end=dt.datetime(2027, 1, 3, 7), night=True)]))
+    (w,) = views.past_work([], [naive], at(2), at(3), Z)
+    assert w.start == at(2, 23) and w.date == dt.date(2027, 1, 2) and w.hours == 8 and w.night
+    assert views.past_work([], [naive], at(3), at(4), Z) == []
+
+
+def test_people_count_nights_and_heavy_shifts_of_the_last_14_days_and_warn():
+    rules = sc.Rules(max_heavy_share_28_days=0.5)
+    people = [sc.Volunteer(id="a", name="A"), sc.Volunteer(id="b", name="B"), sc.Volunteer(id="c", name="C")]
+    recent = [views.Worked("a", dt.date(2027, 1, d), at(d, 22), 8, True, False) for d in range(1, 8)]
+    recent += [views.Worked("b", dt.date(2027, 1, d), at(d, 8), 8, False, d % 2 == 0) for d in range(1, 5)]
+    recent += [views.Worked("c", dt.date(2027, 1, d), at(d, 8), 8, False, d == 1) for d in range(1, 5)]
+    _, rows = views.people_loads(None, people, rules, "Asia/Shanghai", at(14), recent)
+    a, b, c = rows
+    assert (a.recent_nights, a.recent_heavy) == (7, 0) and "many_nights" in a.warnings
+    assert abs(a.nights_share - 0.5) < 1e-9 and "many_heavy" not in a.warnings
+    assert (b.recent_nights, b.recent_heavy) == (0, 2) and "many_heavy" in b.warnings  # 2 of 4 days: the rule
+    assert c.recent_heavy == 1 and c.warnings == []  # 1 of 4 days is under half
+    _, quiet = views.people_loads(None, people, sc.Rules(), "Asia/Shanghai", at(14))
+    assert all(r.recent_nights == r.recent_heavy == 0 and r.warnings == [] for r in quiet)
+
+
+def test_the_load_chart_shows_past_weeks_worked_then_the_planned_weeks():
+    rules = sc.Rules(max_hours_per_7_days=40)
+    people = [sc.Volunteer(id="a", name="A"), sc.Volunteer(id="b", name="B")]
+    # today is Wednesday 13 January 2027: the past weeks are those of 14, 21, 28 December and 4 January
+    past = [views.Worked("b", dt.date(2026, 12, 15), at(1), 50, True, False),
+            views.Worked("a", dt.date(2027, 1, 5), at(5), 8, False, False),
+            views.Worked("a", dt.date(2026, 11, 30), at(1), 99, False, False)]  # before the 4 weeks: left out
+    s = schedule([_assignment("a", "gate", 4, 8, 16), _assignment("a", "gate", 12, 8, 16)])
+    chart = views.load_chart(s, people, rules, past, dt.date(2027, 1, 13))
+    assert chart.weeks == [dt.date(2026, 12, 14), dt.date(2026, 12, 21), dt.date(2026, 12, 28),
+                           dt.date(2027, 1, 4), dt.date(2027, 1, 11)]  # the plan's 2nd week is this one
+    assert chart.worked == [True, True, True, True, False] and chart.past_weeks == 4
+    b, a = chart.rows  # 50 of 40 hours worked stands out first
+    assert b.person.id == "b" and b.weeks[0] == (50, 1) and b.worst == 1.25
+    # the past week of 4 January counts the work, not the plan that started then
+    assert a.weeks == [(0, 0), (0, 0), (0, 0), (8, 0), (8, 0)]
+    only_past = views.load_chart(None, people, rules, past, dt.date(2027, 1, 13))
+    assert only_past.worked == [True] * 4
