@@ -92,17 +92,7 @@ def start_solve(request: Request, who: Checked, session: DB, settings: Config, f
     if errors or job_request is None:
         return _solve_page(request, who, session, settings, 422, errors, values)
     try:  # the same service as POST /sites/{id}/schedules: the site's share of the queue, the last period
-        locked = sites.get_site(session, who.site_id, lock=True)
-        row = schedule_jobs.queue_schedule(
-            session,
-            locked,
-            job_request,
-            default_time_limit=settings.default_time_limit,
-            max_time_limit=settings.max_time_limit,
-            workers=settings.solver_workers,
-            now=utcnow(),
-            limits=jobs.SiteLimits.of(settings),
-        )
+        row = schedule_jobs.queue_site_schedule(session, who.site_id, job_request, settings, utcnow())
         session.flush()
     except InputError as exc:
         rollback(session)

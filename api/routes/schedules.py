@@ -60,17 +60,7 @@ def create_job(
     site: Site, session: DB, settings: Config, response: Response, body: JobRequest | None = None
 ) -> JobOut:
     request = body or JobRequest()
-    locked = sites.get_site(session, site.id, lock=True)  # the site's share of the queue is checked once
-    row = schedule_jobs.queue_schedule(
-        session,
-        locked,
-        request,
-        default_time_limit=settings.default_time_limit,
-        max_time_limit=settings.max_time_limit,
-        workers=settings.solver_workers,
-        now=utcnow(),
-        limits=jobs.SiteLimits.of(settings),
-    )
+    row = schedule_jobs.queue_site_schedule(session, site.id, request, settings, utcnow())
     session.flush()
     response.headers["Location"] = f"{site_path(site.id)}/schedules/{row.id}"
     response.headers["Retry-After"] = _retry_after(row)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from scheduler.settings import Settings
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
 
@@ -39,4 +40,21 @@ def queue_schedule(
         now=now,
         limits=limits,
         previous=previous,
+    )
+
+
+def queue_site_schedule(
+    session: Session, site_id: int, request: jobs.JobRequest, settings: Settings, now: dt.datetime
+) -> jobs.JobRow:
+    """:func:`queue_schedule` with the service's limits (``settings``), the site row locked first so its
+    share of the queue is checked once: what the API's solve route and the console's solve page call."""
+    return queue_schedule(
+        session,
+        sites.get_site(session, site_id, lock=True),
+        request,
+        default_time_limit=settings.default_time_limit,
+        max_time_limit=settings.max_time_limit,
+        workers=settings.solver_workers,
+        now=now,
+        limits=jobs.SiteLimits.of(settings),
     )
