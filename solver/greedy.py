@@ -139,12 +139,13 @@ class _State:
 
 # (not the share of heavy days: a first heavy day is always above any share below 1, so a greedy pass
 # in time order would never give one; the search and the repair of the start look after it)
-_HUMANE_RULES = frozenset({"rest_after_nights", "max_consecutive_heavy_days"})
+_HUMANE_RULES = frozenset({"rest_after_nights", "rest_after_heavy", "max_consecutive_heavy_days"})
 
 
 def _humane(rules) -> bool:
     return bool(
         (rules.rest_after_nights and rules.rest_after_nights_minutes > 0)
+        or (rules.rest_after_heavy and rules.rest_after_heavy_minutes > 0)
         or rules.max_consecutive_heavy_days is not None
     )
 

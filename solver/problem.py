@@ -99,6 +99,10 @@ class Rules:
     # included), no shift starts within ``rest_after_nights_minutes`` of the end of its last night
     rest_after_nights: int | None = None
     rest_after_nights_minutes: int = 0
+    # the same after a run of at least ``rest_after_heavy`` consecutive days with a heavy shift: no shift
+    # starts within ``rest_after_heavy_minutes`` of the end of the run's last heavy shift
+    rest_after_heavy: int | None = None
+    rest_after_heavy_minutes: int = 0
     # rotation off heavy posts: runs of days with a heavy shift (history included), and the days with a
     # heavy shift in per mille of the days worked, in every 28 days (or the whole known span if shorter)
     max_consecutive_heavy_days: int | None = None
@@ -114,6 +118,7 @@ class HistoryDay:
     types: frozenset[str] = frozenset()
     heavy: bool = False  # worked a heavy shift
     night_end: int | None = None  # end (minutes since epoch) of the night worked, where known
+    heavy_end: int | None = None  # end (minutes since epoch) of the heavy shift worked, where known
 
     @property
     def worked(self) -> bool:
@@ -141,6 +146,16 @@ class History:
         that is day -1's night, else the latest it can have (the end of day d + 1), so compensatory
         rest is never too short."""
         recorded = self.day(d).night_end
+        if recorded is not None:
+            return recorded
+        if d == -1 and self.last_shift_end is not None:
+            return self.last_shift_end
+        return (d + 2) * MINUTES_PER_DAY
+
+    def heavy_end(self, d: int) -> int:
+        """When the heavy shift worked on day ``d`` (< 0) ended: as recorded, else the last shift's end
+        if that is on day -1, else the latest it can have (the end of day d + 1)."""
+        recorded = self.day(d).heavy_end
         if recorded is not None:
             return recorded
         if d == -1 and self.last_shift_end is not None:

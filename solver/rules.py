@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Callable
 
 from solver.model import Model
-from solver.problem import WEEK, heavy_windows
+from solver.problem import WEEK, Intensity, Shift, heavy_windows
 
 PER_MILLE = 1000
 
@@ -258,52 +258,80 @@ def rest_after_nights(m: Model) -> None:
     """Compensatory rest: after a run of at least ``rest_after_nights`` consecutive nights (history
     included), no shift starts within ``rest_after_nights_minutes`` of the end of the run's last night.
     A night on the next day continues the run instead (``max_consecutive_nights`` limits runs)."""
-    problem = m.problem
     for p, person in enumerate(m.people):
-        least, rest = person.rules.rest_after_nights, person.rules.rest_after_nights_minutes
-        if not least or rest <= 0 or not m.assign[p]:
+        _rest_after_run(
+            m, p, person.rules.rest_after_nights, person.rules.rest_after_nights_minutes,
+            m.night, lambda shift: shift.night, person.history.night_end, "rest_after_nights", "night",
+        )
+
+
+def rest_after_heavy(m: Model) -> None:
+    """Compensatory rest after heavy duty: after a run of at least ``rest_after_heavy`` consecutive days
+    with a heavy shift (history included), no shift starts within ``rest_after_heavy_minutes`` of the
+    end of the run's last heavy shift. A heavy shift on the next day continues the run instead
+    (``max_consecutive_heavy_days`` limits runs)."""
+    for p, person in enumerate(m.people):
+        _rest_after_run(
+            m, p, person.rules.rest_after_heavy, person.rules.rest_after_heavy_minutes,
+            m.heavy, lambda shift: shift.intensity is Intensity.HEAVY, person.history.heavy_end,
+            "rest_after_heavy", "heavy",
+        )
+
+
+def _rest_after_run(
+    m: Model, p: int, least: int | None, rest: int, flag: Callable[[int, int], object],
+    of_kind: Callable[[Shift], bool], history_end: Callable[[int], int], name: str, kind: str,
+) -> None:
+    """After a run of at least ``least`` days flagged by ``flag(p, day)`` (history included), block
+    every shift that starts within ``rest`` minutes of the end of the run's last shift ``of_kind``."""
+    if not least or rest <= 0 or not m.assign[p]:
+        return
+    problem = m.problem
+    person = m.people[p]
+    a = m.assign[p]
+    first = -max(len(person.history.days), 1)
+    for d in range(first, problem.days - 1):
+        before = [flag(p, d - k) for k in range(1, least)]
+        if any(isinstance(v, int) and v == 0 for v in before):
             continue
-        a = m.assign[p]
-        history = person.history
-        first = -max(len(history.days), 1)
-        for d in range(first, problem.days - 1):
-            before = [m.night(p, d - k) for k in range(1, least)]
-            if any(isinstance(v, int) and v == 0 for v in before):
+        if d < 0:
+            if not flag(p, d):
                 continue
-            if d < 0:
-                if not history.day(d).night:
-                    continue
-                ends = {history.night_end(d): 1}
-            else:
-                ends = {}
-                for s in m.shifts_on_day[d]:
-                    if s in a and m.shifts[s].night:
-                        ends.setdefault(m.shifts[s].end, []).append(a[s])
-            following = m.night(p, d + 1)
-            for end, nights in sorted(ends.items()):
-                blocked = [
-                    var
-                    for t, var in a.items()
-                    if end <= m.shifts[t].start < end + rest and m.shifts[t].day > d
-                ]
-                if not blocked:
-                    continue
-                last = nights if isinstance(nights, int) else m.same_day_any(
-                    p, nights, f"night_end[{person.id},d{d},t{end}]"
-                )
-                ending = [last, *before, 1 - following]  # the run of nights ends with this one
-                if all(isinstance(v, int) for v in ending):
-                    if all(ending):
-                        for var in blocked:
-                            m.cp.add(var == 0).with_name(f"rest_after_nights[{person.id},d{d},history]")
-                    continue
-                needs = m.new_derived(
-                    0, 1, f"rest_needed[{person.id},d{d},t{end}]",
-                    lambda ev, xs=ending: int(all(ev(x) for x in xs)),
-                )
-                m.cp.add(needs >= sum(ending) - (len(ending) - 1))
-                for var in blocked:
-                    m.cp.add(var + needs <= 1).with_name(f"rest_after_nights[{person.id},d{d}]")
+            ends = {history_end(d): 1}
+        else:
+            ends = {}
+            for s in m.shifts_on_day[d]:
+                if s in a and of_kind(m.shifts[s]):
+                    ends.setdefault(m.shifts[s].end, []).append(a[s])
+        following = flag(p, d + 1)
+        for end, last_ones in sorted(ends.items()):
+            # a run that ended in the history blocks everything before its end + rest (its end may be
+            # only an upper bound); one in the horizon what starts from its end on
+            since = end if d >= 0 else None
+            blocked = [
+                var
+                for t, var in a.items()
+                if (since is None or since <= m.shifts[t].start) and m.shifts[t].start < end + rest
+                and m.shifts[t].day > d
+            ]
+            if not blocked:
+                continue
+            last = last_ones if isinstance(last_ones, int) else m.same_day_any(
+                p, last_ones, f"{kind}_end[{person.id},d{d},t{end}]"
+            )
+            ending = [last, *before, 1 - following]  # the run ends with this shift
+            if all(isinstance(v, int) for v in ending):
+                if all(ending):
+                    for var in blocked:
+                        m.cp.add(var == 0).with_name(f"{name}[{person.id},d{d},history]")
+                continue
+            needs = m.new_derived(
+                0, 1, f"{name}_needed[{person.id},d{d},t{end}]",
+                lambda ev, xs=ending: int(all(ev(x) for x in xs)),
+            )
+            m.cp.add(needs >= sum(ending) - (len(ending) - 1))
+            for var in blocked:
+                m.cp.add(var + needs <= 1).with_name(f"{name}[{person.id},d{d}]")
 
 
 def max_consecutive_heavy_days(m: Model) -> None:
@@ -363,6 +391,7 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
     "max_shifts_by_type": max_shifts_by_type,
     "forbidden_succession": forbidden_succession,
     "rest_after_nights": rest_after_nights,
+    "rest_after_heavy": rest_after_heavy,
     "max_consecutive_heavy_days": max_consecutive_heavy_days,
     "max_heavy_share_28_days": max_heavy_share_28_days,
 }

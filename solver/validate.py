@@ -12,7 +12,7 @@ person works a *night* on day ``d`` if an assigned night shift starts on day ``d
 from __future__ import annotations
 
 import weakref
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -64,6 +64,7 @@ HARD_RULES: tuple[str, ...] = (
     "max_shifts_by_type",
     "forbidden_succession",
     "rest_after_nights",
+    "rest_after_heavy",
     "max_consecutive_heavy_days",
     "max_heavy_share_28_days",
     "pinned",
@@ -669,29 +670,50 @@ def forbidden_succession(
 def rest_after_nights(
     problem: Problem, person: Person, shifts: list[Shift], days: _Days
 ) -> Iterator[Violation]:
-    least, rest = person.rules.rest_after_nights, person.rules.rest_after_nights_minutes
+    yield from _rest_after_run(
+        person, shifts, days, person.rules.rest_after_nights, person.rules.rest_after_nights_minutes,
+        days.night, lambda s: s.night, person.history.night_end, "rest_after_nights", "nights",
+    )
+
+
+def rest_after_heavy(
+    problem: Problem, person: Person, shifts: list[Shift], days: _Days
+) -> Iterator[Violation]:
+    yield from _rest_after_run(
+        person, shifts, days, person.rules.rest_after_heavy, person.rules.rest_after_heavy_minutes,
+        _heavy_flags(person, shifts, days), lambda s: s.intensity == Intensity.HEAVY,
+        person.history.heavy_end, "rest_after_heavy", "days with a heavy shift",
+    )
+
+
+def _rest_after_run(
+    person: Person, shifts: list[Shift], days: _Days, least: int | None, rest: int, flags: list[bool],
+    of_kind: Callable[[Shift], bool], history_end: Callable[[int], int], rule: str, what: str,
+) -> Iterator[Violation]:
+    """Every shift that starts within ``rest`` minutes of the end of a run of at least ``least``
+    flagged days (the run's last shift of the kind), unless the run goes on the next day."""
     if not least or rest <= 0:
         return
     out = []
-    for a, b in _runs(days.night, days.lo):
+    for a, b in _runs(flags, days.lo):
         if b - a + 1 < least or b >= days.days - 1:
             continue
-        if b < 0:
-            ends = [(person.history.night_end(b), ())]
-        else:
-            ends = [(s.end, s.id) for s in days.on_day.get(b, ()) if s.night]
-        run = _shift_ids(days, a, b, night=True)
-        for end, _ in ends:
+        ends = [history_end(b)] if b < 0 else [s.end for s in days.on_day.get(b, ()) if of_kind(s)]
+        run = tuple(
+            s.id for d in range(max(a, 0), b + 1) for s in days.on_day.get(d, ()) if of_kind(s)
+        )
+        for end in ends:
+            since = end if b >= 0 else None  # a history end may be only an upper bound
             for t in shifts:
-                if end <= t.start < end + rest and t.day > b:
+                if (since is None or since <= t.start) and t.start < end + rest and t.day > b:
                     out.append(
                         Violation(
-                            "rest_after_nights",
+                            rule,
                             person.id,
                             (*run, t.id),
                             t.day,
-                            f"{person.id} works {t.id} {(t.start - end) / 60:g} h after a run of "
-                            f"{b - a + 1} nights ({_span(a, b)}), {rest / 60:g} h of rest needed",
+                            f"{person.id} works {t.id} within {rest / 60:g} h of rest owed after a run "
+                            f"of {b - a + 1} {what} ({_span(a, b)})",
                         )
                     )
     focus = days.focus
@@ -776,6 +798,7 @@ PERSON_RULES = (
     max_shifts_by_type,
     forbidden_succession,
     rest_after_nights,
+    rest_after_heavy,
     max_consecutive_heavy_days,
     max_heavy_share_28_days,
 )

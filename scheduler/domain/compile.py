@@ -384,6 +384,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     night: set[int] = set()
     night_end: dict[int, int] = {}
     heavy: set[int] = set()
+    heavy_end: dict[int, int] = {}
     types: dict[int, set[str]] = {}
     last_end: int | None = None
     if h.recent_shifts:
@@ -408,6 +409,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
             if past.post is not None and heavy_posts.get((past.post, past.shift),
                                                          heavy_posts.get((past.post, None), False)):
                 heavy.add(day)
+                heavy_end[day] = max(e, heavy_end.get(day, e))
             if past.shift is not None:
                 types.setdefault(day, set()).add(past.shift)
     else:
@@ -429,7 +431,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     days = tuple(
         HistoryDay(
             minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ())),
-            heavy=d in heavy, night_end=night_end.get(d),
+            heavy=d in heavy, night_end=night_end.get(d), heavy_end=heavy_end.get(d),
         )
         for d in range(-span, 0)
     )
@@ -454,10 +456,13 @@ def _rules(scenario: Scenario, volunteer: Volunteer) -> Rules:
         weekly.append(own.max_hours_per_7_days)
     days_off = pick("min_days_off_per_7")
     rest = site.rest_after_nights
+    heavy_rest = site.rest_after_heavy
     share = site.max_heavy_share_28_days
     return Rules(
         rest_after_nights=rest.min_nights if rest is not None else None,
         rest_after_nights_minutes=round(rest.hours * 60) if rest is not None else 0,
+        rest_after_heavy=heavy_rest.min_days if heavy_rest is not None else None,
+        rest_after_heavy_minutes=round(heavy_rest.hours * 60) if heavy_rest is not None else 0,
         max_consecutive_heavy_days=site.max_consecutive_heavy_days,
         max_heavy_per_mille_28_days=round(share * 1000) if share is not None else None,
         min_rest_minutes=round(pick("min_rest_hours") * 60),

@@ -195,6 +195,14 @@ class RestAfterNights(Model):
     hours: float = Field(default=48, gt=0, le=24 * 7)
 
 
+class RestAfterHeavy(Model):
+    """Compensatory rest after heavy duty: after a run of at least ``min_days`` consecutive days with a
+    heavy shift (history included), no shift starts within ``hours`` of the end of the last of them."""
+
+    min_days: int = Field(default=3, ge=1, le=366)
+    hours: float = Field(default=36, gt=0, le=24 * 7)
+
+
 class Rules(Model):
     """Site-wide rules. Every one is a hard limit the checker verifies."""
 
@@ -209,6 +217,11 @@ class Rules(Model):
         default=None,
         description="Compensatory rest after a run of nights, e.g. {'min_nights': 2, 'hours': 48}; "
         "missing means none beyond min_rest_hours",
+    )
+    rest_after_heavy: RestAfterHeavy | None = Field(
+        default=None,
+        description="Compensatory rest after a run of days at heavy posts, e.g. "
+        "{'min_days': 3, 'hours': 36}; missing means none beyond min_rest_hours",
     )
     max_consecutive_heavy_days: int | None = Field(
         default=None, ge=1, le=366,

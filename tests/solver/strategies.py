@@ -92,6 +92,8 @@ def _rules(draw, kinds: list[str], days: int) -> Rules:
         max_shifts_by_type=by_type,
         rest_after_nights=draw(_maybe(st.integers(1, 3))),
         rest_after_nights_minutes=draw(st.sampled_from((0, 1440, 2880))),
+        rest_after_heavy=draw(_maybe(st.integers(1, 3))),
+        rest_after_heavy_minutes=draw(st.sampled_from((0, 1440, 2160))),
         max_consecutive_heavy_days=draw(_maybe(st.integers(1, 3))),
         max_heavy_per_mille_28_days=draw(_maybe(st.sampled_from((0, 334, 500, 750)))),
     )

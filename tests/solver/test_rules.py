@@ -174,6 +174,19 @@ CASES: dict[str, Problem] = {
         Rules(max_shifts_per_day=3, rest_after_nights=2, rest_after_nights_minutes=48 * H),
         history=History(days=(HistoryDay(480, night=True),) * 2, last_shift_end=6 * H),
     ),
+    # three heavy days, then a light shift 40 h after the third: 48 h of rest are owed
+    "rest_after_heavy": one_person(
+        (*daily(3, intensity=Intensity.HEAVY), shift(3, 8, 8, id="light-3")),
+        Rules(max_shifts_per_day=3, rest_after_heavy=3, rest_after_heavy_minutes=48 * H),
+    ),
+    # the run of three heavy days ended in the history, at 16:00 the day before the horizon
+    "rest_after_heavy_history": one_person(
+        (shift(0, 14, 8),),
+        Rules(max_shifts_per_day=3, rest_after_heavy=3, rest_after_heavy_minutes=36 * H),
+        history=History(
+            days=(HistoryDay(480, heavy=True),) * 2 + (HistoryDay(480, heavy=True, heavy_end=-8 * H),),
+        ),
+    ),
     # rotation off heavy posts: four days of heavy shifts, at most two in a row
     "max_consecutive_heavy_days": one_person(
         daily(4, intensity=Intensity.HEAVY), Rules(max_consecutive_heavy_days=2)
@@ -219,6 +232,7 @@ RULE_OF_CASE = {
             "max_weekends",
             "max_shifts_by_type",
             "rest_after_nights",
+            "rest_after_heavy",
             "max_consecutive_heavy_days",
             "max_heavy_share_28_days",
         )
@@ -272,6 +286,26 @@ def test_a_night_the_next_day_continues_the_run():
     assert sorted(sid for _, sid in solution.assignments) == ["night-0-22", "night-1-22", "night-2-22"]
 
 
+def test_rest_after_heavy_forbids_only_the_rest():
+    """Three heavy days and a light shift inside the 48 h after them: one of the four stays open (two
+    heavy days owe no rest), whichever; a heavy shift the next day would continue the run instead."""
+    solution, violations = run(CASES["rest_after_heavy"])
+    assert violations == [] and solution.status.value == "optimal"
+    assert sum(sf.missing for sf in solution.uncovered) == 1
+
+
+def test_a_summary_history_owes_heavy_rest_until_the_latest_end():
+    """A heavy run known only as a count ends, conservatively, at the end of day 0: a shift on day 0
+    afternoon is inside 36 h of it, one on day 2 is not."""
+    rules = Rules(max_shifts_per_day=3, rest_after_heavy=3, rest_after_heavy_minutes=36 * H)
+    history = History(days=(HistoryDay(480, heavy=True),) * 3)
+    problem = one_person((shift(0, 14, 8), shift(2, 14, 8)), rules, history=history)
+    solution, violations = run(problem)
+    assert violations == []
+    assert [sid for _, sid in solution.assignments] == ["day-2-14"]
+    assert validate(problem, [("ana", "day-0-14")])[0].rule == "rest_after_heavy"
+
+
 def test_heavy_share_costs_exactly_what_it_must():
     """Four heavy days and a normal one at half heavy: one heavy day and the normal one (2 of 5)."""
     solution, violations = run(CASES["max_heavy_share_28_days"])
@@ -288,7 +322,9 @@ def test_heavy_windows():
     assert heavy_windows(0, 30) == [(0, 27), (1, 28), (2, 29)]
 
 
-@pytest.mark.parametrize(("case", "given"), [("rest_after_nights", 2), ("max_consecutive_heavy_days", 3)])
+@pytest.mark.parametrize(
+    ("case", "given"), [("rest_after_nights", 2), ("rest_after_heavy", 3), ("max_consecutive_heavy_days", 3)]
+)
 def test_the_greedy_start_keeps_the_humane_rules(case, given):
     """The greedy start asks the checker before giving a shift, so it breaks neither rule and keeps
     what the rule allows (the repair of a broken start would drop the whole run)."""

@@ -143,6 +143,12 @@ def _case(rule: str):
         p = problem(6, s, [person(rules={"rest_after_nights": 2, "rest_after_nights_minutes": 48 * H})])
         # after nights 0-1 (ending 06:00 on day 2) 32 h; after nights 0-2, the shift 50 h later is fine
         return p, on("a", "d0", "d1", "late"), on("a", "d0", "d1", "d2", "next")
+    if rule == "rest_after_heavy":
+        s = daily(4, intensity=Intensity.HEAVY) + [shift("late", 4, 14, 22), shift("next", 6, 8, 16)]
+        p = problem(7, s, [person(rules={"rest_after_heavy": 3, "rest_after_heavy_minutes": 36 * H})])
+        # heavy days 0-2 end 16:00 on day 2: a late shift on day 4 starts 46 h later (fine), but after
+        # heavy days 0-3 (ending 16:00 on day 3) the same late shift is 22 h later; day 6 is 64 h later
+        return p, on("a", "d0", "d1", "d2", "d3", "late"), on("a", "d0", "d1", "d2", "late", "next")
     if rule == "max_consecutive_heavy_days":
         p = problem(4, daily(4, intensity=Intensity.HEAVY), [person(rules={"max_consecutive_heavy_days": 2})])
         return p, on("a", "d0", "d1", "d2"), on("a", "d0", "d1", "d3")

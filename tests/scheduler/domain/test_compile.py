@@ -256,14 +256,15 @@ def test_person_rules_from_site_and_overrides():
 
 def test_rest_and_rotation_rules():
     rules = {"rest_after_nights": {"min_nights": 2, "hours": 48}, "max_consecutive_heavy_days": 3,
-             "max_heavy_share_28_days": 0.5}
+             "max_heavy_share_28_days": 0.5, "rest_after_heavy": {"min_days": 3, "hours": 36}}
     c = compile_scenario(scenario(volunteers=[volunteer("a")], rules=rules))
     r = c.problem.person("a").rules
     assert (r.rest_after_nights, r.rest_after_nights_minutes) == (2, 48 * 60)
     assert (r.max_consecutive_heavy_days, r.max_heavy_per_mille_28_days) == (3, 500)
+    assert (r.rest_after_heavy, r.rest_after_heavy_minutes) == (3, 36 * 60)
     off = compile_scenario(scenario(volunteers=[volunteer("a")])).problem.person("a").rules
     assert off.rest_after_nights is None and off.max_consecutive_heavy_days is None  # off by default
-    assert off.max_heavy_per_mille_28_days is None
+    assert off.max_heavy_per_mille_28_days is None and off.rest_after_heavy is None
     with pytest.raises(ValueError, match="max_heavy_share_28_days"):
         scenario(rules={"max_heavy_share_28_days": 1.5})
     with pytest.raises(ValueError, match="min_nights"):
@@ -271,7 +272,7 @@ def test_rest_and_rotation_rules():
     from scheduler.domain.scenario import json_schema
 
     schema = json_schema()["$defs"]  # what `rota schema` prints
-    assert {"rest_after_nights", "max_consecutive_heavy_days", "max_heavy_share_28_days",
+    assert {"rest_after_nights", "rest_after_heavy", "max_consecutive_heavy_days", "max_heavy_share_28_days",
             "load_measure"} <= set(schema["Rules"]["properties"])
     assert "target_hours_per_week" in schema["Preferences"]["properties"]
     assert "consecutive_heavy_days" in schema["History"]["properties"]
@@ -287,6 +288,7 @@ def test_history_marks_heavy_days():
     c = compile_scenario(scenario(posts=[gate(), heavy], volunteers=[v, w]))
     h = c.problem.person("v").history
     assert h.day(-1).heavy and not h.day(-2).heavy
+    assert h.heavy_end(-1) == -8 * 60  # 16:00 the day before the horizon: the rest after it starts there
     hw = c.problem.person("w").history
     assert hw.day(-1).heavy and hw.day(-2).heavy and hw.day(-2).worked and not hw.day(-3).heavy
 

@@ -34,7 +34,8 @@ def test_import_then_export_gives_the_same_scenario(sessions, name):
 def test_humane_rules_and_wishes_survive_the_round_trip(sessions):
     data = load("small").model_dump(mode="json", by_alias=True)
     data["rules"].update(rest_after_nights={"min_nights": 2, "hours": 48}, max_consecutive_heavy_days=3,
-                         max_heavy_share_28_days=0.5, load_measure="capacity")
+                         max_heavy_share_28_days=0.5, load_measure="capacity",
+                         rest_after_heavy={"min_days": 3, "hours": 36})
     data["volunteers"][0]["preferences"]["target_hours_per_week"] = 30
     data["volunteers"][0]["history"]["consecutive_heavy_days"] = 2
     data["posts"][0]["shifts"][0].update(required=2, pairs=True, skills={})
@@ -47,6 +48,7 @@ def test_humane_rules_and_wishes_survive_the_round_trip(sessions):
     assert exported == scenario
     assert exported.volunteers[0].preferences.target_hours_per_week == 30
     assert exported.rules.rest_after_nights == sc.RestAfterNights(min_nights=2, hours=48)
+    assert exported.rules.rest_after_heavy == sc.RestAfterHeavy(min_days=3, hours=36)
     assert exported.posts[0].shifts[0].pairs is True
 
 
