@@ -49,3 +49,36 @@ def test_coverage_only_keeps_coverage_weights():
     w = coverage_only(problem([])).weights
     assert w.uncovered == Weights().uncovered and w.load_max == 0 and w.preference == 0
     assert w.heavy_percent == Weights().heavy_percent
+
+
+def test_greedy_cover_fills_people_up_and_breaks_no_rule():
+    """The greedy answer (used at scale, and as the hint) gives the short places to recruits who may
+    take them, the busiest first, so it needs as few as the optimum here; the checker finds nothing."""
+    from solver.advice import greedy_cover
+
+    later = {s.id: "away" for s in daily(6, required=2)[3:]}
+    real = [Person("ann", rules=RULES, unavailable=later)]  # ann works days 0-2 and no more
+    virtual = {f"v{i}": "any" for i in range(6)}
+    p = problem(real + [Person(i, rules=RULES) for i in virtual])
+    start = [("ann", s.id) for s in p.shifts[:3]]
+    before = expected_shortfalls(without(p, virtual), start)
+    pairs = greedy_cover(p, virtual, start, before)
+    assert validate(p, pairs) == []
+    assert expected_shortfalls(p, pairs) == []
+    best = advise(p, virtual, start=start, time_limit=10)  # the fewest (phase 3 proves it here)
+    assert best.after == ()
+    # days 3-5 take two recruits for three days, so day 2 a third
+    assert len({person for person, _ in pairs if person in virtual}) == len(best.used) == 3
+
+
+def test_greedy_cover_sends_skilled_places_to_skilled_recruits():
+    from solver.advice import greedy_cover
+    from solver.problem import Shift
+
+    shifts = (Shift("s0", "post", "day", 0, 480, 960, required=2, skills={"medic": 1}),)
+    virtual = {"plain": "any", "medic": "medic"}
+    p = Problem(days=1, shifts=shifts, people=(Person("plain"), Person("medic", skills=frozenset({"medic"}))))
+    before = expected_shortfalls(without(p, virtual), [])
+    pairs = greedy_cover(p, virtual, [], before, {"medic": 1})
+    assert sorted(pairs) == [("medic", "s0"), ("plain", "s0")]
+    assert expected_shortfalls(p, pairs) == []
