@@ -123,8 +123,10 @@ def job_result(job_id: int, site: Site, session: DB, settings: Config) -> Schedu
     "skills and availability, would staff them (virtual volunteers of a few archetypes, derived from the "
     "short slots' times and skills, added to the job's scenario snapshot; their number minimised once "
     "coverage is as good as it gets), and a short recruiting text. A schedule with nothing short answers "
-    "at once. Otherwise this request SOLVES, within `time_limit` seconds (at most 10, default 5): on a "
-    "big site the answer is the best found in that time (`status: feasible`).",
+    "at once. The worker works the advice out right after the solve (a fifth of the job's time limit, "
+    "2 to 20 s) and stores it: this request then only reads it. For a job finished without one (before "
+    "this existed, or when the advice failed) this request solves, within `time_limit` seconds (at most "
+    "10, default 5): on a big site the answer is the best found in that time (`status: feasible`).",
 )
 def job_advice(
     job_id: int,
@@ -142,6 +144,8 @@ def job_advice(
             status="optimal", short_slots=0, missing_people=0, closed_slots=[], still_short=[], items=[],
             recruiting_text="", volunteers=[],
         )
+    if row.advice is not None:
+        return StaffingAdvice.model_validate(row.advice)
     return advise(jobs.scenario_of(row), time_limit=time_limit, seed=row.seed or 0, workers=1)
 
 

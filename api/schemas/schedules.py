@@ -43,6 +43,14 @@ class ResultSummary(BaseModel):
     assignments: int
     uncovered_slots: int
     people_missing: int
+    advised_volunteers: int | None = Field(
+        default=None,
+        description="When slots stay short: how many more volunteers the staffing advice (`.../advice`) "
+        "would recruit; missing when nothing is short or no advice was computed",
+    )
+    advice_closes_slots: int | None = Field(
+        default=None, description="Short slots the advised volunteers staff"
+    )
 
 
 class JobOut(BaseModel):

@@ -94,6 +94,8 @@ class JobRow(Base):
     cutoff: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     base_version: Mapped[int | None]
     changes: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
+    #: staffing advice (scheduler.domain.advice.StaffingAdvice) for a schedule that left slots short
+    advice: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
 
 
 class JobRequest(sc.Model):
@@ -242,15 +244,20 @@ def result_of(row: JobRow) -> Schedule | None:
     return None if row.result is None else Schedule.model_validate(row.result)
 
 
-def summary_of(schedule: Schedule) -> dict[str, Any]:
-    """The few numbers a job listing shows about its schedule."""
-    return {
+def summary_of(schedule: Schedule, advice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The few numbers a job listing shows about its schedule (and, when slots stay short, how many
+    volunteers the staffing advice would recruit)."""
+    out = {
         "status": schedule.status,
         "objective": schedule.solver.objective,
         "assignments": len(schedule.assignments),
         "uncovered_slots": len(schedule.uncovered),
         "people_missing": sum(u.missing for u in schedule.uncovered),
     }
+    if advice is not None:
+        out["advised_volunteers"] = len(advice.get("volunteers", ()))
+        out["advice_closes_slots"] = len(advice.get("closed_slots", ()))
+    return out
 
 
 def scenario_of(row: JobRow) -> sc.Scenario:
@@ -383,9 +390,11 @@ def finish_job(
     progress: dict[str, Any] | None,
     now: dt.datetime,
     changes: dict[str, Any] | None = None,
+    advice: dict[str, Any] | None = None,
 ) -> bool:
-    """Store the schedule (and a re-solve's change set): the job is *done* (*failed* with the reason when
-    the search found no schedule), or *cancelled* if that was asked for meanwhile."""
+    """Store the schedule (and a re-solve's change set, a solve's staffing advice): the job is
+    *done* (*failed* with the reason when the search found no schedule), or *cancelled* if that was
+    asked for meanwhile."""
     usable = schedule.status in USABLE
     reason = None
     if not usable:
@@ -401,7 +410,7 @@ def finish_job(
             else_=JobState.done.value if usable else JobState.failed.value,
         ),
         "result": schedule.model_dump(mode="json"),
-        "summary": summary_of(schedule),
+        "summary": summary_of(schedule, advice),
         "error": reason,
         "finished_at": now,
         "heartbeat_at": now,
@@ -410,6 +419,8 @@ def finish_job(
         values["progress"] = progress
     if changes is not None:
         values["changes"] = changes
+    if advice is not None:
+        values["advice"] = advice
     updated = session.execute(
         update(JobRow)
         .where(*_mine(job_id, worker))

@@ -15,6 +15,11 @@ before full solves.
 Beside the jobs, a thread of each worker (:class:`WebhookSender`) delivers the webhook events that are
 due (:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds up an alert.
 
+After a full solve that leaves slots short, the worker also works out the staffing advice
+(:func:`scheduler.domain.advice.advise`, within :func:`advice_time_limit`) and stores it with the job:
+the schedule's summary says how many volunteers would close the gaps, and ``GET .../advice`` reads it
+without solving in the request. A failing advice never fails the job.
+
 A worker that is asked to stop (SIGINT/SIGTERM) stops its search and puts its job back in the queue,
 with a note, for the next worker.
 """
@@ -33,6 +38,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.domain.advice import advise
 from scheduler.domain.compile import compile_scenario
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.planning import plan
@@ -57,6 +63,7 @@ class _Tracker:
         self.started = time.monotonic()
         self.latest: Progress | None = None
         self.idle_phase = idle_phase
+        self.phase: str | None = None  # set after the search (e.g. "advice"): shown instead of the solver's
 
     def __call__(self, progress: Progress) -> None:
         self.latest = progress
@@ -66,7 +73,8 @@ class _Tracker:
         out: dict[str, Any] = {"elapsed": round(time.monotonic() - self.started, 3)}
         if p is None:
             return out | {
-                "objective": None, "bound": None, "gap": None, "solutions": 0, "phase": self.idle_phase
+                "objective": None, "bound": None, "gap": None, "solutions": 0,
+                "phase": self.phase or self.idle_phase,
             }
         gap = None
         if p.objective and p.bound is not None:
@@ -76,12 +84,18 @@ class _Tracker:
             "bound": p.bound,
             "gap": gap,
             "solutions": p.solutions,
-            "phase": p.phase,
+            "phase": self.phase or p.phase,
         }
 
 
+def advice_time_limit(time_limit: float) -> float:
+    """Seconds the staffing advice may take after a solve: a fifth of the solve's, 2 to 20."""
+    return min(20.0, max(2.0, time_limit / 5))
+
+
 class _Search(threading.Thread):
-    """Compile the job's scenario and plan it, in its own thread; ``stop`` ends the search early."""
+    """Compile the job's scenario and plan it, in its own thread; ``stop`` ends the search early. When
+    the schedule leaves slots short, the staffing advice follows (``advice``, JSON)."""
 
     def __init__(self, snapshot: dict[str, Any], options: dict[str, Any]):
         super().__init__(name="search", daemon=True)
@@ -91,17 +105,33 @@ class _Search(threading.Thread):
         self.done = threading.Event()
         self.tracker = _Tracker()
         self.schedule = None
+        self.advice: dict[str, Any] | None = None
         self.error: Exception | None = None
 
     def run(self) -> None:
 
         try:
-            compiled = compile_scenario(Scenario.model_validate(self.snapshot))
+            scenario = Scenario.model_validate(self.snapshot)
+            compiled = compile_scenario(scenario)
             self.schedule = plan(compiled, on_progress=self.tracker, stop=self.stop, **self.options)
+            if self.schedule.uncovered and self.schedule.status in jobs.USABLE and not self.stop.is_set():
+                self.advice = self._advice(scenario)
         except Exception as exc:  # the job fails, the worker goes on
             self.error = exc
         finally:
             self.done.set()
+
+    def _advice(self, scenario: Scenario) -> dict[str, Any] | None:
+        self.tracker.phase = "advice"
+        try:
+            advice = advise(
+                scenario, time_limit=advice_time_limit(self.options["time_limit"]),
+                seed=self.options.get("seed") or 0, workers=1,
+            )
+        except Exception:  # the schedule stands without it
+            log.warning("staffing advice failed", exc_info=True)
+            return None
+        return advice.model_dump(mode="json", by_alias=True)
 
 
 class _Resolve(_Search):
@@ -273,7 +303,8 @@ class Worker:
         changes = search.changes if isinstance(search, _Resolve) else None  # a re-solve's change set
         stored = self._end(
             lambda s: jobs.finish_job(
-                s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow(), changes=changes
+                s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow(), changes=changes,
+                advice=search.advice,
             )
         )
         log.info(

@@ -20,6 +20,24 @@ def test_advice_for_a_short_job(client, make_site, worker):
     assert body["short_slots"] > 0 and body["still_short"] == []
     assert sum(item["count"] for item in body["items"]) == len(body["volunteers"]) >= 2
     assert "medic" in body["recruiting_text"]
+    # the worker worked it out after the solve: the summary counts it, the request only read it
+    assert job["result"]["advised_volunteers"] == len(body["volunteers"])
+    assert job["result"]["advice_closes_slots"] == len(body["closed_slots"])
+
+
+def test_the_stored_advice_is_read_not_solved(client, make_site, worker, monkeypatch):
+    import api.routes.schedules as routes
+
+    site = make_site(short_site().model_dump(mode="json", by_alias=True))
+    queued = client.post(f"{site.url}/schedules", json={"time_limit": 2}, headers=site.headers).json()
+    worker.run_once()
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("the request solved")
+
+    monkeypatch.setattr(routes, "advise", no_solving)
+    response = client.get(f"{site.url}/schedules/{queued['id']}/advice", headers=site.headers)
+    assert response.status_code == 200 and response.json()["volunteers"]
 
 
 def test_advice_when_nothing_is_short_and_bad_limits(client, site, worker):
