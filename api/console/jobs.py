@@ -25,6 +25,7 @@ from api.console.web import (
     rollback,
 )
 from api.deps import DB, Config, check_id, keep_cancelled
+from scheduler.domain.advice import StaffingAdvice
 from scheduler.domain.changes import ChangeSet
 from scheduler.domain.errors import ConflictError, InputError, TooBusyError, validation_problems
 from scheduler.services import publishing, schedule_jobs
@@ -151,6 +152,7 @@ def _job_page(request: Request, who: Coordinator, session, settings, job_id: int
     site_posts_ = site_posts(session, who.site_id)
     post_names = {p.id: p.name for p in site_posts_}
     covered = views.coverage(schedule) if schedule is not None else None
+    advice = StaffingAdvice.model_validate(row.advice) if schedule is not None and row.advice else None
     gaps = []
     if schedule is not None:
         cutoff = row.cutoff
@@ -166,6 +168,7 @@ def _job_page(request: Request, who: Coordinator, session, settings, job_id: int
         schedule=schedule,
         coverage=covered,
         gaps=gaps,
+        advice=advice,
         changes=changes,
         people=people,
         tel=views.tel,

@@ -410,3 +410,25 @@ def test_the_load_chart_shows_4_weeks_worked_and_the_planned_weeks(console, clie
     page = console.get("/console/load").text
     assert page.count(">worked</text>") == 4 and page.count(">planned</text>") >= 1
     assert 'stroke-dasharray="4 3"' in page  # the line between the past and the plan
+
+
+def test_a_short_job_says_whom_to_recruit(console, client, make_site, worker):
+    from tests.scheduler.domain.test_advice import short_site
+
+    site = make_site(short_site().model_dump(mode="json", by_alias=True))
+    job = solve(client, worker, site, time_limit=2)
+    sign_in(console, site)
+    page = console.get(f"/console/jobs/{job['id']}", headers={"Accept-Language": "en"}).text
+    assert 'id="recruit"' in page and "Whom to recruit" in page
+    assert '<span class="tag">medic</span>' in page and "Mon" in page
+    assert "medic" in page[page.index('id="recruiting"'):]  # the text to post
+    zh = console.get(f"/console/jobs/{job['id']}", headers={"Accept-Language": "zh-CN"}).text
+    assert "需要招募" in zh and "周一" in zh
+
+
+def test_a_fully_staffed_job_recruits_nobody(console, client, site, worker):
+    job = solve(client, worker, site, time_limit=2)
+    result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers).json()
+    sign_in(console, site)
+    page = console.get(f"/console/jobs/{job['id']}").text
+    assert ('id="recruit"' in page) == bool(result["uncovered"])
