@@ -116,7 +116,7 @@ def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, ref
     """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else."""
     events = states(session, site.id, volunteer=volunteer.key)
     name = cal.volunteer_feed_name(site.name, volunteer.name)
-    return cal.render_feed(name, events, zone=site.timezone, refresh=refresh)
+    return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh)
 
 
 def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):
@@ -124,13 +124,13 @@ def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timede
     events = states(session, site.id, post=post.key)
     name = cal.post_feed_name(site.name, post.name)
     names = _volunteer_names(session, site.id)
-    return cal.render_feed(name, events, zone=site.timezone, refresh=refresh, volunteer_names=names)
+    return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh, volunteer_names=names)
 
 
 def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
     """(bytes, etag) of every shift of the site, each event naming who is on it."""
     events = states(session, site.id)
     names = _volunteer_names(session, site.id)
-    return cal.render_feed(
+    return cal.FEEDS.render(
         cal.site_feed_name(site.name), events, zone=site.timezone, refresh=refresh, volunteer_names=names
     )

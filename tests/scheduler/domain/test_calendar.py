@@ -862,3 +862,33 @@ def test_publication_sequences_keep_invariants(rounds):
             assert (body, etag) == render_feed(vid, list(reversed(mine)), zone=BERLIN)
     for versions in history.values():
         assert [v.sequence for v in versions] == sorted(v.sequence for v in versions)
+
+
+def test_the_feed_cache_renders_once_per_content_and_forgets_the_oldest(monkeypatch):
+    from scheduler.domain import calendar as cal
+
+    renders = []
+    real = cal.render_feed
+
+    def counting(*args, **kwargs):
+        renders.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cal, "render_feed", counting)
+    cache = cal.FeedCache()
+    first = sync_events([], [shift("v1"), shift("v2")], T0)
+    body, etag = cache.render("v1", reversed(first), zone=BERLIN, volunteer_names={"v1": "Ann"})
+    assert (body, etag) == real("v1", first, zone=BERLIN, volunteer_names={"v1": "Ann"})
+    again = cache.render("v1", first, zone=BERLIN, volunteer_names={"v1": "Ann"})  # another order
+    assert again == (body, etag) and len(renders) == 1 and cache.hits == 1
+    # anything the bytes depend on is part of the key: a name, an event's sequence, the zone
+    assert cache.render("v1", first, zone=BERLIN, volunteer_names={"v1": "Anna"})[1] != etag
+    bumped = [dataclasses.replace(first[0], sequence=1), *first[1:]]
+    assert cache.render("v1", bumped, zone=BERLIN, volunteer_names={"v1": "Ann"})[1] != etag
+    assert cache.render("v1", first, zone="Asia/Shanghai", volunteer_names={"v1": "Ann"})[1] != etag
+    assert len(renders) == 4
+    small = cal.FeedCache(max_bytes=len(body) + 10)
+    small.render("a", first, zone=BERLIN)
+    small.render("b", first, zone=BERLIN)  # "a" is evicted
+    small.render("a", first, zone=BERLIN)
+    assert small.misses == 3 and small.hits == 0

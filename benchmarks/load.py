@@ -1,0 +1,312 @@
+"""Load test (issue 14): calendar feed reads and API writes against PostgreSQL, on loopback, bounded.
+
+``python -m benchmarks.load --database-url postgresql://...`` (a throwaway database: it is emptied
+and migrated): a generated site (200 volunteers, 28 days, the greedy schedule published and its
+calendar events synced) gets a feed token per volunteer and a coordinator token; then
+``uvicorn api.app:create_app --workers 2`` serves it on 127.0.0.1 and an open-loop client sends, for
+``--seconds`` (60), ``--reads`` (1,000) feed reads a second spread over every volunteer's feed and
+``--writes`` (100) API writes a second (a health record of a random volunteer: ``POST
+/sites/{id}/volunteers/{v}/health``, status fit, in the past). Requests leave on a fixed timetable,
+whether or not earlier ones have answered, and each latency counts from the time its request was
+due (so a slow server, or a client that falls behind, shows in the figures instead of being hidden:
+no coordinated omission). An answer later than 5 s after its request was due is an error, and more
+than 2,000 requests waiting counts as a drop, so the run ends within its time and 5 s more. Before
+the timed run every feed is read a few times, not counted: each server process renders a feed once
+and serves it from its cache (``scheduler.domain.calendar.FEEDS``) until its events change.
+
+Results: per stream, requests due and sent, answered, errors (by status or exception), p50 / p95 /
+p99 / max latency, and the achieved rate; written to docs/BENCHMARKS.md (section ``load``) with the
+machine, the load average and the commit. Not a unit test: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VOLUNTEERS, DAYS, SEED = 200, 28, 1
+MAX_IN_FLIGHT = 2000
+TIMEOUT = 5.0  # seconds from the moment a request was due: later is an error
+WARM_UP_ROUNDS = 2
+
+
+@dataclass
+class Stream:
+    name: str
+    rate: float
+    due: int = 0
+    sent: int = 0
+    dropped: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    started: float = 0.0
+    ended: float = 0.0
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    @property
+    def answered(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values()) + self.dropped
+
+
+def prepare(url: str) -> dict:
+    """Empty and migrate the database, load and publish the site, make the tokens."""
+    from sqlalchemy import MetaData, text
+
+    from benchmarks.pages import published_site
+    from scheduler.store import access, calendars, volunteers
+    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
+
+    engine = make_engine(url)
+    with engine.begin() as conn:  # a throwaway database: start from nothing
+        meta = MetaData()
+        meta.reflect(conn)
+        meta.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    with sessions() as session:
+        now = utcnow()
+        site, schedule = published_site(session, VOLUNTEERS, DAYS, SEED, now)
+        calendars.sync_site(session, site, schedule, now, dt.timedelta(days=7))
+        token = access.create_api_token(session, site.id, "load test", now)
+        feeds, keys = [], []
+        for row in volunteers.list_volunteers(session, site.id):
+            feeds.append(access.rotate_feed_token(session, access.Feed(site.id, volunteer_id=row.id), now))
+            keys.append(row.key)
+        events = session.scalar(
+            text("SELECT count(*) FROM calendar_events WHERE site_id = :s"), {"s": site.id}
+        )
+        session.commit()
+        site_id = site.id
+    engine.dispose()
+    return {"site": site_id, "token": token, "feeds": feeds, "volunteers": keys, "events": events,
+            "assignments": len(schedule.assignments)}
+
+
+def _say(text: str) -> None:
+    print(f"load: {text}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, ROTA_DATABASE_URL=url, ROTA_ENV="development",
+               ROTA_PUBLIC_URL=f"http://127.0.0.1:{port}", ROTA_AUTO_MIGRATE="false")
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        env=env,
+    )
+
+
+def wait_ready(base: str, seconds: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the service did not start")
+
+
+async def _run(base: str, setup: dict, reads: float, writes: float, seconds: float,
+               max_in_flight: int, timeout: float) -> list[Stream]:
+    import httpx
+
+    rng = random.Random(SEED)
+    headers = {"Authorization": f"Bearer {setup['token']}"}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    streams = [Stream("feed reads", reads), Stream("API writes", writes)]
+    in_flight = 0
+    day = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one(stream: Stream, due: float, method: str, path: str, **kw) -> None:
+            nonlocal in_flight
+            in_flight += 1
+            try:
+                left = max(0.001, due + timeout - time.perf_counter())
+                response = await asyncio.wait_for(client.request(method, path, **kw), left)
+                if response.status_code >= 400:
+                    stream.errors[str(response.status_code)] += 1
+                else:
+                    stream.latencies_ms.append((time.perf_counter() - due) * 1000)
+            except TimeoutError:
+                stream.errors[f"no answer in {timeout:g} s"] += 1
+            except Exception as exc:  # a refused connection is an error, not a crash
+                stream.errors[type(exc).__name__] += 1
+            finally:
+                in_flight -= 1
+
+        def request(stream: Stream):
+            if stream is streams[0]:
+                return "GET", f"/calendar/{rng.choice(setup['feeds'])}.ics", {}
+            volunteer = rng.choice(setup["volunteers"])
+            body = {"status": "fit", "from": day, "until": day}
+            return ("POST", f"/sites/{setup['site']}/volunteers/{volunteer}/health",
+                    {"json": body, "headers": headers})
+
+        async def drive(stream: Stream, t0: float) -> None:
+            total = int(stream.rate * seconds)
+            stream.started = t0
+            tasks = []
+            for i in range(total):
+                due = t0 + i / stream.rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                stream.due += 1
+                if in_flight >= max_in_flight:
+                    stream.dropped += 1
+                    continue
+                method, path, kw = request(stream)
+                stream.sent += 1
+                tasks.append(asyncio.create_task(one(stream, due, method, path, **kw)))
+            await asyncio.gather(*tasks)
+            stream.ended = time.perf_counter()
+
+        # warm-up, not counted: every feed read a few times (each server process renders a feed once,
+        # then serves it from its cache until its events change)
+        warm = time.perf_counter()
+        gate = asyncio.Semaphore(8)
+
+        async def warm_one(feed: str) -> None:
+            async with gate:
+                try:
+                    await client.get(f"/calendar/{feed}.ics")
+                except httpx.HTTPError:
+                    pass
+
+        for _ in range(2 * WARM_UP_ROUNDS):
+            await asyncio.gather(*(warm_one(feed) for feed in setup["feeds"]))
+        _say(f"warm-up: {time.perf_counter() - warm:.1f} s; {seconds:g} s of load")
+        t0 = time.perf_counter() + 0.2
+        await asyncio.gather(*(drive(s, t0) for s in streams if s.rate > 0))
+    return streams
+
+
+def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: float = 60,
+             workers: int = 2, max_in_flight: int = MAX_IN_FLIGHT) -> dict:
+    started = time.perf_counter()
+    setup = prepare(url)
+    setup_s = time.perf_counter() - started
+    _say(f"site ready in {setup_s:.1f} s ({setup['events']} events); starting the service")
+    port = _free_port()
+    server = start_server(url, port, workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base)
+        load_before = os.getloadavg()
+        streams = asyncio.run(_run(base, setup, reads, writes, seconds, max_in_flight, TIMEOUT))
+        load_after = os.getloadavg()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return {"setup": setup, "setup_s": setup_s, "streams": streams, "load_before": load_before,
+            "load_after": load_after, "reads": reads, "writes": writes, "seconds": seconds,
+            "workers": workers}
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def section(result: dict, header: str) -> str:
+    setup = result["setup"]
+    out = [header]
+    out.append(
+        f"A generated site of {VOLUNTEERS} volunteers over {DAYS} days (seed {SEED}; the greedy schedule "
+        f"published, {setup['assignments']:,} assignments, {setup['events']:,} calendar events), in "
+        f"PostgreSQL (`.ci/postgres.sh`: fsync off) on the same machine; `uvicorn --workers "
+        f"{result['workers']}` (access log off) on 127.0.0.1; one open-loop asyncio + httpx client process "
+        f"on the same 2 cores. Target: {result['reads']:,.0f} feed reads/s (a random volunteer's feed of "
+        f"the {VOLUNTEERS}) and {result['writes']:,.0f} API writes/s (`POST .../volunteers/{{v}}/health`) "
+        f"for {result['seconds']:g} s, after an uncounted warm-up (every feed read "
+        f"{2 * WARM_UP_ROUNDS} times). "
+        f"Latency counts from the moment each request was due; no answer within {TIMEOUT:g} s of that "
+        f"is an error. Load average "
+        f"before / after: {result['load_before'][0]:.2f} / {result['load_after'][0]:.2f}. "
+        f"Setup (migrate, generate, greedy, publish, sync): {result['setup_s']:.1f} s.\n"
+    )
+    rows = []
+    for s in result["streams"]:
+        span = max(1e-9, s.ended - s.started)
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(s.errors.items())) or "none"
+        if s.dropped:
+            errors += f"; {s.dropped} not sent (over {MAX_IN_FLIGHT} waiting)"
+        rows.append([
+            s.name, f"{s.rate:,.0f}", f"{s.due:,}", f"{s.answered:,}", f"{s.answered / span:,.0f}",
+            _ms(s.percentile(0.5)), _ms(s.percentile(0.95)), _ms(s.percentile(0.99)),
+            _ms(max(s.latencies_ms) if s.latencies_ms else None), errors,
+        ])
+    header_row = ["stream", "target /s", "due", "answered", "achieved /s", "p50 ms", "p95 ms", "p99 ms",
+                  "max ms", "errors"]
+    lines = ["| " + " | ".join(header_row) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(header_row) - 2) + ["---"]) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("ROTA_TEST_POSTGRES_URL"),
+                        help="a THROWAWAY PostgreSQL database (it is emptied); "
+                        "default ROTA_TEST_POSTGRES_URL")
+    parser.add_argument("--reads", type=float, default=1000)
+    parser.add_argument("--writes", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--doc", type=Path, default=Path("docs/BENCHMARKS.md"))
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    if not args.database_url or not args.database_url.startswith("postgresql"):
+        parser.error("--database-url postgresql://... is required (eval \"$(bash .ci/postgres.sh start)\")")
+    if not 0 < args.seconds <= 300:
+        parser.error("--seconds: 1 to 300 (the machine is shared)")
+    from benchmarks.bench import RunInfo, run_header, update_document
+
+    info = RunInfo.now()
+    result = run_load(args.database_url, reads=args.reads, writes=args.writes, seconds=args.seconds,
+                      workers=args.workers)
+    command = "python -m benchmarks.load " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = section(result, run_header("Load test: feeds and API writes (issue 14)", command, info))
+    print(text)
+    if not args.no_doc:
+        update_document(args.doc, "load", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
