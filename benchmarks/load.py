@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -200,10 +201,8 @@ async def _run(base: str, setup: dict, reads: float, writes: float, seconds: flo
 
         async def warm_one(feed: str) -> None:
             async with gate:
-                try:
+                with contextlib.suppress(httpx.HTTPError):
                     await client.get(f"/calendar/{feed}.ics")
-                except httpx.HTTPError:
-                    pass
 
         for _ in range(2 * WARM_UP_ROUNDS):
             await asyncio.gather(*(warm_one(feed) for feed in setup["feeds"]))
