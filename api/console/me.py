@@ -175,8 +175,14 @@ def _feed(settings: Settings, token: str) -> dict:
     }
 
 
-def _shifts(schedule: Schedule | None, me: sc.Volunteer, people: list[sc.Volunteer], post_models: list[sc.Post],
-            now: dt.datetime, zone: ZoneInfo) -> list[MyShift]:
+def _shifts(
+    schedule: Schedule | None,
+    me: sc.Volunteer,
+    people: list[sc.Volunteer],
+    post_models: list[sc.Post],
+    now: dt.datetime,
+    zone: ZoneInfo,
+) -> list[MyShift]:
     if schedule is None:
         return []
     names = {v.id: v.name for v in people}
@@ -309,6 +315,7 @@ def switch_language(request: Request, me: Mine, locale: str) -> Response:
 
 
 def _refused(request, me, session, settings, exc, errors: FormErrors, names: dict[str, str], values, form):
+    _ = gettext_of(request)
     rollback(session)
     me.site = sites.get_site(session, me.site.id)
     me.volunteer = session.get(volunteers.VolunteerRow, me.volunteer.id)
@@ -316,11 +323,10 @@ def _refused(request, me, session, settings, exc, errors: FormErrors, names: dic
     if isinstance(exc, InputError):
         errors.absorb(exc.problems, names)
     elif isinstance(exc, ConflictError):
-        errors.general.append(gettext_of(request)(
-            "Your report could not be recorded right now. Please call your coordinator."))
+        errors.general.append(_("This could not be saved right now. Please call your coordinator."))
         status = 409
     else:
-        errors.general.append(gettext_of(request)("Too busy right now: please try again in a minute."))
+        errors.general.append(_("Too busy right now: please try again in a minute."))
         status = 429
     return _page(request, me, session, settings, status, errors=errors, values=values, form=form)
 

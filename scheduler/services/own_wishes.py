@@ -68,7 +68,10 @@ def add_absence(
     except InputError as exc:  # name the new absence's fields without its index
         raise InputError(
             "volunteer",
-            [FieldProblem(p.field.replace(f"unavailable[{index}]", "unavailable"), p.message) for p in exc.problems],
+            [
+                FieldProblem(p.field.replace(f"unavailable[{index}]", "unavailable"), p.message)
+                for p in exc.problems
+            ],
         ) from None
     return index
 

@@ -64,7 +64,9 @@ def reports_of(session: Session, volunteer_id: int, limit: int = 5) -> list[Unwe
     return list(session.scalars(query.order_by(UnwellReportRow.id.desc()).limit(limit)))
 
 
-def site_reports(session: Session, site_id: int, since: dt.datetime, limit: int = 50) -> list[UnwellReportRow]:
+def site_reports(
+    session: Session, site_id: int, since: dt.datetime, limit: int = 50
+) -> list[UnwellReportRow]:
     """The site's reports made since ``since``, newest first."""
     query = select(UnwellReportRow).where(
         UnwellReportRow.site_id == site_id, UnwellReportRow.created_at >= since

@@ -76,7 +76,9 @@ def test_chinese_by_accept_language_and_the_switch(client, published):
     page = client.get(f"/me/{token}", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert 'lang="zh-CN"' in page.text
     assert "我的班次" in page.text
-    switched = client.get(f"/me/{token}/lang/en", headers={"Accept-Language": "zh-CN"}, follow_redirects=False)
+    switched = client.get(
+        f"/me/{token}/lang/en", headers={"Accept-Language": "zh-CN"}, follow_redirects=False
+    )
     assert switched.status_code == 303
     page = client.get(f"/me/{token}", headers={"Accept-Language": "zh-CN"})
     assert 'lang="en"' in page.text and "My shifts" in page.text
