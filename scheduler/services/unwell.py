@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import publication
 from scheduler.domain import scenario as sc
+from scheduler.domain.clock import aware
 from scheduler.domain.errors import ConflictError, FieldProblem, InputError
 from scheduler.domain.schedule import Assignment, Schedule
 from scheduler.services import replan_jobs
@@ -190,9 +191,8 @@ class ReportView:
     released: list[dict] = field(default_factory=list)
     kept: list[dict] = field(default_factory=list)
 
-    @property
-    def shifts_before(self) -> list[dict]:
-        return list(self.report.shifts_before)
+    #: the shifts of ``shifts_before`` inside the time off (they need someone else)
+    concerned: list[dict] = field(default_factory=list)
 
 
 def report_view(
@@ -210,6 +210,14 @@ def report_view(
     )
     until = record.until if record is not None else None
     status = record.status if record is not None else None
+    concerned = list(report.shifts_before)
+    if until:
+        zone = ZoneInfo(site.timezone)
+        end = (
+            aware(dt.datetime.fromisoformat(until), zone) if "T" in until
+            else dt.datetime.combine(dt.date.fromisoformat(until) + dt.timedelta(days=1), dt.time(), zone)
+        )
+        concerned = [s for s in report.shifts_before if dt.datetime.fromisoformat(s["start"]) < end]
     current = site.published_version
     if current is not None and published is not None and (
         report.base_version is None or current > report.base_version
@@ -218,15 +226,15 @@ def report_view(
                     if a.volunteer == volunteer_key}
         released = [s for s in report.shifts_before if _key(s) not in now_mine]
         kept = [s for s in report.shifts_before if _key(s) in now_mine]
-        return ReportView(report, "published", until, status, released, kept)
+        return ReportView(report, "published", until, status, released, kept, concerned)
     if report.job_id is None:
-        return ReportView(report, "held", until, status)
+        return ReportView(report, "held", until, status, concerned=concerned)
     job = session.get(JobRow, report.job_id)
     if job is None or job.state in (JobState.failed, JobState.cancelled):
-        return ReportView(report, "held", until, status)
+        return ReportView(report, "held", until, status, concerned=concerned)
     if job.state == JobState.done:
-        return ReportView(report, "ready", until, status)
-    return ReportView(report, "replanning", until, status)
+        return ReportView(report, "ready", until, status, concerned=concerned)
+    return ReportView(report, "replanning", until, status, concerned=concerned)
 
 
 def volunteer_reports(
