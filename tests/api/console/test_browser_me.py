@@ -22,7 +22,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
          "has_touch": True}
 
 
-def _volunteer_link(service, volunteer: str) -> str:
+def _volunteer_link(service, volunteer: str) -> str:  # noqa: F811
     url = api(service, "POST", f"/volunteers/{volunteer}/calendar/token").json()["url"]
     token = url.rsplit("/", 1)[1].removesuffix(".ics")
     return f"{service['base']}/me/{token}"
@@ -86,7 +86,7 @@ def _unwell_on_the_phone(browser, service, volunteer: str, locale: str, header: 
     context.close()
 
 
-def _by_load(service) -> list[str]:
+def _by_load(service) -> list[str]:  # noqa: F811
     assignments = api(service, "GET", "/schedule/assignments").json()
     early = Counter(a["volunteer"] for a in assignments if a["date"] <= "2027-01-13")
     return [v for v, _ in early.most_common()]
