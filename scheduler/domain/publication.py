@@ -18,6 +18,8 @@ from scheduler.domain.schedule import Assignment, Schedule
 EVENT_PUBLISHED = "schedule.published"
 #: A volunteer reported themselves unwell on their own page (no status, no dates' reason, no diagnosis).
 EVENT_UNWELL = "volunteer.unwell"
+#: A shift starts in N hours (the site's reminders), for an SMS or chat gateway.
+EVENT_REMINDER = "shift.reminder"
 
 
 def _key(a: Assignment) -> tuple[str, str, str, dt.date]:
@@ -204,4 +206,49 @@ def unwell_payload(
             "volunteer": f"{base}/volunteers/{volunteer}",
             **({"job": f"{base}/schedules/{job_id}"} if job_id is not None else {}),
         },
+    }
+
+
+def reminder_payload(
+    delivery_id: str,
+    *,
+    site_id: int,
+    site_name: str,
+    volunteer: sc.Volunteer | None,
+    volunteer_id: str,
+    uid: str,
+    post: str,
+    post_name: str,
+    shift: str,
+    date: dt.date,
+    start: dt.datetime,
+    end: dt.datetime,
+    location: str | None,
+    hours_before: float,
+    sent_at: dt.datetime,
+) -> dict[str, Any]:
+    """The ``shift.reminder`` event: whose shift starts when and where, with the volunteer's contact (for
+    the gateway to reach them); nothing about health."""
+    return {
+        "id": delivery_id,
+        "event": EVENT_REMINDER,
+        "site": {"id": site_id, "name": site_name},
+        "volunteer": {
+            "id": volunteer_id,
+            "name": volunteer.name if volunteer is not None else None,
+            "phone": volunteer.contact.phone if volunteer is not None else None,
+            "email": volunteer.contact.email if volunteer is not None else None,
+        },
+        "shift": {
+            "uid": uid,
+            "post": post,
+            "post_name": post_name,
+            "shift": shift,
+            "date": date.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "location": location,
+        },
+        "hours_before": hours_before,
+        "sent_at": sent_at.isoformat(),
     }
