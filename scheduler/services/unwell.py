@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import publication
 from scheduler.domain import scenario as sc
 from scheduler.domain.clock import aware
-from scheduler.domain.errors import ConflictError, FieldProblem, InputError
+from scheduler.domain.errors import ConflictError, FieldProblem, InputError, TooBusyError
 from scheduler.domain.schedule import Assignment, Schedule
 from scheduler.services import replan_jobs
 from scheduler.settings import Settings
@@ -34,6 +35,8 @@ from scheduler.store import schedules as schedule_store
 from scheduler.store.jobs import JobRow, JobState
 from scheduler.store.unwell_reports import UnwellReportRow, add_report, reports_of
 from scheduler.store.unwell_reports import site_reports as _site_reports
+
+log = logging.getLogger("rota.unwell")
 
 #: What a volunteer may say about themselves: off every shift.
 STATUSES = (sc.HealthStatus.sick.value, sc.HealthStatus.isolating.value)
@@ -112,20 +115,10 @@ def report_unwell(
     end = dt.datetime.combine(request.until + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     concerned = [a for a in before if a.start < end]
     job: JobRow | None = None
-    if site.auto_resolve and base_version is not None:
-        locked = sites.get_site(session, site.id, lock=True)
-        cut = replan_jobs.cutoff_at(locked, None, now)
-        job, added = replan_jobs.queue_resolve(
-            session,
-            locked,
-            replan_jobs.ResolveRequest(
-                disruptions=[replan_jobs.sick_call(volunteer.key, record, cut)], cutoff=cut
-            ),
-            settings,
-            now,
-        )
-        row = added[volunteer.key][0]
-    else:
+    row = None
+    if site.auto_resolve and schedule is not None and concerned:
+        job, row = _queue_resolve(session, site, volunteer, record, settings, now)
+    if row is None:  # held for the coordinator (by policy, or the re-solve could not be queued now)
         row = health_records.add_record(session, volunteer.id, record, now)
         sites.validate_site(session, site)
     report = add_report(
@@ -155,6 +148,37 @@ def report_unwell(
     return report
 
 
+def _queue_resolve(
+    session: Session,
+    site: sites.SiteRow,
+    volunteer: volunteers.VolunteerRow,
+    record: sc.HealthRecord,
+    settings: Settings,
+    now: dt.datetime,
+) -> tuple[JobRow | None, health_records.HealthRecordRow | None]:
+    """The re-solve the site's auto_resolve asks for, with the record; (None, None) when it cannot be
+    queued now (the queue is full, the published schedule no longer fits the site...): then nothing of it
+    is kept, and the report is held for the coordinator instead. A volunteer's report is never lost."""
+    try:
+        with session.begin_nested():
+            locked = sites.get_site(session, site.id, lock=True)
+            cut = replan_jobs.cutoff_at(locked, None, now)
+            job, added = replan_jobs.queue_resolve(
+                session,
+                locked,
+                replan_jobs.ResolveRequest(
+                    disruptions=[replan_jobs.sick_call(volunteer.key, record, cut)], cutoff=cut
+                ),
+                settings,
+                now,
+            )
+            return job, added[volunteer.key][0]
+    except (InputError, ConflictError, TooBusyError) as exc:
+        log.warning("site %d: unwell report held, the re-solve could not be queued (%s)", site.id,
+                    type(exc).__name__)
+        return None, None
+
+
 def resolve_held(
     session: Session, site: sites.SiteRow, report: UnwellReportRow, settings: Settings, now: dt.datetime
 ) -> JobRow:
@@ -179,7 +203,8 @@ def resolve_held(
 class ReportView:
     """Where a report stands, as its volunteer and the coordinator see it.
 
-    ``state``: ``held`` (waiting for the coordinator to re-plan), ``replanning`` (the re-solve is queued or
+    ``state``: ``held`` (waiting for the coordinator to re-plan), ``clear`` (none of their shifts falls
+    in the time off: nothing to re-plan), ``replanning`` (the re-solve is queued or
     running), ``ready`` (re-planned, waiting for the coordinator to publish), ``published`` (a newer
     version is published: ``released`` are the shifts no longer the volunteer's, ``kept`` those that
     still are)."""
@@ -228,7 +253,8 @@ def report_view(
         kept = [s for s in report.shifts_before if _key(s) in now_mine]
         return ReportView(report, "published", until, status, released, kept, concerned)
     if report.job_id is None:
-        return ReportView(report, "held", until, status, concerned=concerned)
+        state = "held" if concerned else "clear"  # clear: none of their shifts falls in the time off
+        return ReportView(report, state, until, status, concerned=concerned)
     job = session.get(JobRow, report.job_id)
     if job is None or job.state in (JobState.failed, JobState.cancelled):
         return ReportView(report, "held", until, status, concerned=concerned)

@@ -225,3 +225,38 @@ def test_absences_and_wishes_checked_like_the_api(client, published):
     assert prefs["preferred_posts"] == ["delivery"] and prefs["unwanted_shifts"] == ["late"]
     assert prefs["unwanted_weekdays"] == ["sat", "sun"]
     assert utcnow()
+
+
+def test_a_full_queue_never_loses_the_report_it_is_held(app, client, published, settings):
+    """With auto_resolve on but the site's share of the queue taken, the report is still recorded (and
+    held for the coordinator) instead of an error."""
+    site = published
+    set_auto_resolve(app, site.id, True)
+    settings.site_max_active_jobs = 1
+    queued = client.post(f"{site.url}/schedules", json={"time_limit": 1}, headers=site.headers)
+    assert queued.status_code == 202
+    who = busiest(client, site)
+    token = feed_token(client, site, who)
+    response = client.post(f"/me/{token}/unwell", data={
+        "csrf": csrf_of(client.get(f"/me/{token}").text), "status": "sick", "until": "2027-01-12"},
+        follow_redirects=False)
+    assert response.status_code == 303
+    history = client.get(f"{site.url}/volunteers/{who}/health", headers=site.headers).json()
+    assert history[-1]["status"] == "sick"
+    assert "will re-plan" in client.get(f"/me/{token}").text
+
+
+def test_no_shift_in_the_time_off_nothing_to_replan(app, client, published):
+    site = published
+    set_auto_resolve(app, site.id, True)
+    assignments = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    busy = {a["volunteer"] for a in assignments if a["date"] <= "2027-01-12"}
+    everyone = [v["id"] for v in client.get(f"{site.url}/volunteers", headers=site.headers).json()]
+    free = next(v for v in everyone if v not in busy)
+    token = feed_token(client, site, free)
+    client.post(f"/me/{token}/unwell", data={
+        "csrf": csrf_of(client.get(f"/me/{token}").text), "status": "sick", "until": "2027-01-12"})
+    jobs = client.get(f"{site.url}/schedules", headers=site.headers).json()
+    items = jobs["items"] if isinstance(jobs, dict) else jobs
+    assert not [j for j in items if j["kind"] == "resolve"]
+    assert "nothing needs to change" in client.get(f"/me/{token}").text
