@@ -81,8 +81,8 @@ def queue_due(session: Session, now: dt.datetime) -> int:
             )
             webhooks.enqueue_event(session, site.id, publication.EVENT_REMINDER, payload, now)
             queued += 1
-    reminders.forget_before(session, now - KEEP)
-    session.flush()
-    if queued:
+    if queued:  # (a poll that sends nothing writes nothing)
+        reminders.forget_before(session, now - KEEP)
+        session.flush()
         log.info("queued %d shift reminder(s)", queued)
     return queued
