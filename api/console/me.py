@@ -214,6 +214,10 @@ def _labelled(refs: list[dict], post_models: list[sc.Post], zone: ZoneInfo) -> l
     ]
 
 
+def views_number(hours: float) -> str:
+    return f"{hours:g}"
+
+
 def _when(value: str | None) -> dt.date | dt.datetime | None:
     if not value:
         return None
@@ -271,6 +275,7 @@ def _page(
         cap=load.cap,
         share=load.share,
         feed=_feed(settings, me.token),
+        reminders=", ".join(views_number(h) for h in sites.reminders_of(site)),
         reports=reports,
         today=today,
         max_until=today + dt.timedelta(days=unwell.MAX_DAYS),

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from tests.api.console.test_browser import (  # noqa: F401  (fixtures)
+    AXE,
     DESK,
+    _axe,
     api,
     browser,
     expect,
@@ -105,3 +109,21 @@ def test_the_same_in_chinese(browser, service):  # noqa: F811
     volunteer = next(v for v in candidates[:4] if not any(r["status"] == "sick" for r in health[v]))
     _unwell_on_the_phone(browser, service, volunteer, "zh-CN", "zh-CN,zh;q=0.9", "我身体不适",
                          "不再由你负责", "me-zh")
+
+
+@pytest.mark.skipif(
+    not AXE.exists(), reason=f"no axe-core at {AXE} (npm install --prefix .cache/axe axe-core@4)"
+)
+def test_no_serious_or_critical_accessibility_violations_on_the_own_page(browser, service):  # noqa: F811
+    published_once(service)
+    link = _volunteer_link(service, "v002")
+    context = browser.new_context(**PHONE, locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    found = {}
+    for lang in ("en", "zh_CN"):
+        page.goto(f"{link}/lang/{lang}")
+        found[lang] = _axe(page)
+    page.goto(f"{service['base']}/me/not-a-token-at-all-000000")
+    found["missing"] = _axe(page)
+    assert not any(found.values()), found
+    context.close()

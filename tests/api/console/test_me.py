@@ -260,3 +260,11 @@ def test_no_shift_in_the_time_off_nothing_to_replan(app, client, published):
     items = jobs["items"] if isinstance(jobs, dict) else jobs
     assert not [j for j in items if j["kind"] == "resolve"]
     assert "nothing needs to change" in client.get(f"/me/{token}").text
+
+
+def test_the_page_says_when_the_calendar_reminds(client, published):
+    token = feed_token(client, published, "v002")
+    assert 'id="reminders"' not in client.get(f"/me/{token}").text
+    client.put(f"{published.url}/reminders", json={"hours_before": [1, 12]}, headers=published.headers)
+    page = client.get(f"/me/{token}", headers={"Accept-Language": "en"}).text
+    assert "reminds you 12, 1 hours before each shift" in page
