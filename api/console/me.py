@@ -214,7 +214,7 @@ def _labelled(refs: list[dict], post_models: list[sc.Post], zone: ZoneInfo) -> l
     ]
 
 
-def views_number(hours: float) -> str:
+def _hours(hours: float) -> str:
     return f"{hours:g}"
 
 
@@ -275,7 +275,7 @@ def _page(
         cap=load.cap,
         share=load.share,
         feed=_feed(settings, me.token),
-        reminders=", ".join(views_number(h) for h in sites.reminders_of(site)),
+        reminders=", ".join(_hours(h) for h in sites.reminders_of(site)),
         reports=reports,
         today=today,
         max_until=today + dt.timedelta(days=unwell.MAX_DAYS),
