@@ -47,7 +47,7 @@ _SLASH = r"(?:/|%2F)"
 _END = r"(?=$|[/?#\s\"'&;]|%3F|%23)"
 _SECRET_PATHS = re.compile(
     rf"""(?ix)
-    (?P<head>{_SLASH}(?:calendar|console{_SLASH}(?:login|link)){_SLASH})
+    (?P<head>{_SLASH}(?:calendar|me|console{_SLASH}(?:login|link)){_SLASH})
     (?!token{_END})                   # /sites/1/calendar/token: the coordinator's route, not a secret
     [^/?#\s"'&;]+?                    # the token (stops before a path, query or fragment)
     (?P<ics>(?:\.|%2E)ics)?{_END}"""
@@ -60,7 +60,8 @@ _SECRET_QUERY = re.compile(
 def redact(text: str) -> str:
     """A request path (or a whole log line) fit for a log: calendar feed tokens (``/calendar/<token>.ics``
     in any case and encoding, ``webcal:`` links too), console sign-in links (``/console/link/<token>``)
-    and ``token=`` query parameters are replaced by ``<token>``."""
+    volunteers' own pages (``/me/<token>/...``) and ``token=`` query parameters are replaced by
+    ``<token>``."""
     text = _SECRET_PATHS.sub(lambda m: f"{m['head']}<token>{m['ics'] or ''}", text)
     return _SECRET_QUERY.sub(lambda m: f"{m['head']}<token>", text)
 

@@ -1,7 +1,7 @@
 """staffing advice stored with a finished job
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 14:00:00
 
 * ``jobs.advice``: the staffing advice the worker computed after a solve that left slots short
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

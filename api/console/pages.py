@@ -38,7 +38,8 @@ from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
 from scheduler.services import replan_jobs as resolve_job
-from scheduler.store import access, sites, volunteers
+from scheduler.services import unwell
+from scheduler.store import access, sites, unwell_reports, volunteers
 from scheduler.store import health_records as health
 from scheduler.store import posts as post_store
 from scheduler.store import schedules as schedule_store
@@ -103,7 +104,17 @@ def today_page(request: Request, who: Signed, session: DB) -> Response:
         view = views.today(
             window, site_posts(session, who.site_id), volunteers.models(session, who.site_id), now
         )
-    return render(request, "today.html", who=who, view=view, page="today")
+    reports = unwell.site_reports(session, who.site, utcnow(), schedule)
+    return render(request, "today.html", who=who, view=view, page="today", reports=reports)
+
+
+@router.post("/unwell/{report_id}/resolve")
+def resolve_unwell(request: Request, report_id: str, who: Checked, session: DB, settings: Config) -> Response:
+    """A report the site held for the coordinator: re-plan now (the re-solve of the site as it is), then
+    the job's page."""
+    report = unwell_reports.get_report(session, who.site_id, check_id(_number(report_id), "unwell report"))
+    job = unwell.resolve_held(session, who.site, report, settings, utcnow())
+    return redirect(f"/console/jobs/{job.id}")
 
 
 def _draft(session: Session, who: Coordinator, job_id: int | None) -> tuple[Schedule | None, int | None]:

@@ -5,6 +5,7 @@ from api.routes import (
     calendar,
     health_records,
     posts,
+    reminders,
     replans,
     schedules,
     sites,
@@ -15,5 +16,7 @@ from api.routes import (
 
 ROUTERS = tuple(
     module.router
-    for module in (sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
+    for module in (
+        sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, reminders, calendar
+    )
 )

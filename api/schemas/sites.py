@@ -58,6 +58,7 @@ def site_out(row: sites.SiteRow) -> SiteOut:
             "disruptions": f"{base}/disruptions",
             "resolve_settings": f"{base}/resolve-settings",
             "webhook": f"{base}/webhook",
+            "reminders": f"{base}/reminders",
             "published_schedule": f"{base}/schedule",
             "calendar": f"{base}/calendar.ics",
         },

@@ -35,7 +35,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -482,7 +482,21 @@ def _when(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return local.replace(fold=0)
 
 
-def _event(event: EventState, zone: ZoneInfo, volunteer_names: Mapping[str, str] | None) -> icalendar.Event:
+def _alarm(before: dt.timedelta, summary: str) -> icalendar.Alarm:
+    """A display reminder ``before`` the start (RFC 5545 3.6.6: ACTION, TRIGGER and DESCRIPTION)."""
+    alarm = icalendar.Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", _plain(summary))
+    alarm.add("TRIGGER", -before)
+    return alarm
+
+
+def _event(
+    event: EventState,
+    zone: ZoneInfo,
+    volunteer_names: Mapping[str, str] | None,
+    alarms: Sequence[dt.timedelta] = (),
+) -> icalendar.Event:
     summary = event.summary
     if volunteer_names is not None:
         summary = f"{summary} ({_clean_name(volunteer_names.get(event.volunteer, event.volunteer))})"
@@ -503,6 +517,9 @@ def _event(event: EventState, zone: ZoneInfo, volunteer_names: Mapping[str, str]
     if event.description:
         component.add("DESCRIPTION", _plain(event.description))
     component.add("TRANSP", "TRANSPARENT" if event.cancelled else "OPAQUE")
+    if not event.cancelled:
+        for before in alarms:
+            component.add_component(_alarm(before, summary))
     return component
 
 
@@ -514,6 +531,7 @@ def render_feed(
     refresh: dt.timedelta = DEFAULT_REFRESH,
     prodid: str = DEFAULT_PRODID,
     volunteer_names: Mapping[str, str] | None = None,
+    alarms: Sequence[dt.timedelta] = (),
 ) -> tuple[bytes, str]:
     """The feed's bytes (UTF-8, CRLF, folded at 75 octets) and its strong ETag (quoted sha256 hex).
 
@@ -521,6 +539,8 @@ def render_feed(
     they come in, and every stamp is the event's own ``last_modified``. A feed without events is still a
     valid calendar (its VTIMEZONE is the one component RFC 5545 asks for). Pass ``volunteer_names``
     (volunteer id -> name) for coordinators' post and site feeds: each summary then names who is on it.
+    ``alarms``: a VALARM (display) this long before the start of each event that is not cancelled (the
+    site's reminders, in volunteers' own feeds).
     """
     tz = ZoneInfo(zone)  # raises for an unknown zone
     ordered = sorted(events, key=_sort_key)
@@ -544,7 +564,7 @@ def render_feed(
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(duration))
     calendar.add_component(vtimezone(zone, *_zone_span(ordered, tz)))
     for event in ordered:
-        calendar.add_component(_event(event, tz, volunteer_names))
+        calendar.add_component(_event(event, tz, volunteer_names, alarms))
     body = calendar.to_ical()
     return body, make_etag(body)
 

@@ -16,6 +16,10 @@ from scheduler.domain.changes import ShiftRef, VolunteerChange
 from scheduler.domain.schedule import Assignment, Schedule
 
 EVENT_PUBLISHED = "schedule.published"
+#: A volunteer reported themselves unwell on their own page (no status, no dates' reason, no diagnosis).
+EVENT_UNWELL = "volunteer.unwell"
+#: A shift starts in N hours (the site's reminders), for an SMS or chat gateway.
+EVENT_REMINDER = "shift.reminder"
 
 
 def _key(a: Assignment) -> tuple[str, str, str, dt.date]:
@@ -169,3 +173,82 @@ def verify(secret: str, timestamp: str, body: bytes, header: str, *, now: float 
     if now is not None and abs(now - sent) > tolerance:
         return False
     return hmac.compare_digest(signature(secret, timestamp, body), header)
+
+
+def unwell_payload(
+    delivery_id: str,
+    *,
+    site_id: int,
+    site_name: str,
+    volunteer: str,
+    volunteer_name: str,
+    off_from: dt.datetime,
+    off_until: dt.date,
+    job_id: int | None,
+    shifts_concerned: int,
+    reported_at: dt.datetime,
+) -> dict[str, Any]:
+    """The ``volunteer.unwell`` event: who is off duty from when until when (inclusive day), and whether a
+    re-solve was queued (``job``) or is held for the coordinator (``resolve: "held"``). Never the health
+    status itself, whether it is infectious, or any note: those stay with the site's coordinators."""
+    base = f"/sites/{site_id}"
+    return {
+        "id": delivery_id,
+        "event": EVENT_UNWELL,
+        "site": {"id": site_id, "name": site_name},
+        "volunteer": {"id": volunteer, "name": volunteer_name},
+        "off_duty": {"from": off_from.isoformat(), "until": off_until.isoformat()},
+        "shifts_concerned": shifts_concerned,
+        "resolve": "queued" if job_id is not None else "held",
+        "job": job_id,
+        "reported_at": reported_at.isoformat(),
+        "links": {
+            "volunteer": f"{base}/volunteers/{volunteer}",
+            **({"job": f"{base}/schedules/{job_id}"} if job_id is not None else {}),
+        },
+    }
+
+
+def reminder_payload(
+    delivery_id: str,
+    *,
+    site_id: int,
+    site_name: str,
+    volunteer: sc.Volunteer | None,
+    volunteer_id: str,
+    uid: str,
+    post: str,
+    post_name: str,
+    shift: str,
+    date: dt.date,
+    start: dt.datetime,
+    end: dt.datetime,
+    location: str | None,
+    hours_before: float,
+    sent_at: dt.datetime,
+) -> dict[str, Any]:
+    """The ``shift.reminder`` event: whose shift starts when and where, with the volunteer's contact (for
+    the gateway to reach them); nothing about health."""
+    return {
+        "id": delivery_id,
+        "event": EVENT_REMINDER,
+        "site": {"id": site_id, "name": site_name},
+        "volunteer": {
+            "id": volunteer_id,
+            "name": volunteer.name if volunteer is not None else None,
+            "phone": volunteer.contact.phone if volunteer is not None else None,
+            "email": volunteer.contact.email if volunteer is not None else None,
+        },
+        "shift": {
+            "uid": uid,
+            "post": post,
+            "post_name": post_name,
+            "shift": shift,
+            "date": date.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "location": location,
+        },
+        "hours_before": hours_before,
+        "sent_at": sent_at.isoformat(),
+    }

@@ -18,7 +18,7 @@ from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
 from scheduler.store.posts import PostRow
-from scheduler.store.sites import SiteRow, export_scenario
+from scheduler.store.sites import SiteRow, export_scenario, reminders_of
 from scheduler.store.volunteers import VolunteerRow, list_volunteers
 
 
@@ -113,10 +113,12 @@ def _volunteer_names(session: Session, site_id: int) -> dict[str, str]:
 
 
 def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, refresh: dt.timedelta):
-    """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else."""
+    """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else; a
+    VALARM for each of the site's reminders."""
     events = states(session, site.id, volunteer=volunteer.key)
     name = cal.volunteer_feed_name(site.name, volunteer.name)
-    return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh)
+    alarms = tuple(dt.timedelta(hours=h) for h in reminders_of(site))
+    return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh, alarms=alarms)
 
 
 def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):

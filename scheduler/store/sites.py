@@ -42,6 +42,9 @@ class SiteRow(Base):
     published_version: Mapped[int | None] = mapped_column(default=None)
     #: re-solve the published schedule whenever a health update is recorded (scheduler.services.replan_jobs)
     auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: reminders before each shift, in hours (VALARMs in the volunteers' feeds, ``shift.reminder`` webhook
+    #: events: scheduler.services.reminders); empty: none
+    reminder_hours: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
 
@@ -201,3 +204,13 @@ def set_pins(row: SiteRow, pins: list[sc.Pin]) -> None:
 def delete_site(session: Session, row: SiteRow) -> None:
     session.delete(row)
     session.flush()
+
+
+def reminders_of(row: SiteRow) -> list[float]:
+    """The site's reminder offsets in hours, largest first."""
+    return sorted((float(h) for h in row.reminder_hours or []), reverse=True)
+
+
+def set_reminders(row: SiteRow, hours: list[float]) -> None:
+    row.reminder_hours = sorted({float(h) for h in hours}, reverse=True)
+    row.version += 1

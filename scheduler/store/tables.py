@@ -8,8 +8,10 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     health_records,
     jobs,
     posts,
+    reminders,
     schedules,
     sites,
+    unwell_reports,
     volunteers,
     webhooks,
 )

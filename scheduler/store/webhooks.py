@@ -200,6 +200,36 @@ def enqueue_publication(session: Session, publication: Publication, now: dt.date
     return row
 
 
+def enqueue_event(
+    session: Session, site_id: int, event: str, payload: dict[str, Any], now: dt.datetime,
+    *, job_id: int | None = None,
+) -> DeliveryRow | None:
+    """Queue another event than a publication (``payload`` made with its ``id`` =
+    :func:`new_delivery_id`) for the site's webhook; nothing when none is registered. Part of the
+    caller's transaction, sent by the workers like any delivery."""
+    if find_webhook(session, site_id) is None:
+        return None
+    row = DeliveryRow(
+        site_id=site_id,
+        delivery_id=payload["id"],
+        event=event,
+        version=None,
+        job_id=job_id,
+        payload=json.loads(body_bytes(payload)),
+        state=DeliveryState.pending.value,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def new_delivery_id() -> str:
+    return str(uuid.uuid4())
+
+
 # -------------------------------------------------------------------------------------- delivery
 
 

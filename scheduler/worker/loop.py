@@ -12,8 +12,9 @@ published version it re-plans and its disruptions, with the same progress, heart
 :class:`~scheduler.domain.replan.ResolveFailed` ends it *failed* with the reason. Queued re-solves are taken
 before full solves.
 
-Beside the jobs, a thread of each worker (:class:`WebhookSender`) delivers the webhook events that are
-due (:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds up an alert.
+Beside the jobs, a thread of each worker (:class:`WebhookSender`) queues the shift reminders that are due
+(:func:`scheduler.services.reminders.queue_due`) and delivers the webhook events that are due
+(:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds up an alert.
 
 After a full solve that leaves slots short, the worker also works out the staffing advice
 (:func:`scheduler.domain.advice.advise`, within :func:`advice_time_limit`) and stores it with the job:
@@ -45,7 +46,7 @@ from scheduler.domain.planning import plan
 from scheduler.domain.replan import ResolveFailed, resolve
 from scheduler.domain.scenario import Scenario
 from scheduler.domain.schedule import Schedule
-from scheduler.services import webhook_delivery
+from scheduler.services import reminders, webhook_delivery
 from scheduler.services.replan_jobs import DISRUPTIONS
 from scheduler.settings import Settings
 from scheduler.store import jobs
@@ -188,6 +189,7 @@ class WebhookSender(threading.Thread):
         with webhook_delivery.make_client(allow_private=settings.webhook_allow_private) as client:
             while not self.worker.shutdown.is_set():
                 try:
+                    self.worker.queue_reminders()
                     self.worker.deliver_webhooks(client)
                 except SQLAlchemyError as exc:
                     log.warning("webhook deliveries: database not ready (%s)", exc.__class__.__name__)
@@ -232,6 +234,11 @@ class Worker:
             allow_private=self.settings.webhook_allow_private,
             now=now,
         )
+
+    def queue_reminders(self, now=utcnow) -> int:
+        """Queue the shift reminders that are due (:func:`scheduler.services.reminders.queue_due`)."""
+        with unit_of_work(self.sessions) as session:
+            return reminders.queue_due(session, now())
 
     def install_signal_handlers(self) -> None:
         def stop(_signum, _frame) -> None:  # no logging here: a handler may interrupt a log call

@@ -97,6 +97,9 @@ SECRET = "s3cr3t-T0ken_abcdefghijklmnopqrstuvwxyz"
         (f"/console?TOKEN={SECRET}", "/console?TOKEN=<token>"),
         (f"/console%3Ftoken%3D{SECRET}", "/console%3Ftoken%3D<token>"),
         (f"/hook?access_token={SECRET}", "/hook?access_token=<token>"),
+        (f"/me/{SECRET}", "/me/<token>"),  # a volunteer's own page, and its forms
+        (f"POST /me/{SECRET}/unwell HTTP/1.1", "POST /me/<token>/unwell HTTP/1.1"),
+        (f"/ME/{SECRET}/lang/zh_CN", "/ME/<token>/lang/zh_CN"),
     ],
 )
 def test_every_token_url_form_is_redacted(path, kept):
@@ -124,6 +127,7 @@ def test_every_token_url_form_is_redacted(path, kept):
         "/sites/1/volunteers/v002/calendar/token",
         "/console/sites?tokens=2",
         "/docs",
+        "/home/me",
     ],
 )
 def test_paths_without_secrets_are_left_alone(path):

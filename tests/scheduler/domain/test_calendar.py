@@ -120,6 +120,10 @@ def parse_icalendar(body: bytes) -> tuple[dict, list[dict]]:
                 "location": str(ev["LOCATION"]) if "LOCATION" in ev else None,
                 "description": str(ev["DESCRIPTION"]),
                 "transp": str(ev["TRANSP"]),
+                "alarms": sorted(
+                    (str(a["ACTION"]), -a.decoded("TRIGGER"), str(a["DESCRIPTION"]))
+                    for a in ev.walk("VALARM")
+                ),
             }
         )
     return props, events
@@ -148,6 +152,10 @@ def parse_vobject(body: bytes) -> tuple[dict, list[dict]]:
                 "location": ev.location.value if hasattr(ev, "location") else None,
                 "description": ev.description.value,
                 "transp": ev.transp.value,
+                "alarms": sorted(
+                    (a.action.value, -a.trigger.value, a.description.value)
+                    for a in ev.contents.get("valarm", [])
+                ),
             }
         )
     return props, events
@@ -892,3 +900,27 @@ def test_the_feed_cache_renders_once_per_content_and_forgets_the_oldest(monkeypa
     small.render("b", first, zone=BERLIN)  # "a" is evicted
     small.render("a", first, zone=BERLIN)
     assert small.misses == 3 and small.hits == 0
+
+
+# ------------------------------------------------------------------------------------- reminders
+
+
+def test_reminders_are_valarms_that_both_parsers_read():
+    """On the old code render_feed had no ``alarms``: no VALARM anywhere."""
+    first = sync_events([], [shift("v1"), shift("v1", dt.date(2027, 3, 12))], T0)
+    plain, _ = feed(first)
+    assert b"BEGIN:VALARM" not in plain
+    body, etag = feed(first, alarms=[dt.timedelta(hours=12), dt.timedelta(hours=1)])
+    events = parse_feed(body)  # icalendar and vobject agree, alarms included
+    for event in events:
+        assert event["alarms"] == [
+            ("DISPLAY", dt.timedelta(hours=1), event["summary"]),
+            ("DISPLAY", dt.timedelta(hours=12), event["summary"]),
+        ]
+    assert body.count(b"BEGIN:VALARM\r\n") == 4 and b"TRIGGER:-PT12H\r\n" in body
+    assert etag != feed(first)[1]
+    # a cancelled shift reminds no one
+    second = sync_events(first, [shift("v1")], T0 + DAY)
+    body, _ = feed(second, alarms=[dt.timedelta(hours=1)])
+    by_status = {e["status"]: e["alarms"] for e in parse_feed(body)}
+    assert by_status["CANCELLED"] == [] and len(by_status["CONFIRMED"]) == 1
