@@ -2,7 +2,7 @@
 
 Only the site's coordinators see these (every route needs the site's coordinator token); calendar
 feeds never show any of it. A record holds a status, its dates, whether it is infectious and an
-optional short note (no diagnosis).
+optional reason from a fixed list (no free text, no diagnosis).
 
 Recording an update can also re-solve the published schedule (``?resolve=true``, or always with the
 site's ``auto_resolve``): the record and the re-solve job are created in one transaction, and the

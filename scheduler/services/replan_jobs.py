@@ -128,7 +128,7 @@ def sick_call(volunteer: str, record: sc.HealthRecord, cut: dt.datetime) -> Sick
             start=record.start if record.start is not None else cut,
             until=record.until,
             infectious=record.infectious,
-            note=record.note,
+            reason=record.reason,
         )
     except ValidationError as exc:
         raise InputError("request", validation_problems(exc)) from None

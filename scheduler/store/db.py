@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +87,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(database))
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
         connect_args.setdefault("check_same_thread", False)
@@ -95,6 +96,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Health data lives in this file: create its directory 0700 (if rota creates it) and the file, with
+    its WAL and shared-memory companions, 0600, before SQLite opens it (SQLite would use the umask,
+    typically leaving it world-readable). An existing file that others can read is tightened too."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(parent, 0o700)  # mkdir's mode is masked by the umask
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name == path or name.exists():
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+            if name.stat().st_mode & 0o077:
+                os.chmod(name, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

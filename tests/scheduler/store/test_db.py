@@ -91,3 +91,43 @@ def test_upgrading_from_0001_keeps_every_row(engine):
     assert counts() == [1, 1, 1]
     command.upgrade(config, "head")
     assert current_revision(engine) == head_revision()
+
+
+def test_a_new_sqlite_database_is_private(tmp_path):
+    """Health data is in the file: 0600 in a directory of 0700, whatever the umask."""
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    from scheduler.store.db import make_engine
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "var" / "rota.db"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            connection.commit()
+            companions = [p for p in path.parent.iterdir() if p != path]
+            assert companions  # WAL mode: rota.db-wal and -shm exist while a connection is open
+            for p in [path, *companions]:
+                assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+        engine.dispose()
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_sqlite_file_is_tightened(tmp_path):
+    import os
+    import stat
+
+    from scheduler.store.db import make_engine
+
+    path = tmp_path / "rota.db"
+    path.touch()
+    os.chmod(path, 0o644)
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
