@@ -37,12 +37,14 @@ from api.deps import DB, Config, check_id, check_key
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
+from scheduler.services import health_data
 from scheduler.services import replan_jobs as resolve_job
 from scheduler.store import access, sites, volunteers
 from scheduler.store import health_records as health
 from scheduler.store import posts as post_store
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import AuditAction
 from scheduler.store.jobs import get_job, result_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -175,6 +177,7 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
     now = utcnow()
     since = now - dt.timedelta(days=views.RECENT_DAYS)
     people = volunteers.models(session, who.site_id)
+    health_data.audit(session, who.site_id, who.actor, AuditAction.read, "console: people", now)
     zone = ZoneInfo(who.site.timezone)
     recent = views.past_work(versions_since(session, who.site, since, schedule), people, since, now, zone)
     week, rows = views.people_loads(
@@ -215,6 +218,8 @@ def _person_page(
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     model = volunteers.model(session, row)
     records = health.records_of(session, row.id)
+    health_data.audit(session, who.site_id, who.actor, AuditAction.read, "console: person", utcnow(),
+                      volunteer=row.key)
     schedule = published_schedule(session, who.site)
     zone = ZoneInfo(who.site.timezone)
     now = utcnow()
@@ -298,9 +303,10 @@ def record_health(
         return _person_page(request, who, session, key, 422, errors, values)
     now = utcnow()
     if who.site.published_version is None:
-        health.add_record(session, row.id, record, now)
+        added = health.add_record(session, row.id, record, now)
         sites.validate_site(session, who.site)
-        session.flush()
+        health_data.audit(session, who.site_id, who.actor, AuditAction.create, "console: health recorded",
+                          now, volunteer=row.key, record_id=added.id)
         return redirect(f"/console/people/{row.key}?recorded=1")
     try:
         locked = sites.get_site(session, who.site_id, lock=True)
@@ -310,8 +316,10 @@ def record_health(
             cutoff=cut,
             isolate_contacts=bool(values["isolate_contacts"]),
         )
-        job, _added = resolve_job.queue_resolve(session, locked, request_, settings, now)
-        session.flush()
+        job, added_rows = resolve_job.queue_resolve(session, locked, request_, settings, now)
+        health_data.audit(session, who.site_id, who.actor, AuditAction.create,
+                          "console: health recorded, re-solve queued", now, volunteer=row.key,
+                          record_id=added_rows[row.key][0].id)
     except (InputError, ConflictError) as exc:
         rollback(session)
         errors.absorb(exc.problems, FIELDS)

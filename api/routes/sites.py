@@ -12,6 +12,7 @@ from api.deps import (
     IfMatch,
     Site,
     TokenSite,
+    Who,
     check_if_match,
     etag,
     require_if_match,
@@ -19,9 +20,11 @@ from api.deps import (
 )
 from api.schemas.sites import SiteCreated, SiteOut, SiteSettings, site_out
 from scheduler.domain import scenario as sc
+from scheduler.services import health_data
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import AuditAction
 
 router = APIRouter(tags=["sites"])
 
@@ -97,7 +100,8 @@ def delete_site(site: Site, session: DB, _: AdminToken, if_match: IfMatch = None
     response_model=sc.Scenario,
     response_model_exclude_defaults=True,
 )
-def export_site(site: Site, session: DB):
+def export_site(site: Site, session: DB, who: Who):
+    health_data.audit(session, site.id, who, AuditAction.read, "API: scenario export with health", utcnow())
     return sites.export_scenario(session, site)
 
 

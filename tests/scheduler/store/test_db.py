@@ -131,3 +131,43 @@ def test_an_existing_world_readable_sqlite_file_is_tightened(tmp_path):
     os.chmod(path, 0o644)
     make_engine(f"sqlite:///{path}").dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_0009_turns_notes_into_reasons_and_scrubs_the_job_snapshots(engine):
+    import json
+
+    from sqlalchemy import text
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0005")
+    snapshot = {"volunteers": [{"id": "v1", "health": [{"status": "sick", "note": "chest infection"}]}]}
+    disruptions = [
+        {"kind": "sick_call", "volunteer": "v1", "from": "2027-01-02", "note": "chest infection"},
+        {"kind": "withdrawal", "volunteer": "v1", "from": "2027-01-03", "reason": "chemotherapy"},
+        {"kind": "withdrawal", "volunteer": "v1", "from": "2027-01-04", "reason": "personal"},
+    ]
+    with engine.begin() as c:
+        for table in ("sites", "volunteers"):
+            c.execute(text(f"INSERT INTO {table} {OLD_ROWS[table]}"))
+        c.execute(
+            text(
+                "INSERT INTO jobs (id, site_id, state, created_at, cancel_requested, horizon_start, "
+                "horizon_days, time_limit, workers, seed, scenario, kind, disruptions) VALUES (1, 1, 'done', "
+                "'2026-01-01 00:00:00', false, '2027-01-01', 7, 1, 1, 0, :s, 'resolve', :d)"
+            ),
+            {"s": json.dumps(snapshot), "d": json.dumps(disruptions)},
+        )
+        c.execute(text(
+            "INSERT INTO health_records (id, volunteer_id, status, infectious, note, recorded_at) VALUES "
+            "(1, 1, 'sick', false, 'chest infection', '2026-01-01 00:00:00'), "
+            "(2, 1, 'fit', false, NULL, '2026-01-02 00:00:00')"
+        ))
+    command.upgrade(config, "head")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT id, reason FROM health_records ORDER BY id")).all() == [
+            (1, "other"), (2, None)
+        ]
+        scenario, stored = c.execute(text("SELECT scenario, disruptions FROM jobs")).one()
+    assert "chest" not in scenario + stored and "chemo" not in stored
+    assert json.loads(scenario)["volunteers"][0]["health"] == [{"status": "sick", "reason": "other"}]
+    assert [d.get("reason") for d in json.loads(stored)] == ["other", "other", "personal"]
