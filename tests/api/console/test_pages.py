@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.api.conftest import fixture, publish, solve
-from tests.api.console.conftest import sign_in
+from tests.api.console.conftest import csrf_of, sign_in
 
 
 def beside_field(html: str, field: str):
@@ -410,3 +410,18 @@ def test_the_load_chart_shows_4_weeks_worked_and_the_planned_weeks(console, clie
     page = console.get("/console/load").text
     assert page.count(">worked</text>") == 4 and page.count(">planned</text>") >= 1
     assert 'stroke-dasharray="4 3"' in page  # the line between the past and the plan
+
+
+def test_console_pages_that_show_or_change_health_are_audited(console, client, site):
+    sign_in(console, site)
+    assert console.get("/console/people").status_code == 200
+    assert console.get("/console/people/v003").status_code == 200
+    csrf = csrf_of(console.get("/console/people/v003").text)
+    form = {"csrf": csrf, "status": "isolating", "from": "2027-01-12"}
+    console.post("/console/people/v003/health", data=form)
+    entries = client.get(f"{site.url}/health-audit", headers=site.headers).json()
+    console_entries = [e for e in entries if e["actor"] == "console"]
+    assert [(e["action"], e["volunteer"]) for e in reversed(console_entries)][:4] == [
+        ("read", None), ("read", "v003"), ("read", "v003"), ("create", "v003")
+    ]
+    assert len({e["actor_id"] for e in console_entries}) == 1 and console_entries[0]["actor_id"]
