@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         default=90, ge=0, le=3650, description="A new coordinator token expires after so many days (0: never)"
     )
 
+    # health data (issue 14)
+    health_retention_days: int = Field(
+        default=180,
+        ge=0,
+        le=3650,
+        description="Health records that ended more than so many days ago and finished jobs (with their "
+        "scenario snapshots) older than that are purged by `rota admin purge` and by the workers once an "
+        "hour (0: keep everything)",
+    )
+    health_audit_retention_days: int = Field(
+        default=730, ge=0, le=3650, description="Health audit log entries are kept so many days (0: for ever)"
+    )
+
     # requests
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Larger request bodies get 413")
 

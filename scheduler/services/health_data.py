@@ -59,12 +59,39 @@ def _rewrite(row: Any, column: str, change: Callable[[Any], bool]) -> bool:
 def scrub_site(session: Session, site_id: int, volunteer: str, record: HealthRecord | None) -> int:
     """Remove ``record`` of ``volunteer`` (or, with ``None``, all their health data, name and contact)
     from every stored copy of the site. Returns how many stored documents changed."""
+    return scrub_site_of(session, site_id, [(volunteer, record)])
+
+
+def scrub_site_of(
+    session: Session, site_id: int, erasures: list[tuple[str, HealthRecord | None]]
+) -> int:
+    """:func:`scrub_site` for several records or volunteers at once (the site's copies read once)."""
+    if not erasures:
+        return 0
     changed = 0
-    jobs = session.scalars(
+    jobs = list(session.scalars(
         select(JobRow)
         .where(JobRow.site_id == site_id)
         .options(undefer(JobRow.scenario), undefer(JobRow.result), undefer(JobRow.changes))
-    )
+    ))
+    for volunteer, record in erasures:
+        changed += _scrub_jobs(jobs, volunteer, record)
+    people = [volunteer for volunteer, record in erasures if record is None]
+    if people:
+        versions = session.scalars(select(ScheduleVersionRow).where(ScheduleVersionRow.site_id == site_id))
+        for version in versions:
+            changed += _rewrite(version, "schedule", lambda s: any([erasure.anonymise(s, v) for v in people]))
+        deliveries = session.scalars(
+            select(DeliveryRow).where(DeliveryRow.site_id == site_id).options(undefer(DeliveryRow.payload))
+        )
+        for delivery in deliveries:
+            changed += _rewrite(delivery, "payload", lambda p: any([erasure.anonymise(p, v) for v in people]))
+    session.flush()
+    return changed
+
+
+def _scrub_jobs(jobs: list[JobRow], volunteer: str, record: HealthRecord | None) -> int:
+    changed = 0
     for job in jobs:
         if record is not None:
             changed += _rewrite(
@@ -82,16 +109,6 @@ def scrub_site(session: Session, site_id: int, volunteer: str, record: HealthRec
             lambda c: erasure.erase_health_from_changes(c, volunteer) | erasure.anonymise(c, volunteer),
         )
         changed += _rewrite(job, "result", lambda r: erasure.anonymise(r, volunteer))
-    if record is None:
-        versions = session.scalars(select(ScheduleVersionRow).where(ScheduleVersionRow.site_id == site_id))
-        for version in versions:
-            changed += _rewrite(version, "schedule", lambda s: erasure.anonymise(s, volunteer))
-        deliveries = session.scalars(
-            select(DeliveryRow).where(DeliveryRow.site_id == site_id).options(undefer(DeliveryRow.payload))
-        )
-        for delivery in deliveries:
-            changed += _rewrite(delivery, "payload", lambda p: erasure.anonymise(p, volunteer))
-    session.flush()
     return changed
 
 
