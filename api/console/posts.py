@@ -25,6 +25,7 @@ from api.console.web import (
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import publishing
 from scheduler.store import posts as post_store
 from scheduler.store import sites
@@ -178,10 +179,10 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
     try:
         if row is None:
             row = post_store.add_post(session, who.site_id, model)
-            sites.validate_site(session, who.site, post=row.key)
+            sites.validate_site(session, who.site, post=row.key, limits=SizeLimits.of(settings))
         else:
             post_store.replace_post(session, row, model)
-            sites.validate_site(session, who.site)
+            sites.validate_site(session, who.site, limits=SizeLimits.of(settings))
             publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
         session.flush()
     except (InputError, ConflictError) as exc:

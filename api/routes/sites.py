@@ -20,6 +20,7 @@ from api.deps import (
 )
 from api.schemas.sites import SiteCreated, SiteOut, SiteSettings, site_out
 from scheduler.domain import scenario as sc
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import health_data
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
@@ -47,7 +48,7 @@ def import_site(
     scenario: sc.Scenario, session: DB, _: AdminToken, settings: Config, response: Response
 ) -> SiteCreated:
     now = utcnow()
-    row = sites.import_scenario(session, scenario, now)
+    row = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
     token = access.create_api_token(
         session, row.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
     )
@@ -65,11 +66,16 @@ def get_site(site: Site, response: Response) -> SiteOut:
 
 @router.put("/sites/{site_id}", summary="Change the site's name, time zone or default horizon")
 def put_site(
-    body: SiteSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
+    body: SiteSettings,
+    site: Site,
+    session: DB,
+    settings: Config,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> SiteOut:
     check_if_match(if_match, site)
     sites.update_settings(site, body)
-    sites.validate_site(session, site, blame="horizon")
+    sites.validate_site(session, site, blame="horizon", limits=SizeLimits.of(settings))
     session.flush()
     response.headers["ETag"] = etag(site)
     return site_out(site)

@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.schemas.volunteers import VolunteerUpdate
 from scheduler.domain import scenario as sc
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import health_data, publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
@@ -52,9 +53,11 @@ def list_volunteers(site: Site, session: DB, who: Who) -> list[sc.Volunteer]:
     summary="Add a volunteer",
     description="Health records given here start the volunteer's health history.",
 )
-def add_volunteer(body: sc.Volunteer, site: Site, session: DB, response: Response, who: Who) -> sc.Volunteer:
+def add_volunteer(
+    body: sc.Volunteer, site: Site, session: DB, settings: Config, response: Response, who: Who
+) -> sc.Volunteer:
     row = volunteers.add_volunteer(session, site.id, body, utcnow())
-    sites.validate_site(session, site, volunteer=row.key)
+    sites.validate_site(session, site, volunteer=row.key, limits=SizeLimits.of(settings))
     if body.health:
         health_data.audit(session, site.id, who, AuditAction.create, "API: volunteer added with health",
                           utcnow(), volunteer=row.key)

@@ -219,6 +219,7 @@ def purge(
 
 
 def _import(path: Path, session) -> int:
+    from scheduler.domain.limits import SizeLimits
     from scheduler.domain.scenario import Scenario
     from scheduler.store import sites
     from scheduler.store.db import utcnow
@@ -227,7 +228,7 @@ def _import(path: Path, session) -> int:
         scenario = load_model(Scenario, path)
     except InputError as exc:
         raise input_error(exc) from None
-    row = sites.import_scenario(session, scenario, utcnow())
+    row = sites.import_scenario(session, scenario, utcnow(), SizeLimits.of(_settings()))
     return row.id
 
 
