@@ -12,6 +12,7 @@ from sqlalchemy import select
 from scheduler.store.db import alembic_config, current_revision, head_revision, normalise_url, utcnow
 from scheduler.store.health_records import HealthRecordRow
 from scheduler.store.sites import SiteRow
+from tests.conftest import POSTGRES_URL
 
 
 def test_the_migrations_build_exactly_the_models(engine):
@@ -171,3 +172,34 @@ def test_0009_turns_notes_into_reasons_and_scrubs_the_job_snapshots(engine):
     assert "chest" not in scenario + stored and "chemo" not in stored
     assert json.loads(scenario)["volunteers"][0]["health"] == [{"status": "sick", "reason": "other"}]
     assert [d.get("reason") for d in json.loads(stored)] == ["other", "other", "personal"]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs ROTA_TEST_POSTGRES_URL")
+def test_migrations_on_postgresql_wait_for_the_advisory_lock(postgres_url):
+    """Replicas starting together: while one holds the migration lock, another's upgrade waits, then
+    finds the schema up to date."""
+    import threading
+
+    from scheduler.store.db import MIGRATION_LOCK, make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_replica() -> None:
+        try:
+            upgrade(make_engine(postgres_url))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        done.set()
+
+    with engine.connect() as holder:
+        holder.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        thread = threading.Thread(target=other_replica)
+        thread.start()
+        assert not done.wait(1.5), "the upgrade did not wait for the lock"
+        holder.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        holder.commit()
+    thread.join(30)
+    assert done.is_set() and not errors
+    assert current_revision(engine) == head_revision()
