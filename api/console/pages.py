@@ -241,6 +241,7 @@ def _person_page(
         records=[(r.recorded_at.astimezone(zone), health.to_model(r)) for r in reversed(records)],
         upcoming=upcoming,
         statuses=STATUSES,
+        reasons=[r.value for r in sc.HealthReason],
         published=schedule is not None,
         errors=errors or FormErrors(),
         values=values or {"status": "sick", "from": _local_today(who.site).isoformat()},
@@ -269,6 +270,7 @@ def calendar_link(request: Request, key: str, who: Checked, session: DB) -> Resp
 
 
 FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from",
+          "reason": "reason",
           "isolate_contacts": "isolate_contacts", "isolate_until": "until"}
 
 
@@ -281,13 +283,15 @@ def record_health(
     _ = gettext_of(request)
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     errors = FormErrors()
-    values = {name: clean(form, name, errors, _) for name in ("status", "from", "until")}
+    values = {name: clean(form, name, errors, _) for name in ("status", "from", "until", "reason")}
     values["infectious"] = "on" if form.get("infectious") else ""
     values["isolate_contacts"] = "on" if form.get("isolate_contacts") else ""
     if values["isolate_contacts"] and who.site.published_version is None:
         errors.add("isolate_contacts", _("only with a published schedule: contacts are found from it"))
     if values["status"] not in STATUSES:
         errors.add("status", _("choose one of the statuses"))
+    if values["reason"] and values["reason"] not in {r.value for r in sc.HealthReason}:
+        errors.add("reason", _("choose one of the reasons"))
     start = parse_date(values["from"], "from", errors, _)
     until = parse_date(values["until"], "until", errors, _)
     record = None
@@ -295,7 +299,7 @@ def record_health(
         try:
             record = sc.HealthRecord.model_validate(
                 {"status": values["status"], "from": start, "until": until,
-                 "infectious": bool(values["infectious"])}
+                 "infectious": bool(values["infectious"]), "reason": values["reason"] or None}
             )
         except ValidationError as exc:
             errors.absorb(validation_problems(exc), FIELDS)

@@ -166,7 +166,9 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
         else:
             volunteers.replace_volunteer(session, row, model)
             sites.validate_site(session, who.site, volunteer=row.key)
-            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            publishing.refresh_calendars(
+                session, who.site, utcnow(), keep_cancelled(settings), volunteer=row.key
+            )
         session.flush()
     except (InputError, ConflictError) as exc:
         return _page(request, who, key, values, errors, refused(session, who, exc, errors, names))

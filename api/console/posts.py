@@ -183,7 +183,7 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
         else:
             post_store.replace_post(session, row, model)
             sites.validate_site(session, who.site, limits=SizeLimits.of(settings))
-            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings), post=row.key)
         session.flush()
     except (InputError, ConflictError) as exc:
         return _form_page(request, who, key, values, errors, refused(session, who, exc, errors, names))

@@ -67,7 +67,7 @@ def put_post(
     check_if_match(if_match, post)
     posts.replace_post(session, post, body)
     sites.validate_site(session, site, limits=SizeLimits.of(settings))
-    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings), post=post.key)
     session.flush()
     response.headers["ETag"] = etag(post)
     return posts.to_model(post)

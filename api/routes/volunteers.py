@@ -93,7 +93,7 @@ def put_volunteer(
     check_if_match(if_match, volunteer)
     volunteers.replace_volunteer(session, volunteer, body)
     sites.validate_site(session, site, volunteer=volunteer.key)
-    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings), volunteer=volunteer.key)
     session.flush()
     response.headers["ETag"] = etag(volunteer)
     return volunteers.model(session, volunteer)

@@ -83,6 +83,21 @@ def _rows(session: Session, site_id: int, *, volunteer: str | None = None, post:
     return list(session.scalars(query.order_by(CalendarEventRow.start, CalendarEventRow.uid)))
 
 
+def _crew_rows(session: Session, site_id: int, crews: set[tuple[str, str, dt.date]]):
+    """The site's rows of the given (post, shift, date) crews: read by post and date, filtered here."""
+    if not crews:
+        return []
+    posts = sorted({c[0] for c in crews})
+    days = sorted({c[2] for c in crews})
+    query = select(CalendarEventRow).where(
+        CalendarEventRow.site_id == site_id,
+        CalendarEventRow.post.in_(posts),
+        CalendarEventRow.date >= days[0],
+        CalendarEventRow.date <= days[-1],
+    )
+    return list(session.scalars(query))
+
+
 def states(
     session: Session, site_id: int, *, volunteer: str | None = None, post: str | None = None
 ) -> list[cal.EventState]:
@@ -90,11 +105,36 @@ def states(
 
 
 def sync_site(
-    session: Session, site: SiteRow, schedule: Schedule, now: dt.datetime, keep_cancelled: dt.timedelta
+    session: Session,
+    site: SiteRow,
+    schedule: Schedule,
+    now: dt.datetime,
+    keep_cancelled: dt.timedelta,
+    *,
+    volunteer: str | None = None,
+    post: str | None = None,
 ) -> None:
-    """Bring the site's event rows to ``schedule`` (the published one), as the site is now."""
-    rows = {row.uid: row for row in _rows(session, site.id)}
+    """Bring the site's event rows to ``schedule`` (the published one), as the site is now.
+
+    After an edit of one volunteer (``volunteer``) or one post (``post``) with the schedule unchanged,
+    only the events that can show it are synced: that post's, or that volunteer's and their teammates'
+    on the same shifts (who see the name). The other rows are neither read nor written."""
+    crews: set[tuple[str, str, dt.date]] | None = None
+    if volunteer is not None:
+        crews = {(a.post, a.shift, a.date) for a in schedule.assignments if a.volunteer == volunteer}
+        crews |= {(r.post, r.shift, r.date) for r in _rows(session, site.id, volunteer=volunteer)}
+        rows = {
+            row.uid: row
+            for row in _crew_rows(session, site.id, crews)
+            if row.volunteer == volunteer or (row.post, row.shift, row.date) in crews
+        }
+    else:
+        rows = {row.uid: row for row in _rows(session, site.id, post=post)}
     inputs = cal.event_inputs(str(site.id), export_scenario(session, site), schedule)
+    if crews is not None:
+        inputs = [i for i in inputs if (i.post, i.shift, i.date) in crews]
+    elif post is not None:
+        inputs = [i for i in inputs if i.post == post]
     result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
     for state in result:
         row = rows.pop(state.uid, None)

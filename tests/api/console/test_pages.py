@@ -425,3 +425,19 @@ def test_console_pages_that_show_or_change_health_are_audited(console, client, s
         ("read", None), ("read", "v003"), ("read", "v003"), ("create", "v003")
     ]
     assert len({e["actor_id"] for e in console_entries}) == 1 and console_entries[0]["actor_id"]
+
+
+def test_the_health_form_takes_a_reason_from_the_list_only(console, client, site):
+    sign_in(console, site)
+    csrf = csrf_of(console.get("/console/people/v004").text)
+    page = console.get("/console/people/v004").text
+    assert 'name="reason"' in page and 'value="caring_for_someone"' in page and 'name="note"' not in page
+    free = {"csrf": csrf, "status": "sick", "from": "2027-01-12", "reason": "a chest infection"}
+    refused = console.post("/console/people/v004/health", data=free)
+    assert refused.status_code == 422 and 'id="reason-error"' in refused.text
+    assert client.get(f"{site.url}/volunteers/v004/health", headers=site.headers).json() == []
+    given = {"csrf": csrf, "status": "sick", "from": "2027-01-12", "reason": "caring_for_someone"}
+    assert console.post("/console/people/v004/health", data=given).status_code == 200
+    records = client.get(f"{site.url}/volunteers/v004/health", headers=site.headers).json()
+    assert [r["reason"] for r in records] == ["caring_for_someone"]
+    assert "caring for someone" in console.get("/console/people/v004").text
