@@ -25,7 +25,7 @@ from scheduler.services import health_data
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
-from scheduler.store.health_audit import AuditAction
+from scheduler.store.health_audit import Actor, AuditAction
 
 router = APIRouter(tags=["sites"])
 
@@ -45,10 +45,14 @@ def list_sites(session: DB, token_site: TokenSite) -> list[SiteOut]:
     responses={403: {"description": "The token is not an admin token"}},
 )
 def import_site(
-    scenario: sc.Scenario, session: DB, _: AdminToken, settings: Config, response: Response
+    scenario: sc.Scenario, session: DB, token: AdminToken, settings: Config, response: Response
 ) -> SiteCreated:
     now = utcnow()
     row = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
+    for v in scenario.volunteers:
+        if v.health:
+            health_data.audit(session, row.id, Actor("token", token.id), AuditAction.create,
+                              "API: site imported with health records", now, volunteer=v.id)
     token = access.create_api_token(
         session, row.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
     )

@@ -129,3 +129,17 @@ def test_every_read_and_change_of_health_data_is_audited(client, site, make_site
     assert client.get(f"{other.url}/health-audit", headers=other.headers).json() == []
     bad = client.get(f"{site.url}/health-audit", params={"since": "2027-01-01T00:00"}, headers=site.headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "since"
+
+
+def test_an_import_with_health_records_is_audited(client, make_site):
+    from tests.api.conftest import fixture
+
+    admin = make_site(admin=True)
+    created = client.post("/sites", json=fixture(), headers=admin.headers)
+    assert created.status_code == 201, created.text
+    url = created.headers["Location"]
+    headers = {"Authorization": f"Bearer {created.json()['coordinator_token']}"}
+    entries = client.get(f"{url}/health-audit", headers=headers).json()
+    with_health = sorted(v["id"] for v in fixture()["volunteers"] if v.get("health"))
+    assert with_health and sorted(e["volunteer"] for e in entries) == with_health
+    assert {(e["action"], e["actor"]) for e in entries} == {("create", "token")}
