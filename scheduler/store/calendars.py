@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
-from scheduler.store.posts import PostRow
-from scheduler.store.sites import SiteRow, export_scenario
+from scheduler.store.posts import PostRow, list_posts
+from scheduler.store.posts import to_model as to_post
+from scheduler.store.sites import SiteRow
 from scheduler.store.volunteers import VolunteerRow, list_volunteers
 
 
@@ -84,18 +85,18 @@ def _rows(session: Session, site_id: int, *, volunteer: str | None = None, post:
 
 
 def _crew_rows(session: Session, site_id: int, crews: set[tuple[str, str, dt.date]]):
-    """The site's rows of the given (post, shift, date) crews: read by post and date, filtered here."""
+    """The site's rows of the given (post, shift, date) crews."""
     if not crews:
         return []
-    posts = sorted({c[0] for c in crews})
-    days = sorted({c[2] for c in crews})
-    query = select(CalendarEventRow).where(
-        CalendarEventRow.site_id == site_id,
-        CalendarEventRow.post.in_(posts),
-        CalendarEventRow.date >= days[0],
-        CalendarEventRow.date <= days[-1],
-    )
-    return list(session.scalars(query))
+    wanted = sorted(crews)
+    crew = tuple_(CalendarEventRow.post, CalendarEventRow.shift, CalendarEventRow.date)
+    out = []
+    for i in range(0, len(wanted), 300):  # row values: (post, shift, date) IN ((...), ...)
+        query = select(CalendarEventRow).where(
+            CalendarEventRow.site_id == site_id, crew.in_(wanted[i : i + 300])
+        )
+        out.extend(session.scalars(query))
+    return out
 
 
 def states(
@@ -130,11 +131,14 @@ def sync_site(
         }
     else:
         rows = {row.uid: row for row in _rows(session, site.id, post=post)}
-    inputs = cal.event_inputs(str(site.id), export_scenario(session, site), schedule)
-    if crews is not None:
-        inputs = [i for i in inputs if (i.post, i.shift, i.date) in crews]
+    if crews is not None:  # whole crews, so that the teammates come out right
+        kept = [a for a in schedule.assignments if (a.post, a.shift, a.date) in crews]
+        schedule = schedule.model_copy(update={"assignments": kept})
     elif post is not None:
-        inputs = [i for i in inputs if i.post == post]
+        kept = [a for a in schedule.assignments if a.post == post]
+        schedule = schedule.model_copy(update={"assignments": kept})
+    post_models = [to_post(p) for p in list_posts(session, site.id)]
+    inputs = cal.inputs_of(str(site.id), post_models, _volunteer_names(session, site.id), schedule)
     result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
     for state in result:
         row = rows.pop(state.uid, None)
