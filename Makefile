@@ -7,13 +7,27 @@ STAMP  := $(VENV)/.installed
 # ROTA_PUBLIC_URL is set (a production server refuses to start without it, see docs/SERVICE.md)
 export ROTA_ENV ?= development
 
-.PHONY: run test bench lint messages clean
+.PHONY: run test bench lint lock messages clean
 
-$(STAMP): pyproject.toml
+# Every dependency from the lock file (versions and hashes, requirements-dev.lock: the runtime ones of
+# requirements.lock plus the test tools), then rota itself, editable, without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,postgres]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## lock: after changing the dependencies in pyproject.toml, pin them again with their hashes:
+## requirements.lock (runtime + PostgreSQL: the Docker image) and requirements-dev.lock (+ the dev
+## tools: make). Versions already in the lock files stay unless pyproject.toml needs others
+## (`make lock UPGRADE=--upgrade` to move everything to the newest).
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--annotation-style line --custom-compile-command "make lock" --quiet $(UPGRADE)
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra postgres $(LOCK_FLAGS) -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra postgres --extra dev -c requirements.lock $(LOCK_FLAGS) \
+	    -o requirements-dev.lock
 
 ## run: install, migrate the database (var/rota.db, or ROTA_DATABASE_URL), load the demo site when it is
 ## empty, then serve the API on 127.0.0.1:8000 with one solve worker beside it; Ctrl-C stops both.

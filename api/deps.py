@@ -24,6 +24,7 @@ from scheduler.domain.errors import ConflictError, NotFoundError
 from scheduler.settings import Settings
 from scheduler.store import access, sites
 from scheduler.store.db import unit_of_work
+from scheduler.store.health_audit import Actor
 
 #: Largest integer id in a path: beyond it nothing can exist (and PostgreSQL's integer would overflow).
 MAX_ID = 2**31 - 1
@@ -87,6 +88,14 @@ def admin_token(token: Token) -> access.ApiTokenRow:
 
 
 AdminToken = Annotated[access.ApiTokenRow, Depends(admin_token)]
+
+
+def token_actor(token: Token) -> Actor:
+    """Who the request acts as, for the health audit log: the coordinator token's row id."""
+    return Actor("token", token.id)
+
+
+Who = Annotated[Actor, Depends(token_actor)]
 
 
 def check_id(value: int, what: str) -> int:

@@ -34,6 +34,7 @@ from scheduler.domain.errors import (
     InputError,
     NotFoundError,
     TooBusyError,
+    TooLargeError,
     error_problems,
     field_path,
 )
@@ -231,6 +232,16 @@ def install(app: FastAPI) -> None:
             f"the {exc.source} is not valid",
             kind="invalid-input",
             title="Invalid input",
+            errors=_problems(exc.problems),
+        )
+
+    @app.exception_handler(TooLargeError)
+    async def _too_large(request: Request, exc: TooLargeError):
+        return problem(
+            413,
+            f"the {exc.source} is larger than this server plans",
+            kind="too-large",
+            title="Too large",
             errors=_problems(exc.problems),
         )
 

@@ -89,6 +89,28 @@ class Settings(BaseSettings):
         default=90, ge=0, le=3650, description="A new coordinator token expires after so many days (0: never)"
     )
 
+    # health data (issue 14)
+    health_retention_days: int = Field(
+        default=180,
+        ge=0,
+        le=3650,
+        description="Health records that ended more than so many days ago and finished jobs (with their "
+        "scenario snapshots) older than that are purged by `rota admin purge` and by the workers once an "
+        "hour (0: keep everything)",
+    )
+    health_audit_retention_days: int = Field(
+        default=730, ge=0, le=3650, description="Health audit log entries are kept so many days (0: for ever)"
+    )
+
+    # size caps on a site, checked before anything is compiled (413 beyond them; issue 14)
+    max_volunteers: int = Field(default=2000, ge=1, le=100_000, description="Volunteers per site")
+    max_posts: int = Field(default=300, ge=1, le=10_000, description="Posts per site")
+    max_templates: int = Field(default=1500, ge=1, le=100_000, description="Shift templates per site")
+    max_days: int = Field(default=366, ge=1, le=366, description="Days in a site's horizon or a job")
+    max_volunteer_days: int = Field(
+        default=200_000, ge=1, le=10_000_000, description="Volunteers x days planned, per site or job"
+    )
+
     # requests
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Larger request bodies get 413")
 

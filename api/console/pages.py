@@ -37,13 +37,14 @@ from api.deps import DB, Config, check_id, check_key
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
+from scheduler.services import health_data, unwell
 from scheduler.services import replan_jobs as resolve_job
-from scheduler.services import unwell
 from scheduler.store import access, sites, unwell_reports, volunteers
 from scheduler.store import health_records as health
 from scheduler.store import posts as post_store
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import AuditAction
 from scheduler.store.jobs import get_job, result_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -186,6 +187,7 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
     now = utcnow()
     since = now - dt.timedelta(days=views.RECENT_DAYS)
     people = volunteers.models(session, who.site_id)
+    health_data.audit(session, who.site_id, who.actor, AuditAction.read, "console: people", now)
     zone = ZoneInfo(who.site.timezone)
     recent = views.past_work(versions_since(session, who.site, since, schedule), people, since, now, zone)
     week, rows = views.people_loads(
@@ -226,6 +228,8 @@ def _person_page(
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     model = volunteers.model(session, row)
     records = health.records_of(session, row.id)
+    health_data.audit(session, who.site_id, who.actor, AuditAction.read, "console: person", utcnow(),
+                      volunteer=row.key)
     schedule = published_schedule(session, who.site)
     zone = ZoneInfo(who.site.timezone)
     now = utcnow()
@@ -247,6 +251,7 @@ def _person_page(
         records=[(r.recorded_at.astimezone(zone), health.to_model(r)) for r in reversed(records)],
         upcoming=upcoming,
         statuses=STATUSES,
+        reasons=[r.value for r in sc.HealthReason],
         published=schedule is not None,
         errors=errors or FormErrors(),
         values=values or {"status": "sick", "from": _local_today(who.site).isoformat()},
@@ -275,6 +280,7 @@ def calendar_link(request: Request, key: str, who: Checked, session: DB) -> Resp
 
 
 FIELDS = {"status": "status", "from": "from", "until": "until", "infectious": "infectious", "start": "from",
+          "reason": "reason",
           "isolate_contacts": "isolate_contacts", "isolate_until": "until"}
 
 
@@ -287,13 +293,15 @@ def record_health(
     _ = gettext_of(request)
     row = volunteers.get_volunteer(session, who.site_id, check_key(key, "volunteer"))
     errors = FormErrors()
-    values = {name: clean(form, name, errors, _) for name in ("status", "from", "until")}
+    values = {name: clean(form, name, errors, _) for name in ("status", "from", "until", "reason")}
     values["infectious"] = "on" if form.get("infectious") else ""
     values["isolate_contacts"] = "on" if form.get("isolate_contacts") else ""
     if values["isolate_contacts"] and who.site.published_version is None:
         errors.add("isolate_contacts", _("only with a published schedule: contacts are found from it"))
     if values["status"] not in STATUSES:
         errors.add("status", _("choose one of the statuses"))
+    if values["reason"] and values["reason"] not in {r.value for r in sc.HealthReason}:
+        errors.add("reason", _("choose one of the reasons"))
     start = parse_date(values["from"], "from", errors, _)
     until = parse_date(values["until"], "until", errors, _)
     record = None
@@ -301,7 +309,7 @@ def record_health(
         try:
             record = sc.HealthRecord.model_validate(
                 {"status": values["status"], "from": start, "until": until,
-                 "infectious": bool(values["infectious"])}
+                 "infectious": bool(values["infectious"]), "reason": values["reason"] or None}
             )
         except ValidationError as exc:
             errors.absorb(validation_problems(exc), FIELDS)
@@ -309,9 +317,10 @@ def record_health(
         return _person_page(request, who, session, key, 422, errors, values)
     now = utcnow()
     if who.site.published_version is None:
-        health.add_record(session, row.id, record, now)
+        added = health.add_record(session, row.id, record, now)
         sites.validate_site(session, who.site)
-        session.flush()
+        health_data.audit(session, who.site_id, who.actor, AuditAction.create, "console: health recorded",
+                          now, volunteer=row.key, record_id=added.id)
         return redirect(f"/console/people/{row.key}?recorded=1")
     try:
         locked = sites.get_site(session, who.site_id, lock=True)
@@ -321,8 +330,10 @@ def record_health(
             cutoff=cut,
             isolate_contacts=bool(values["isolate_contacts"]),
         )
-        job, _added = resolve_job.queue_resolve(session, locked, request_, settings, now)
-        session.flush()
+        job, added_rows = resolve_job.queue_resolve(session, locked, request_, settings, now)
+        health_data.audit(session, who.site_id, who.actor, AuditAction.create,
+                          "console: health recorded, re-solve queued", now, volunteer=row.key,
+                          record_id=added_rows[row.key][0].id)
     except (InputError, ConflictError) as exc:
         rollback(session)
         errors.absorb(exc.problems, FIELDS)

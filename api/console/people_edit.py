@@ -25,6 +25,7 @@ from api.console.web import (
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
@@ -161,11 +162,13 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
     try:
         if row is None:
             row = volunteers.add_volunteer(session, who.site_id, model, utcnow())
-            sites.validate_site(session, who.site, volunteer=row.key)
+            sites.validate_site(session, who.site, volunteer=row.key, limits=SizeLimits.of(settings))
         else:
             volunteers.replace_volunteer(session, row, model)
             sites.validate_site(session, who.site, volunteer=row.key)
-            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            publishing.refresh_calendars(
+                session, who.site, utcnow(), keep_cancelled(settings), volunteer=row.key
+            )
         session.flush()
     except (InputError, ConflictError) as exc:
         return _page(request, who, key, values, errors, refused(session, who, exc, errors, names))

@@ -25,6 +25,7 @@ from api.console.web import (
 from api.deps import DB, Config, check_key, keep_cancelled
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import publishing
 from scheduler.store import posts as post_store
 from scheduler.store import sites
@@ -178,11 +179,11 @@ def _save(request: Request, who: Coordinator, session, settings, form: dict[str,
     try:
         if row is None:
             row = post_store.add_post(session, who.site_id, model)
-            sites.validate_site(session, who.site, post=row.key)
+            sites.validate_site(session, who.site, post=row.key, limits=SizeLimits.of(settings))
         else:
             post_store.replace_post(session, row, model)
-            sites.validate_site(session, who.site)
-            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings))
+            sites.validate_site(session, who.site, limits=SizeLimits.of(settings))
+            publishing.refresh_calendars(session, who.site, utcnow(), keep_cancelled(settings), post=row.key)
         session.flush()
     except (InputError, ConflictError) as exc:
         return _form_page(request, who, key, values, errors, refused(session, who, exc, errors, names))

@@ -19,6 +19,7 @@ from api.console.web import Checked, Coordinator, FormErrors, Signed, gettext_of
 from api.deps import DB, Config
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
+from scheduler.domain.limits import SizeLimits
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
@@ -94,7 +95,7 @@ def scenario_upload(request: Request, who: Checked, session: DB, settings: Confi
         return _page(request, who, 422, errors=errors)
     now = utcnow()
     try:
-        site = sites.import_scenario(session, scenario, now)
+        site = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
         new_token = access.create_api_token(
             session, site.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
         )

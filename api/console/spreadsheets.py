@@ -43,6 +43,7 @@ from scheduler.domain.errors import (
     NotFoundError,
     validation_problems,
 )
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import publishing
 from scheduler.store import sites, volunteers
 from scheduler.store.db import utcnow
@@ -267,7 +268,7 @@ def import_upload(request: Request, who: Checked, session: DB, settings: Config,
                 v.model_dump(mode="json", by_alias=True, exclude={"health"})
             )
             volunteers.replace_volunteer(session, row, update)
-        sites.validate_site(session, site)
+        sites.validate_site(session, site, limits=SizeLimits.of(settings))
         if changed:
             publishing.refresh_calendars(session, site, now, keep_cancelled(settings))
         session.flush()

@@ -29,6 +29,7 @@ from scheduler.domain.errors import ConflictError, FieldProblem, InputError, Not
 from scheduler.store import console_sessions
 from scheduler.store import sites as site_store
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import Actor
 
 SESSION_COOKIE = "rota_console"
 #: Before sign-in there is no session: the sign-in forms' CSRF token is a cookie of its own
@@ -108,17 +109,22 @@ class Coordinator:
 
     site: site_store.SiteRow
     csrf: str
+    session_id: int | None = None  # the console session's row id (the health audit's actor)
 
     @property
     def site_id(self) -> int:
         return self.site.id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("console", self.session_id)
 
 
 def signed_in(request: Request, session: DB) -> Coordinator:
     row = console_sessions.find_session(session, request.cookies.get(SESSION_COOKIE), utcnow())
     if row is None:
         raise SignInRequired()
-    return Coordinator(site=site_store.get_site(session, row.site_id), csrf=row.csrf_token)
+    return Coordinator(site=site_store.get_site(session, row.site_id), csrf=row.csrf_token, session_id=row.id)
 
 
 Signed = Annotated[Coordinator, Depends(signed_in)]

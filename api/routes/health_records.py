@@ -2,7 +2,7 @@
 
 Only the site's coordinators see these (every route needs the site's coordinator token); calendar
 feeds never show any of it. A record holds a status, its dates, whether it is infectious and an
-optional short note (no diagnosis).
+optional reason from a fixed list (no free text, no diagnosis).
 
 Recording an update can also re-solve the published schedule (``?resolve=true``, or always with the
 site's ``auto_resolve``): the record and the re-solve job are created in one transaction, and the
@@ -16,16 +16,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import DB, Config, Site, check_id
+from api.deps import DB, Config, Site, Who, check_id
 from api.routes.volunteers import Volunteer
-from api.schemas.health_records import HealthRecordCreated, HealthRecordOut, record_out
+from api.schemas.health_records import (
+    HealthAuditEntry,
+    HealthRecordCreated,
+    HealthRecordOut,
+    audit_out,
+    record_out,
+)
 from api.schemas.replans import ResolveRequest
 from api.schemas.schedules import job_out
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import FieldProblem, InputError
-from scheduler.services import replan_jobs
-from scheduler.store import health_records, sites
+from scheduler.services import health_data, replan_jobs
+from scheduler.store import health_audit, health_records, sites
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import AuditAction
 
 router = APIRouter(tags=["health records"])
 
@@ -64,7 +71,9 @@ IsolateUntil = Annotated[
     "/sites/{site_id}/volunteers/{volunteer_id}/health",
     summary="A volunteer's health history, oldest first",
 )
-def list_health(volunteer: Volunteer, session: DB) -> list[HealthRecordOut]:
+def list_health(volunteer: Volunteer, site: Site, session: DB, who: Who) -> list[HealthRecordOut]:
+    health_data.audit(session, site.id, who, AuditAction.read, "API: health history", utcnow(),
+                      volunteer=volunteer.key)
     return [record_out(r) for r in health_records.records_of(session, volunteer.id)]
 
 
@@ -90,6 +99,7 @@ def add_health(
     session: DB,
     settings: Config,
     response: Response,
+    who: Who,
     resolve: Resolve = None,
     cutoff: Cutoff = None,
     time_limit: TimeLimit = None,
@@ -112,7 +122,8 @@ def add_health(
             )
         row = health_records.add_record(session, volunteer.id, body, now)
         sites.validate_site(session, site)
-        session.flush()
+        health_data.audit(session, site.id, who, AuditAction.create, "API: health record added", now,
+                          volunteer=volunteer.key, record_id=row.id)
         response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
         return HealthRecordCreated(**record_out(row).model_dump(by_alias=True))
 
@@ -127,7 +138,8 @@ def add_health(
     )
     job, added = replan_jobs.queue_resolve(session, locked, request, settings, now)
     row = added[volunteer.key][0]
-    session.flush()
+    health_data.audit(session, site.id, who, AuditAction.create, "API: health record added, re-solve queued",
+                      now, volunteer=volunteer.key, record_id=row.id)
     location = f"/sites/{site.id}/schedules/{job.id}"
     response.headers["Location"] = f"/sites/{site.id}/volunteers/{volunteer.key}/health/{row.id}"
     response.headers["Link"] = f'<{location}>; rel="related"; title="re-solve job"'
@@ -135,16 +147,49 @@ def add_health(
 
 
 @router.get("/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}", summary="One health record")
-def get_health(record_id: int, volunteer: Volunteer, session: DB) -> HealthRecordOut:
-    return record_out(health_records.get_record(session, volunteer.id, check_id(record_id, "health record")))
+def get_health(record_id: int, volunteer: Volunteer, site: Site, session: DB, who: Who) -> HealthRecordOut:
+    row = health_records.get_record(session, volunteer.id, check_id(record_id, "health record"))
+    health_data.audit(session, site.id, who, AuditAction.read, "API: health record", utcnow(),
+                      volunteer=volunteer.key, record_id=row.id)
+    return record_out(row)
 
 
 @router.delete(
     "/sites/{site_id}/volunteers/{volunteer_id}/health/{record_id}",
     status_code=204,
-    summary="Delete a mistaken health record",
+    summary="Delete a mistaken health record (and every stored copy of it)",
+    description="The record is also removed from the site's job snapshots and from the re-solves it "
+    "queued (their sick call and its traces in the change set). The deletion is audited.",
 )
-def delete_health(record_id: int, volunteer: Volunteer, session: DB) -> Response:
-    row = health_records.get_record(session, volunteer.id, check_id(record_id, "health record"))
-    health_records.delete_record(session, row)
+def delete_health(record_id: int, volunteer: Volunteer, site: Site, session: DB, who: Who) -> Response:
+    health_data.delete_record(session, site, volunteer, check_id(record_id, "health record"), who, utcnow())
     return Response(status_code=204)
+
+
+AuditVolunteer = Annotated[str | None, Query(max_length=64, description="Only this volunteer's entries")]
+AuditSince = Annotated[dt.datetime | None, Query(description="Only entries at or after this instant")]
+AuditBefore = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only entries older than this id")]
+
+
+@router.get(
+    "/sites/{site_id}/health-audit",
+    summary="Who read or changed health data: the audit log, newest first",
+    description="Every read of health records (API and console pages), every record added or deleted and "
+    "every volunteer erased, with the actor (a coordinator token's id or a console session's id), the time "
+    "and the volunteer. Page with `before` (the last `id` you got). Reading the log is not itself logged; "
+    "it holds no health data.",
+)
+def read_health_audit(
+    site: Site,
+    session: DB,
+    volunteer: AuditVolunteer = None,
+    since: AuditSince = None,
+    before: AuditBefore = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[HealthAuditEntry]:
+    if since is not None and since.tzinfo is None:
+        raise InputError("request", [FieldProblem("since", "needs a UTC offset, e.g. 2027-01-01T00:00Z")])
+    rows = health_audit.entries(
+        session, site.id, volunteer=volunteer, since=since, limit=limit, before_id=before
+    )
+    return [audit_out(r) for r in rows]

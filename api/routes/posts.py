@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from api.deps import DB, Config, IfMatch, Site, check_if_match, check_key, etag, keep_cancelled, site_path
 from api.schemas.posts import PostUpdate
 from scheduler.domain import scenario as sc
+from scheduler.domain.limits import SizeLimits
 from scheduler.services import publishing
 from scheduler.store import posts, sites
 from scheduler.store.db import utcnow
@@ -33,9 +34,9 @@ def list_posts(site: Site, session: DB) -> list[sc.Post]:
 
 
 @router.post("/sites/{site_id}/posts", status_code=201, summary="Add a post with its shift templates")
-def add_post(body: sc.Post, site: Site, session: DB, response: Response) -> sc.Post:
+def add_post(body: sc.Post, site: Site, session: DB, settings: Config, response: Response) -> sc.Post:
     row = posts.add_post(session, site.id, body)
-    sites.validate_site(session, site, post=row.key)
+    sites.validate_site(session, site, post=row.key, limits=SizeLimits.of(settings))
     session.flush()
     response.headers["Location"] = _location(site.id, row.key)
     response.headers["ETag"] = etag(row)
@@ -65,8 +66,8 @@ def put_post(
 ) -> sc.Post:
     check_if_match(if_match, post)
     posts.replace_post(session, post, body)
-    sites.validate_site(session, site)
-    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings))
+    sites.validate_site(session, site, limits=SizeLimits.of(settings))
+    publishing.refresh_calendars(session, site, utcnow(), keep_cancelled(settings), post=post.key)
     session.flush()
     response.headers["ETag"] = etag(post)
     return posts.to_model(post)

@@ -12,6 +12,7 @@ from api.deps import (
     IfMatch,
     Site,
     TokenSite,
+    Who,
     check_if_match,
     etag,
     require_if_match,
@@ -19,9 +20,12 @@ from api.deps import (
 )
 from api.schemas.sites import SiteCreated, SiteOut, SiteSettings, site_out
 from scheduler.domain import scenario as sc
+from scheduler.domain.limits import SizeLimits
+from scheduler.services import health_data
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
+from scheduler.store.health_audit import Actor, AuditAction
 
 router = APIRouter(tags=["sites"])
 
@@ -41,10 +45,14 @@ def list_sites(session: DB, token_site: TokenSite) -> list[SiteOut]:
     responses={403: {"description": "The token is not an admin token"}},
 )
 def import_site(
-    scenario: sc.Scenario, session: DB, _: AdminToken, settings: Config, response: Response
+    scenario: sc.Scenario, session: DB, token: AdminToken, settings: Config, response: Response
 ) -> SiteCreated:
     now = utcnow()
-    row = sites.import_scenario(session, scenario, now)
+    row = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
+    for v in scenario.volunteers:
+        if v.health:
+            health_data.audit(session, row.id, Actor("token", token.id), AuditAction.create,
+                              "API: site imported with health records", now, volunteer=v.id)
     token = access.create_api_token(
         session, row.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
     )
@@ -62,11 +70,16 @@ def get_site(site: Site, response: Response) -> SiteOut:
 
 @router.put("/sites/{site_id}", summary="Change the site's name, time zone or default horizon")
 def put_site(
-    body: SiteSettings, site: Site, session: DB, response: Response, if_match: IfMatch = None
+    body: SiteSettings,
+    site: Site,
+    session: DB,
+    settings: Config,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> SiteOut:
     check_if_match(if_match, site)
     sites.update_settings(site, body)
-    sites.validate_site(session, site, blame="horizon")
+    sites.validate_site(session, site, blame="horizon", limits=SizeLimits.of(settings))
     session.flush()
     response.headers["ETag"] = etag(site)
     return site_out(site)
@@ -97,7 +110,8 @@ def delete_site(site: Site, session: DB, _: AdminToken, if_match: IfMatch = None
     response_model=sc.Scenario,
     response_model_exclude_defaults=True,
 )
-def export_site(site: Site, session: DB):
+def export_site(site: Site, session: DB, who: Who):
+    health_data.audit(session, site.id, who, AuditAction.read, "API: scenario export with health", utcnow())
     return sites.export_scenario(session, site)
 
 

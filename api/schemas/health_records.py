@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Query, Response  # noqa: F401
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.schemas.schedules import JobOut
 from scheduler.domain import scenario as sc
-from scheduler.store import health_records
+from scheduler.store import health_audit, health_records
 
 __all__ = [
+    "HealthAuditEntry",
     "HealthRecordCreated",
     "HealthRecordOut",
+    "audit_out",
     "record_out",
 ]
 
@@ -34,4 +36,24 @@ class HealthRecordCreated(HealthRecordOut):
 def record_out(row: health_records.HealthRecordRow) -> HealthRecordOut:
     return HealthRecordOut(
         id=row.id, recorded_at=row.recorded_at, **health_records.to_model(row).model_dump(by_alias=True)
+    )
+
+
+class HealthAuditEntry(BaseModel):
+    """Who read or changed health data, when, whose. It holds no health data itself."""
+
+    id: int
+    at: dt.datetime = Field(description="When (UTC)")
+    actor: str = Field(description="'token' (the API), 'console' (a console session), 'system' (CLI, worker)")
+    actor_id: int | None = Field(description="The coordinator token's or console session's id")
+    action: health_audit.AuditAction
+    volunteer: str | None = Field(description="Whose health data; none for a list of everyone")
+    record_id: int | None = None
+    what: str = Field(description="What was shown or done, e.g. 'API: health history'")
+
+
+def audit_out(row: health_audit.HealthAuditRow) -> HealthAuditEntry:
+    return HealthAuditEntry(
+        id=row.id, at=row.at, actor=row.actor, actor_id=row.actor_id, action=row.action,
+        volunteer=row.volunteer, record_id=row.record_id, what=row.what,
     )

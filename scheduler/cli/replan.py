@@ -13,6 +13,7 @@ import typer
 
 from scheduler.cli.app import EXIT_NO_SCHEDULE, ProgressPrinter, app, fail, input_error, load_scenario
 from scheduler.domain.errors import InputError, load_model
+from scheduler.domain.scenario import WithdrawalReason
 
 
 class SickStatus(StrEnum):
@@ -84,7 +85,8 @@ def resolve(
         str | None, typer.Option("--withdraw", help="Volunteer id withdrawing from --from until --until")
     ] = None,
     reason: Annotated[
-        str | None, typer.Option(help="Reason of the withdrawal (shown to the coordinator)")
+        WithdrawalReason | None,
+        typer.Option(help="Reason of the withdrawal, from a fixed list (shown to the coordinator)"),
     ] = None,
     cutoff: Annotated[
         str | None,

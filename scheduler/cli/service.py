@@ -194,7 +194,32 @@ def revoke_token(
     typer.echo(f"token {token_id} of site {site} revoked")
 
 
+@admin_app.command("purge")
+def purge(
+    days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Retention in days (default: ROTA_HEALTH_RETENTION_DAYS; 0 keeps all)"),
+    ] = None,
+    audit_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Audit log retention in days (default: ROTA_HEALTH_AUDIT_RETENTION_DAYS)"),
+    ] = None,
+) -> None:
+    """Purge health records that ended longer ago than the retention period (and their copies), old
+    finished jobs with their scenario snapshots, and old audit entries. The workers do it hourly too."""
+    from scheduler.services.retention import purge as run_purge
+    from scheduler.store.db import utcnow
+
+    settings = _settings()
+    days = settings.health_retention_days if days is None else days
+    audit_days = settings.health_audit_retention_days if audit_days is None else audit_days
+    with unit_of_work(_sessions(settings)) as session:
+        purged = run_purge(session, utcnow(), days, audit_days)
+    typer.echo(f"purged {purged}")
+
+
 def _import(path: Path, session) -> int:
+    from scheduler.domain.limits import SizeLimits
     from scheduler.domain.scenario import Scenario
     from scheduler.store import sites
     from scheduler.store.db import utcnow
@@ -203,7 +228,7 @@ def _import(path: Path, session) -> int:
         scenario = load_model(Scenario, path)
     except InputError as exc:
         raise input_error(exc) from None
-    row = sites.import_scenario(session, scenario, utcnow())
+    row = sites.import_scenario(session, scenario, utcnow(), SizeLimits.of(_settings()))
     return row.id
 
 

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 if TYPE_CHECKING:  # only for the optional scenario -> EventInput helper
-    from scheduler.domain.scenario import Scenario
+    from scheduler.domain.scenario import Post, Scenario
     from scheduler.domain.schedule import Schedule
 
 UTC = dt.UTC
@@ -663,8 +663,14 @@ def event_inputs(site: str, scenario: Scenario, schedule: Schedule) -> list[Even
     """The :class:`EventInput` of every assignment of ``schedule``: post name, location and
     instructions from the scenario's posts, names from its volunteers, teammates from the other people
     on the same post, shift and date. Health, contact details, preferences and history are not read."""
-    posts = {p.id: p for p in scenario.posts}
-    names = {v.id: v.name for v in scenario.volunteers}
+    return inputs_of(site, scenario.posts, {v.id: v.name for v in scenario.volunteers}, schedule)
+
+
+def inputs_of(
+    site: str, post_list: Iterable[Post], names: Mapping[str, str], schedule: Schedule
+) -> list[EventInput]:
+    """:func:`event_inputs` from the posts and the volunteers' names alone (what the events show)."""
+    posts = {p.id: p for p in post_list}
     crews: dict[tuple[str, str, dt.date], list[str]] = {}
     for a in schedule.assignments:
         crews.setdefault((a.post, a.shift, a.date), []).append(a.volunteer)
@@ -700,6 +706,7 @@ __all__ = [
     "etag_matches",
     "event_description",
     "event_inputs",
+    "inputs_of",
     "event_summary",
     "event_uid",
     "feed_headers",

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scheduler.domain.compile import compile_scenario, shift_id
 from scheduler.domain.errors import FieldProblem, InputError, parse_model
 from scheduler.domain.scenario import (
+    HealthReason,
     HealthRecord,
     HealthStatus,
     Id,
@@ -27,7 +28,9 @@ from scheduler.domain.scenario import (
     ShiftTemplate,
     Volunteer,
     When,
+    WithdrawalReason,
     check_order,
+    drop_free_text,
 )
 
 DEFAULT_CHANGE_WEIGHT = 1000
@@ -54,7 +57,12 @@ class SickCall(Model):
     start: When = Field(alias="from")
     until: When | None = None
     infectious: bool = Field(default=False, description="List the people who shared a shift with them")
-    note: str | None = Field(default=None, max_length=200, description="Short note; never a diagnosis")
+    reason: HealthReason | None = Field(default=None, description="Why, from a fixed list (no diagnosis)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_note(cls, data: Any) -> Any:
+        return drop_free_text(data, "note", what="sick call")
 
     @model_validator(mode="after")
     def _ordered(self) -> SickCall:
@@ -69,7 +77,9 @@ class Withdrawal(Model):
     volunteer: Id
     start: When = Field(alias="from")
     until: When | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    reason: WithdrawalReason | None = Field(
+        default=None, description="Why, from a fixed list (no free text: it could hold a diagnosis)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Withdrawal:
@@ -109,7 +119,12 @@ class MarkIsolating(Model):
     volunteers: list[Id] = Field(min_length=1)
     start: When = Field(alias="from")
     until: When | None = None
-    note: str | None = Field(default="contact of an infectious case", max_length=200)
+    reason: HealthReason | None = Field(default=HealthReason.contact_of_a_case)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_note(cls, data: Any) -> Any:
+        return drop_free_text(data, "note", what="contacts marked isolating")
 
     @model_validator(mode="after")
     def _ordered(self) -> MarkIsolating:
@@ -130,7 +145,8 @@ def describe(d: AnyDisruption) -> str:
         text = f"{d.volunteer} {d.status.value}{_span(d.start, d.until)}"
         return text + (" (infectious)" if d.infectious else "")
     if isinstance(d, Withdrawal):
-        return f"{d.volunteer} withdraws{_span(d.start, d.until)}" + (f": {d.reason}" if d.reason else "")
+        why = f": {d.reason.value}" if d.reason else ""
+        return f"{d.volunteer} withdraws{_span(d.start, d.until)}{why}"
     if isinstance(d, MarkIsolating):
         return f"{', '.join(d.volunteers)} isolating{_span(d.start, d.until)}"
     if isinstance(d, DemandChange):
@@ -182,20 +198,21 @@ def apply_with_released_pins(
             v = volunteer(d.volunteer, f"{where}.volunteer")
             if v is not None:
                 v.health.append(HealthRecord(
-                    status=d.status, start=d.start, until=d.until, infectious=d.infectious, note=d.note
+                    status=d.status, start=d.start, until=d.until, infectious=d.infectious, reason=d.reason
                 ))
                 touched.add(v.id)
         elif isinstance(d, Withdrawal):
             v = volunteer(d.volunteer, f"{where}.volunteer")
             if v is not None:
-                v.unavailable.append(Period(start=d.start, until=d.until, reason=d.reason))
+                why = d.reason.value if d.reason else None
+                v.unavailable.append(Period(start=d.start, until=d.until, reason=why))
                 touched.add(v.id)
         elif isinstance(d, MarkIsolating):
             for j, vid in enumerate(d.volunteers):
                 v = volunteer(vid, f"{where}.volunteers[{j}]")
                 if v is not None:
                     v.health.append(HealthRecord(
-                        status=HealthStatus.isolating, start=d.start, until=d.until, note=d.note
+                        status=HealthStatus.isolating, start=d.start, until=d.until, reason=d.reason
                     ))
                     touched.add(v.id)
         elif isinstance(d, NewVolunteer):

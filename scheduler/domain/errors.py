@@ -22,6 +22,11 @@ class InputError(ValueError):
         super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
 
 
+class TooLargeError(InputError):
+    """The input is well-formed but beyond a size cap (volunteers, posts, days x volunteers...): an HTTP
+    413 naming the field, checked before any compile (:mod:`scheduler.domain.limits`)."""
+
+
 class NotFoundError(LookupError):
     """Something named in the request does not exist (or belongs to another site)."""
 

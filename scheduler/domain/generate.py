@@ -586,7 +586,7 @@ _PROFILES: list[tuple[float, list[Json] | None, list[float | None]]] = [
 
 _UNAVAILABLE_REASONS = ["family visit", "exam", "shift at the hospital", "moving house", "child is ill",
                         "medical appointment", "funeral"]
-_LIMITED_NOTES = ["light duties only", "no lifting, no night shifts", "light duties, short shifts preferred"]
+_LIMITED_REASONS = ["injury", "unwell", "other"]
 _RULE_OVERRIDES: list[Json] = [{"max_consecutive_days": 4}, {"max_consecutive_nights": 2},
                                {"min_rest_hours": 12}, {"max_consecutive_nights": 0},
                                {"max_consecutive_days": 5, "min_rest_hours": 12}]
@@ -651,11 +651,11 @@ def _add_health(rng: random.Random, people: list[Json], start: dt.date, days: in
             since = start + dt.timedelta(days=rng.randint(earliest, max(earliest, days - 3)))
             until = since + dt.timedelta(days=rng.randint(5, 9))
             record = {"status": "isolating", "from": since.isoformat(), "until": until.isoformat(),
-                      "infectious": True, "note": "household contact"}
+                      "infectious": True, "reason": "contact_of_a_case"}
         people[i]["health"] = [record]
     for i in limited:
         record = {"status": "limited", "from": (start - dt.timedelta(days=rng.randint(5, 40))).isoformat(),
-                  "note": rng.choice(_LIMITED_NOTES)}
+                  "reason": rng.choice(_LIMITED_REASONS)}
         if rng.random() < 0.4:
             record["until"] = (start + dt.timedelta(days=rng.randint(3, max(3, days + 5)))).isoformat()
         people[i]["health"] = [record]
@@ -664,7 +664,7 @@ def _add_health(rng: random.Random, people: list[Json], start: dt.date, days: in
             "status": "recovering",
             "from": (start - dt.timedelta(days=rng.randint(1, 4))).isoformat(),
             "until": (start + dt.timedelta(days=rng.randint(3, 8))).isoformat(),
-            "note": "back after illness, light duties",
+            "reason": "unwell",
         }]
 
 

@@ -9,8 +9,9 @@ generated from these models, so this module *is* the format's documentation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -34,6 +35,8 @@ Id = Annotated[
     ),
 ]
 Hours = Annotated[float, Field(ge=0, le=24 * 7)]
+
+log = logging.getLogger(__name__)
 
 
 def _date_or_datetime(value: object) -> object:
@@ -362,6 +365,49 @@ class HealthStatus(StrEnum):
     isolating = "isolating"  # never scheduled
 
 
+class HealthReason(StrEnum):
+    """Why a health status was recorded: a fixed list, so no free text can hold a diagnosis."""
+
+    unwell = "unwell"
+    injury = "injury"
+    caring_for_someone = "caring_for_someone"
+    quarantine_order = "quarantine_order"
+    contact_of_a_case = "contact_of_a_case"
+    other = "other"
+
+
+class WithdrawalReason(StrEnum):
+    """Why a volunteer withdraws: a fixed list (a free-text reason could hold a diagnosis)."""
+
+    unwell = "unwell"
+    injury = "injury"
+    caring_for_someone = "caring_for_someone"
+    quarantine_order = "quarantine_order"
+    personal = "personal"
+    other = "other"
+
+
+def drop_free_text(
+    data: Any, field: str, enum: type[StrEnum] = HealthReason, what: str = "health record"
+) -> Any:
+    """Before validation: free text in ``field`` (an old health record's ``note``, an old withdrawal's
+    ``reason``) is not kept. The text is dropped with a warning and ``reason`` becomes ``other`` (a value
+    of ``enum`` is kept as it is), so old scenarios, stored jobs and old clients still load."""
+    if not isinstance(data, dict) or field not in data:
+        return data
+    data = dict(data)
+    text = data.pop(field)
+    if isinstance(text, str) and text in {m.value for m in enum}:
+        data["reason"] = text
+    elif text is None or (isinstance(text, str) and not text.strip()):
+        data.setdefault("reason", None)
+    else:
+        if data.get("reason") is None:
+            data["reason"] = enum.other.value  # type: ignore[attr-defined]
+        log.warning("%s: free text in %r was dropped (only a reason from a fixed list is kept)", what, field)
+    return data
+
+
 class HealthRecord(Model):
     """A health status from ``from`` until ``until``. Records are a history: where they overlap, the one
     that starts later wins (so 'fit from the 9th' ends an open-ended 'sick from the 5th')."""
@@ -372,7 +418,16 @@ class HealthRecord(Model):
     start: When | None = Field(default=None, alias="from")
     until: When | None = None
     infectious: bool = False
-    note: str | None = Field(default=None, max_length=200, description="Short note; never a diagnosis")
+    reason: HealthReason | None = Field(
+        default=None,
+        description="Why, from a fixed list (no free text, never a diagnosis). A free-text `note` of older "
+        "files is dropped: its record gets reason `other`",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_note(cls, data: Any) -> Any:
+        return drop_free_text(data, "note")
 
     @model_validator(mode="after")
     def _ordered(self) -> HealthRecord:

@@ -79,9 +79,18 @@ def publish(
 
 
 def refresh_calendars(
-    session: Session, site: SiteRow, now: dt.datetime, keep_cancelled: dt.timedelta
+    session: Session,
+    site: SiteRow,
+    now: dt.datetime,
+    keep_cancelled: dt.timedelta,
+    *,
+    volunteer: str | None = None,
+    post: str | None = None,
 ) -> None:
     """After an edit that changes what events show (a post's name, place or instructions, a volunteer's
-    name): bring the published schedule's events up to date. Nothing to do before a first publication."""
+    name): bring the published schedule's events up to date. Nothing to do before a first publication.
+    An edit of one volunteer or one post syncs only the events that show it (``volunteer``, ``post``)."""
     if site.published_version is not None:
-        calendar_store.sync_site(session, site, published(session, site).model, now, keep_cancelled)
+        calendar_store.sync_site(
+            session, site, published(session, site).model, now, keep_cancelled, volunteer=volunteer, post=post
+        )

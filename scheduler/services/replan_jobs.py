@@ -48,6 +48,8 @@ from scheduler.domain.errors import (
     problem_from_text,
     validation_problems,
 )
+from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
+from scheduler.domain.limits import SizeLimits, check_size
 from scheduler.domain.report import assignments_of
 from scheduler.settings import Settings
 from scheduler.store import health_records, posts, sites, volunteers
@@ -128,7 +130,7 @@ def sick_call(volunteer: str, record: sc.HealthRecord, cut: dt.datetime) -> Sick
             start=record.start if record.start is not None else cut,
             until=record.until,
             infectious=record.infectious,
-            note=record.note,
+            reason=record.reason,
         )
     except ValidationError as exc:
         raise InputError("request", validation_problems(exc)) from None
@@ -187,6 +189,7 @@ def create_resolve_job(
     workers: int,
     now: dt.datetime,
     limits: SiteLimits | None = None,
+    size: SizeLimits = DEFAULT_SIZE,
 ) -> tuple[JobRow, dict[str, list[health_records.HealthRecordRow]]]:
     """Record ``request.disruptions`` on the site and queue a re-solve of its published schedule: the
     job, and the health records added (by volunteer id). Lock the site row first
@@ -236,6 +239,7 @@ def create_resolve_job(
         raise InputError("request", [FieldProblem("isolate_until", "only with isolate_contacts")])
 
     new = apply(snapshot, disruptions)  # InputError naming disruptions[i]....
+    check_size(new, size, source="disruptions")  # new volunteers or posts: before the compile
     try:
         compiled = compile_scenario(new)
     except ScenarioError as exc:
@@ -328,4 +332,5 @@ def queue_resolve(
         workers=settings.solver_workers,
         now=now,
         limits=SiteLimits.of(settings),
+        size=SizeLimits.of(settings),
     )

@@ -7,6 +7,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
+from scheduler.domain.limits import SizeLimits
 from scheduler.settings import Settings
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
@@ -22,6 +24,7 @@ def queue_schedule(
     workers: int,
     now: dt.datetime,
     limits: jobs.SiteLimits | None = None,
+    size: SizeLimits = DEFAULT_SIZE,
 ) -> jobs.JobRow:
     """A queued job planning ``site``; a new period after the published one starts from its shifts
     (history from the previous period), so the summary form of a volunteer's history is needed only
@@ -40,6 +43,7 @@ def queue_schedule(
         now=now,
         limits=limits,
         previous=previous,
+        size=size,
     )
 
 
@@ -57,4 +61,5 @@ def queue_site_schedule(
         workers=settings.solver_workers,
         now=now,
         limits=jobs.SiteLimits.of(settings),
+        size=SizeLimits.of(settings),
     )

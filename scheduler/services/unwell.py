@@ -105,7 +105,9 @@ def report_unwell(
     assert request.until is not None
     record = sc.HealthRecord.model_validate(
         {"status": request.status, "from": local_now, "until": request.until,
-         "infectious": request.infectious, "note": None}
+         "infectious": request.infectious,
+         # no free text from the volunteer; "unwell" is what they said by tapping "I'm unwell" sick
+         "reason": "unwell" if request.status == "sick" else None}
     )
     schedule = None
     base_version = site.published_version

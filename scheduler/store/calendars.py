@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
-from scheduler.store.posts import PostRow
-from scheduler.store.sites import SiteRow, export_scenario, reminders_of
+from scheduler.store.posts import PostRow, list_posts
+from scheduler.store.posts import to_model as to_post
+from scheduler.store.sites import SiteRow, reminders_of
 from scheduler.store.volunteers import VolunteerRow, list_volunteers
 
 
@@ -83,6 +84,21 @@ def _rows(session: Session, site_id: int, *, volunteer: str | None = None, post:
     return list(session.scalars(query.order_by(CalendarEventRow.start, CalendarEventRow.uid)))
 
 
+def _crew_rows(session: Session, site_id: int, crews: set[tuple[str, str, dt.date]]):
+    """The site's rows of the given (post, shift, date) crews."""
+    if not crews:
+        return []
+    wanted = sorted(crews)
+    crew = tuple_(CalendarEventRow.post, CalendarEventRow.shift, CalendarEventRow.date)
+    out = []
+    for i in range(0, len(wanted), 300):  # row values: (post, shift, date) IN ((...), ...)
+        query = select(CalendarEventRow).where(
+            CalendarEventRow.site_id == site_id, crew.in_(wanted[i : i + 300])
+        )
+        out.extend(session.scalars(query))
+    return out
+
+
 def states(
     session: Session, site_id: int, *, volunteer: str | None = None, post: str | None = None
 ) -> list[cal.EventState]:
@@ -90,11 +106,39 @@ def states(
 
 
 def sync_site(
-    session: Session, site: SiteRow, schedule: Schedule, now: dt.datetime, keep_cancelled: dt.timedelta
+    session: Session,
+    site: SiteRow,
+    schedule: Schedule,
+    now: dt.datetime,
+    keep_cancelled: dt.timedelta,
+    *,
+    volunteer: str | None = None,
+    post: str | None = None,
 ) -> None:
-    """Bring the site's event rows to ``schedule`` (the published one), as the site is now."""
-    rows = {row.uid: row for row in _rows(session, site.id)}
-    inputs = cal.event_inputs(str(site.id), export_scenario(session, site), schedule)
+    """Bring the site's event rows to ``schedule`` (the published one), as the site is now.
+
+    After an edit of one volunteer (``volunteer``) or one post (``post``) with the schedule unchanged,
+    only the events that can show it are synced: that post's, or that volunteer's and their teammates'
+    on the same shifts (who see the name). The other rows are neither read nor written."""
+    crews: set[tuple[str, str, dt.date]] | None = None
+    if volunteer is not None:
+        crews = {(a.post, a.shift, a.date) for a in schedule.assignments if a.volunteer == volunteer}
+        crews |= {(r.post, r.shift, r.date) for r in _rows(session, site.id, volunteer=volunteer)}
+        rows = {
+            row.uid: row
+            for row in _crew_rows(session, site.id, crews)
+            if row.volunteer == volunteer or (row.post, row.shift, row.date) in crews
+        }
+    else:
+        rows = {row.uid: row for row in _rows(session, site.id, post=post)}
+    if crews is not None:  # whole crews, so that the teammates come out right
+        kept = [a for a in schedule.assignments if (a.post, a.shift, a.date) in crews]
+        schedule = schedule.model_copy(update={"assignments": kept})
+    elif post is not None:
+        kept = [a for a in schedule.assignments if a.post == post]
+        schedule = schedule.model_copy(update={"assignments": kept})
+    post_models = [to_post(p) for p in list_posts(session, site.id)]
+    inputs = cal.inputs_of(str(site.id), post_models, _volunteer_names(session, site.id), schedule)
     result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
     for state in result:
         row = rows.pop(state.uid, None)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +28,14 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 ROOT = Path(__file__).resolve().parents[2]
-ALEMBIC_DIR = ROOT / "alembic"
-ALEMBIC_INI = ROOT / "alembic.ini"
+#: The migrations: beside the source tree, or where ROTA_MIGRATIONS_DIR says (an installed wheel, the
+#: Docker image: /opt/rota/share/rota/alembic).
+ALEMBIC_DIR = Path(os.environ.get("ROTA_MIGRATIONS_DIR") or ROOT / "alembic")
+ALEMBIC_INI = ALEMBIC_DIR.parent / "alembic.ini"
+
+#: The PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a
+#: time (the others wait, then find the schema up to date). Any fixed 64-bit number; this is "rota".
+MIGRATION_LOCK = 0x726F7461
 
 #: SQLite waits this long for a lock held by another process before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -86,7 +93,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(database))
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
         connect_args.setdefault("check_same_thread", False)
@@ -95,6 +102,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Health data lives in this file: create its directory 0700 (if rota creates it) and the file, with
+    its WAL and shared-memory companions, 0600, before SQLite opens it (SQLite would use the umask,
+    typically leaving it world-readable). An existing file that others can read is tightened too."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(parent, 0o700)  # mkdir's mode is masked by the umask
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name == path or name.exists():
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+            if name.stat().st_mode & 0o077:
+                os.chmod(name, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -128,7 +151,7 @@ def alembic_config(engine: Engine | None = None):
     if not (ALEMBIC_DIR / "env.py").exists():
         raise RuntimeError(
             f"the migrations are not at {ALEMBIC_DIR}: run rota from its source tree "
-            "(pip install --editable .)"
+            "(pip install --editable .) or set ROTA_MIGRATIONS_DIR to a copy of its alembic/ folder"
         )
     # stdout as it is now: Config's default is the sys.stdout of the moment alembic was first imported
     ini = str(ALEMBIC_INI) if ALEMBIC_INI.exists() else None
@@ -141,10 +164,23 @@ def alembic_config(engine: Engine | None = None):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` (the newest by default)."""
+    """Migrate the database to ``revision`` (the newest by default). On PostgreSQL under an advisory
+    lock (:data:`MIGRATION_LOCK`): several replicas or workers starting at once against one database
+    cannot race (one migrates, the others wait and then have nothing to do). SQLite's own file lock
+    serialises the migrations' transactions there."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        lock.commit()
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            lock.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

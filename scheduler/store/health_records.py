@@ -1,7 +1,8 @@
 """Volunteers' health records: a history of status updates, never overwritten.
 
 Kept minimal on purpose: a status (fit / limited / sick / isolating / recovering), the dates it holds,
-whether it is infectious and an optional short note. There is no diagnosis field. Records are added
+whether it is infectious and an optional reason from a fixed list (no free text: there is nowhere to
+write a diagnosis). Records are added
 (and a mistaken one can be deleted); where they overlap, the one that starts later wins (see
 :class:`~scheduler.domain.scenario.HealthRecord`), and for equal starts the later one recorded.
 
@@ -30,7 +31,7 @@ class HealthRecordRow(Base):
     starts: Mapped[str | None] = mapped_column(String(40))
     until: Mapped[str | None] = mapped_column(String(40))
     infectious: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(32))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
@@ -41,7 +42,7 @@ def to_model(row: HealthRecordRow) -> HealthRecord:
             "from": row.starts,
             "until": row.until,
             "infectious": row.infectious,
-            "note": row.note,
+            "reason": row.reason,
         }
     )
 
@@ -59,7 +60,7 @@ def add_record(
         starts=_iso(record.start),
         until=_iso(record.until),
         infectious=record.infectious,
-        note=record.note,
+        reason=None if record.reason is None else record.reason.value,
         recorded_at=now,
     )
     session.add(row)

@@ -42,6 +42,8 @@ from scheduler.domain.errors import (
     problem_from_text,
 )
 from scheduler.domain.history import with_published_history
+from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
+from scheduler.domain.limits import SizeLimits, check_size
 from scheduler.domain.schedule import Schedule
 from scheduler.store.db import Base, UTCDateTime
 
@@ -171,6 +173,7 @@ def create_job(
     now: dt.datetime,
     limits: SiteLimits | None = None,
     previous: Schedule | None = None,
+    size: SizeLimits = DEFAULT_SIZE,
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
     it now, so the coordinator hears at once rather than from a failed job), TooBusyError over the
@@ -185,6 +188,7 @@ def create_job(
     if limits is not None:  # before the compile: a site over its share costs no CPU here
         check_share(session, site_id, time_limit, limits)
     horizon = request.horizon or site_scenario.horizon
+    check_size(site_scenario, size, days=horizon.days, source="job")  # before the compile
     scenario = with_published_history(job_scenario(site_scenario, horizon), previous)
     try:
         compile_scenario(scenario)

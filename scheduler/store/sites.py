@@ -25,6 +25,7 @@ from scheduler.domain.errors import (
     NotFoundError,
     validation_problems,
 )
+from scheduler.domain.limits import SizeLimits, check_size
 from scheduler.store import posts, volunteers
 from scheduler.store.db import Base, UTCDateTime
 
@@ -93,9 +94,13 @@ def first_site(session: Session) -> SiteRow | None:
     return session.scalar(select(SiteRow).order_by(SiteRow.id).limit(1))
 
 
-def import_scenario(session: Session, scenario: sc.Scenario, now: dt.datetime) -> SiteRow:
+def import_scenario(
+    session: Session, scenario: sc.Scenario, now: dt.datetime, limits: SizeLimits | None = None
+) -> SiteRow:
     """A new site holding ``scenario``: its rows, posts with their templates, volunteers with their
-    health history."""
+    health history. TooLargeError (nothing written) if it is beyond ``limits``."""
+    if limits is not None:
+        check_size(scenario, limits)
     row = SiteRow(
         name=scenario.site.name,
         timezone=scenario.site.timezone,
@@ -144,6 +149,7 @@ def validate_site(
     blame: str | None = None,
     post: str | None = None,
     volunteer: str | None = None,
+    limits: SizeLimits | None = None,
 ) -> sc.Scenario:
     """Check that the site's rows still make a valid scenario after a change; the problems name the
     scenario's fields (``pinned[0].volunteer``, ``volunteers[3].preferences.unwanted_posts``...).
@@ -151,13 +157,18 @@ def validate_site(
     Problems under the part that the request changed are the request's fault: they raise InputError with
     field paths relative to that part, which is ``blame`` (a top-level field: ``"rules"``, ``"pinned"``...)
     or the ``post`` or ``volunteer`` with that id. Any other problem is a conflict with the rest of the
-    site (ConflictError), e.g. deleting a post that a pin names."""
+    site (ConflictError), e.g. deleting a post that a pin names. With ``limits`` (a change that grows
+    the site), TooLargeError beyond them."""
     session.flush()
     data = scenario_data(session, row)
     try:
-        return sc.Scenario.model_validate(data)
+        scenario = sc.Scenario.model_validate(data)
     except ValidationError as exc:
         problems = validation_problems(exc)
+    else:
+        if limits is not None:
+            check_size(scenario, limits, source="site")
+        return scenario
     for key, items in ((post, "posts"), (volunteer, "volunteers")):
         if key is not None:
             index = next((i for i, item in enumerate(data[items]) if item["id"] == key), None)

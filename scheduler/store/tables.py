@@ -5,6 +5,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     access,
     calendars,
     console_sessions,
+    health_audit,
     health_records,
     jobs,
     posts,

@@ -46,7 +46,7 @@ from scheduler.domain.planning import plan
 from scheduler.domain.replan import ResolveFailed, resolve
 from scheduler.domain.scenario import Scenario
 from scheduler.domain.schedule import Schedule
-from scheduler.services import reminders, webhook_delivery
+from scheduler.services import reminders, retention, webhook_delivery
 from scheduler.services.replan_jobs import DISRUPTIONS
 from scheduler.settings import Settings
 from scheduler.store import jobs
@@ -198,6 +198,10 @@ class WebhookSender(threading.Thread):
                 self.worker.shutdown.wait(settings.webhook_poll_interval)
 
 
+#: Seconds between two retention purges of one worker.
+PURGE_EVERY_S = 3600.0
+
+
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, name: str | None = None):
         self.sessions = sessions
@@ -205,6 +209,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.shutdown = threading.Event()
         self._last_reap = 0.0
+        self._last_purge: float | None = None
 
     # ------------------------------------------------------------------------------------ the loop
 
@@ -215,6 +220,7 @@ class Worker:
         while not self.shutdown.is_set():
             try:
                 self.reap(throttled=True)
+                self.purge(throttled=True)
                 ran = self.run_once()
             except SQLAlchemyError as exc:
                 log.warning("database not ready (%s); retrying", exc.__class__.__name__)
@@ -257,6 +263,26 @@ class Worker:
         if count:
             log.warning("marked %d job(s) failed whose worker stopped sending heartbeats", count)
         return count
+
+    def purge(self, *, throttled: bool = False) -> retention.Purged | None:
+        """The retention purge (:mod:`scheduler.services.retention`), at most once an hour when throttled.
+        Workers racing for the same rows lose nothing: the loser's transaction is rolled back and logged."""
+        now = time.monotonic()
+        if throttled and self._last_purge is not None and now - self._last_purge < PURGE_EVERY_S:
+            return None
+        self._last_purge = now
+        s = self.settings
+        try:
+            with unit_of_work(self.sessions) as session:
+                purged = retention.purge(
+                    session, utcnow(), s.health_retention_days, s.health_audit_retention_days
+                )
+        except SQLAlchemyError as exc:
+            log.warning("retention purge not done this time (%s)", exc.__class__.__name__)
+            return None
+        if purged.health_records or purged.jobs or purged.audit_entries:
+            log.info("retention purge: %s", purged)
+        return purged
 
     def run_once(self) -> int | None:
         """Claim the oldest queued job and run it to its end; its id, or None when the queue is empty."""

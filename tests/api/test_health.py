@@ -10,13 +10,14 @@ def test_updates_are_kept_as_a_history(client, site, worker):
         url, json={"status": "sick", "from": "2027-01-11", "infectious": True}, headers=site.headers
     )
     assert sick.status_code == 201, sick.text
-    fit = client.post(url, json={"status": "fit", "from": "2027-01-14", "note": "back"}, headers=site.headers)
+    body = {"status": "fit", "from": "2027-01-14", "reason": "other"}
+    fit = client.post(url, json=body, headers=site.headers)
     history = client.get(url, headers=site.headers).json()
     assert [r["status"] for r in history] == ["sick", "fit"]
     assert history[0]["from"] == "2027-01-11" and history[0]["until"] is None and history[0]["infectious"]
     assert history[1]["recorded_at"] >= history[0]["recorded_at"]
     one = client.get(fit.headers["Location"], headers=site.headers)
-    assert one.status_code == 200 and one.json()["note"] == "back"
+    assert one.status_code == 200 and one.json()["reason"] == "other"
     # the volunteer shows the same history; the next solve keeps them off duty until the 14th
     assert [
         r["status"] for r in client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()["health"]
@@ -39,12 +40,16 @@ def test_a_mistaken_record_can_be_deleted(client, site):
     assert client.delete(f"{url}/{record['id']}", headers=site.headers).status_code == 404
 
 
-def test_no_diagnosis_field_and_a_short_note(client, site):
+def test_no_diagnosis_field_and_no_free_text(client, site):
     url = f"{site.url}/volunteers/v002/health"
     diagnosis = client.post(url, json={"status": "sick", "diagnosis": "flu"}, headers=site.headers)
     assert diagnosis.status_code == 422 and diagnosis.json()["errors"][0]["field"] == "diagnosis"
-    long = client.post(url, json={"status": "sick", "note": "x" * 201}, headers=site.headers)
-    assert long.status_code == 422 and long.json()["errors"][0]["field"] == "note"
+    free = client.post(url, json={"status": "sick", "reason": "night sweats"}, headers=site.headers)
+    assert free.status_code == 422 and free.json()["errors"][0]["field"] == "reason"
+    # an old client's free-text note is not stored: the record gets the reason 'other'
+    old = client.post(url, json={"status": "sick", "note": "night sweats, see GP"}, headers=site.headers)
+    assert old.status_code == 201 and old.json()["reason"] == "other" and "note" not in old.json()
+    assert "sweats" not in client.get(url, headers=site.headers).text
     status = client.post(url, json={"status": "tired"}, headers=site.headers)
     assert status.status_code == 422 and status.json()["errors"][0]["field"] == "status"
     order = client.post(

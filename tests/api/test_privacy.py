@@ -18,7 +18,10 @@ def test_feeds_carry_nothing_about_health(client, site, worker):
     for volunteer, status in (("v002", "isolating"), ("v004", "limited"), ("v006", "recovering")):
         response = client.post(
             f"{site.url}/volunteers/{volunteer}/health",
-            json={"status": status, "from": "2027-01-15", "infectious": True, "note": SECRET_NOTE},
+            json={
+                "status": status, "from": "2027-01-15", "infectious": True, "note": SECRET_NOTE,
+                "reason": "unwell",
+            },
             headers=site.headers,
         )
         assert response.status_code == 201
@@ -39,7 +42,9 @@ def test_feeds_carry_nothing_about_health(client, site, worker):
         assert HEALTH_WORDS.search(body) is None, HEALTH_WORDS.search(body)
     # the coordinators do see it
     history = client.get(f"{site.url}/volunteers/v002/health", headers=site.headers).json()
-    assert history[-1]["note"] == SECRET_NOTE
+    assert history[-1]["reason"] == "unwell" and history[-1]["status"] == "isolating"
+    # a free-text note is never kept, not even for the coordinators (it could hold a diagnosis)
+    assert "NOTE-7f3a" not in client.get(f"{site.url}/volunteers/v002/health", headers=site.headers).text
 
 
 def test_a_feed_token_opens_its_feed_and_nothing_else(client, app, site, make_site):

@@ -77,7 +77,7 @@ def test_sick_call_re_solves_publishes_and_the_calendars_follow(client, publishe
     created = client.post(
         url,
         params={"resolve": "true", "cutoff": CUTOFF, "time_limit": 5},
-        json={"status": "sick", "from": CUTOFF, "until": UNTIL, "note": "called in at 06:30"},
+        json={"status": "sick", "from": CUTOFF, "until": UNTIL, "reason": "unwell"},
         headers=site.headers,
     )
     assert created.status_code == 201, created.text
@@ -296,7 +296,7 @@ def test_disruptions_demand_change_new_volunteer_and_withdrawal(client, publishe
                 "volunteer": "v002",
                 "from": "2027-01-15",
                 "until": "2027-01-15",
-                "reason": "family",
+                "reason": "personal",
             },
         ],
         "cutoff": CUTOFF,
@@ -314,7 +314,7 @@ def test_disruptions_demand_change_new_volunteer_and_withdrawal(client, publishe
     extra = next(s for s in gate["shifts"] if s["id"] == "late.extra1")
     assert extra["dates"] == ["2027-01-14"] and extra["required"] == 1
     v002 = client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()
-    assert {"from": "2027-01-15", "until": "2027-01-15", "reason": "family"} in v002["unavailable"]
+    assert {"from": "2027-01-15", "until": "2027-01-15", "reason": "personal"} in v002["unavailable"]
 
     done = run(client, worker, site, job)
     changes = done["changes"]

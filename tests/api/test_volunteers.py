@@ -9,7 +9,7 @@ NEW = {
     "skills": ["medical", "driver"],
     "availability": [{"weekdays": ["sat", "sun"], "start": "08:00", "end": "20:00"}],
     "preferences": {"preferred_posts": ["gate"], "unwanted_weekdays": ["sun"]},
-    "health": [{"status": "recovering", "from": "2027-01-01", "until": "2027-01-12", "note": "back soon"}],
+    "health": [{"status": "recovering", "from": "2027-01-01", "until": "2027-01-12", "reason": "unwell"}],
 }
 
 

@@ -284,6 +284,14 @@ def test_a_phone_viewport(browser, service):
             assert box["height"] >= 40, (path, box)  # big enough to tap
         shot(page, name, full_page=False)
     page.goto(f"{service['base']}/console/people/v002")
+    reason = page.locator("select#reason")
+    reason.scroll_into_view_if_needed()
+    expect(reason).to_be_visible()
+    assert reason.locator("option").count() == 7  # 'not given' and the six reasons: no free text
+    reason.select_option("caring_for_someone")
+    box = reason.bounding_box()
+    assert box["x"] + box["width"] <= 375 and box["height"] >= 40
+    shot(page, "phone-health-form", full_page=False)
     page.get_by_role("button", name="Make a new link (with a QR code)").click()
     qr = page.locator("#calendar figure.qr svg")
     expect(qr).to_be_visible()

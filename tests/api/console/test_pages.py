@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.api.conftest import fixture, publish, solve
-from tests.api.console.conftest import sign_in
+from tests.api.console.conftest import csrf_of, sign_in
 
 
 def beside_field(html: str, field: str):
@@ -432,3 +432,34 @@ def test_a_fully_staffed_job_recruits_nobody(console, client, site, worker):
     sign_in(console, site)
     page = console.get(f"/console/jobs/{job['id']}").text
     assert ('id="recruit"' in page) == bool(result["uncovered"])
+
+
+def test_console_pages_that_show_or_change_health_are_audited(console, client, site):
+    sign_in(console, site)
+    assert console.get("/console/people").status_code == 200
+    assert console.get("/console/people/v003").status_code == 200
+    csrf = csrf_of(console.get("/console/people/v003").text)
+    form = {"csrf": csrf, "status": "isolating", "from": "2027-01-12"}
+    console.post("/console/people/v003/health", data=form)
+    entries = client.get(f"{site.url}/health-audit", headers=site.headers).json()
+    console_entries = [e for e in entries if e["actor"] == "console"]
+    assert [(e["action"], e["volunteer"]) for e in reversed(console_entries)][:4] == [
+        ("read", None), ("read", "v003"), ("read", "v003"), ("create", "v003")
+    ]
+    assert len({e["actor_id"] for e in console_entries}) == 1 and console_entries[0]["actor_id"]
+
+
+def test_the_health_form_takes_a_reason_from_the_list_only(console, client, site):
+    sign_in(console, site)
+    csrf = csrf_of(console.get("/console/people/v004").text)
+    page = console.get("/console/people/v004").text
+    assert 'name="reason"' in page and 'value="caring_for_someone"' in page and 'name="note"' not in page
+    free = {"csrf": csrf, "status": "sick", "from": "2027-01-12", "reason": "a chest infection"}
+    refused = console.post("/console/people/v004/health", data=free)
+    assert refused.status_code == 422 and 'id="reason-error"' in refused.text
+    assert client.get(f"{site.url}/volunteers/v004/health", headers=site.headers).json() == []
+    given = {"csrf": csrf, "status": "sick", "from": "2027-01-12", "reason": "caring_for_someone"}
+    assert console.post("/console/people/v004/health", data=given).status_code == 200
+    records = client.get(f"{site.url}/volunteers/v004/health", headers=site.headers).json()
+    assert [r["reason"] for r in records] == ["caring_for_someone"]
+    assert "caring for someone" in console.get("/console/people/v004").text

@@ -105,3 +105,32 @@ def test_demo_prints_a_one_time_console_sign_in_link(tmp_path):
         assert console_sessions.redeem_login_token(session, links[0], utcnow()) is None  # used up
         assert console_sessions.redeem_login_token(session, "x" * 43, utcnow()) is None
     engine.dispose()
+
+
+def test_admin_purge(tmp_path):
+    """``rota admin purge`` runs against the configured database (what it purges is tested in
+    tests/scheduler/services/test_retention.py); the SQLite file it works on is private."""
+    import stat
+
+    from sqlalchemy import select
+
+    from scheduler.store.health_records import HealthRecordRow
+
+    path = tmp_path / "var" / "rota.db"
+    url = f"sqlite:///{path}"
+    assert run(url, "db", "upgrade").exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert run(url, "admin", "import", str(SMALL)).exit_code == 0
+    sessions = make_sessions(make_engine(url))
+
+    def records() -> int:
+        with sessions() as session:
+            return len(session.scalars(select(HealthRecordRow)).all())
+
+    before = records()
+    kept = run(url, "admin", "purge", "--days", "0")
+    assert kept.exit_code == 0 and kept.output.startswith("purged 0 health records") and records() == before
+    purged = run(url, "admin", "purge", "--days", "1")
+    assert purged.exit_code == 0, purged.output
+    # records made just now were recorded within the retention period: they are kept until it passes
+    assert records() == before and "purged 0 health records" in purged.output

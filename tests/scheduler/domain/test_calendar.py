@@ -702,9 +702,9 @@ def health_site():
     vs = [
         volunteer("ann"),
         volunteer(
-            "bob", health=[{"status": "limited", "from": "2027-03-01", "note": "recovering, light only"}]
+            "bob", health=[{"status": "limited", "from": "2027-03-01", "reason": "injury"}]
         ),
-        volunteer("cid", health=[{"status": "recovering", "from": "2027-03-01", "note": "after a fever"}]),
+        volunteer("cid", health=[{"status": "recovering", "from": "2027-03-01", "reason": "unwell"}]),
         volunteer("dee", health=[{"status": "sick", "from": "2027-03-09", "infectious": True}]),
         volunteer("eve", health=[{"status": "isolating", "from": "2027-03-08", "until": "2027-03-09"}]),
         volunteer("fay", unavailable=[{"from": "2027-03-08", "until": "2027-03-08", "reason": "sick child"}]),

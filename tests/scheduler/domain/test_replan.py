@@ -360,7 +360,7 @@ def compile_and_report(scenario: Scenario, schedule: Schedule) -> Schedule:
 def test_withdrawal_and_back_to_fit(small: Site) -> None:
     vid = small.working_after_cutoff()[0]
     start = small.cutoff.date() + dt.timedelta(days=1)
-    away = Withdrawal(volunteer=vid, start=start, until=start + dt.timedelta(days=1), reason="family")
+    away = Withdrawal(volunteer=vid, start=start, until=start + dt.timedelta(days=1), reason="personal")
     r = resolve(small.scenario, small.previous, [away], cutoff=small.cutoff, **FAST)
     away_days = {start, start + dt.timedelta(days=1)}
     assert not [a for a in r.schedule.assignments if a.volunteer == vid and a.date in away_days]

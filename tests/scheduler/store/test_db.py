@@ -12,6 +12,7 @@ from sqlalchemy import select
 from scheduler.store.db import alembic_config, current_revision, head_revision, normalise_url, utcnow
 from scheduler.store.health_records import HealthRecordRow
 from scheduler.store.sites import SiteRow
+from tests.conftest import POSTGRES_URL
 
 
 def test_the_migrations_build_exactly_the_models(engine):
@@ -90,4 +91,117 @@ def test_upgrading_from_0001_keeps_every_row(engine):
     command.downgrade(config, "0001")
     assert counts() == [1, 1, 1]
     command.upgrade(config, "head")
+    assert current_revision(engine) == head_revision()
+
+
+def test_a_new_sqlite_database_is_private(tmp_path):
+    """Health data is in the file: 0600 in a directory of 0700, whatever the umask."""
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    from scheduler.store.db import make_engine
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "var" / "rota.db"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            connection.commit()
+            companions = [p for p in path.parent.iterdir() if p != path]
+            assert companions  # WAL mode: rota.db-wal and -shm exist while a connection is open
+            for p in [path, *companions]:
+                assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+        engine.dispose()
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_sqlite_file_is_tightened(tmp_path):
+    import os
+    import stat
+
+    from scheduler.store.db import make_engine
+
+    path = tmp_path / "rota.db"
+    path.touch()
+    os.chmod(path, 0o644)
+    make_engine(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_0009_turns_notes_into_reasons_and_scrubs_the_job_snapshots(engine):
+    import json
+
+    from sqlalchemy import text
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0005")
+    snapshot = {"volunteers": [{"id": "v1", "health": [{"status": "sick", "note": "chest infection"}]}]}
+    disruptions = [
+        {"kind": "sick_call", "volunteer": "v1", "from": "2027-01-02", "note": "chest infection"},
+        {"kind": "withdrawal", "volunteer": "v1", "from": "2027-01-03", "reason": "chemotherapy"},
+        {"kind": "withdrawal", "volunteer": "v1", "from": "2027-01-04", "reason": "personal"},
+    ]
+    with engine.begin() as c:
+        for table in ("sites", "volunteers"):
+            c.execute(text(f"INSERT INTO {table} {OLD_ROWS[table]}"))
+        c.execute(
+            text(
+                "INSERT INTO jobs (id, site_id, state, created_at, cancel_requested, horizon_start, "
+                "horizon_days, time_limit, workers, seed, scenario, kind, disruptions) VALUES (1, 1, 'done', "
+                "'2026-01-01 00:00:00', false, '2027-01-01', 7, 1, 1, 0, :s, 'resolve', :d)"
+            ),
+            {"s": json.dumps(snapshot), "d": json.dumps(disruptions)},
+        )
+        c.execute(text(
+            "INSERT INTO health_records (id, volunteer_id, status, infectious, note, recorded_at) VALUES "
+            "(1, 1, 'sick', false, 'chest infection', '2026-01-01 00:00:00'), "
+            "(2, 1, 'fit', false, NULL, '2026-01-02 00:00:00')"
+        ))
+    command.upgrade(config, "head")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT id, reason FROM health_records ORDER BY id")).all() == [
+            (1, "other"), (2, None)
+        ]
+        row = c.execute(text("SELECT scenario, disruptions FROM jobs")).one()
+    # text on SQLite, already parsed on PostgreSQL
+    scenario, stored = (v if isinstance(v, str) else json.dumps(v) for v in row)
+    assert "chest" not in scenario + stored and "chemo" not in stored
+    assert json.loads(scenario)["volunteers"][0]["health"] == [{"status": "sick", "reason": "other"}]
+    assert [d.get("reason") for d in json.loads(stored)] == ["other", "other", "personal"]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs ROTA_TEST_POSTGRES_URL")
+def test_migrations_on_postgresql_wait_for_the_advisory_lock(postgres_url):
+    """Replicas starting together: while one holds the migration lock, another's upgrade waits, then
+    finds the schema up to date."""
+    import threading
+
+    from scheduler.store.db import MIGRATION_LOCK, make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_replica() -> None:
+        try:
+            upgrade(make_engine(postgres_url))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        done.set()
+
+    with engine.connect() as holder:
+        holder.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        thread = threading.Thread(target=other_replica)
+        thread.start()
+        assert not done.wait(1.5), "the upgrade did not wait for the lock"
+        holder.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        holder.commit()
+    thread.join(30)
+    assert done.is_set() and not errors
     assert current_revision(engine) == head_revision()
