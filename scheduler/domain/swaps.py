@@ -151,9 +151,11 @@ class _Checker:
                 have = sum(1 for pid in on[sid] if pid in people_ix and skill in people_ix[pid].skills)
                 short, was_short = max(0, need - have), (old.missing_skills.get(skill, 0) if old else 0)
                 if short > was_short:
-                    out.append(Breach(
-                        "skills", None, sid, f"{sid} would be short of {short} people with skill {skill}"
-                    ))
+                    out.append(
+                        Breach(
+                            "skills", None, sid, f"{sid} would be short of {short} people with skill {skill}"
+                        )
+                    )
         return out
 
     def load(self, person: str) -> int:
@@ -260,10 +262,18 @@ def open_shifts(
             continue
         if check.problems([], [(volunteer, sid)]):
             continue
-        out.append(OpenShift(
-            shift=sid, post=slot.post, template=slot.template, date=slot.date, start=slot.start,
-            end=slot.end, hours=slot.hours, missing=max(u.missing, 1),
-        ))
+        out.append(
+            OpenShift(
+                shift=sid,
+                post=slot.post,
+                template=slot.template,
+                date=slot.date,
+                start=slot.start,
+                end=slot.end,
+                hours=slot.hours,
+                missing=max(u.missing, 1),
+            )
+        )
     out.sort(key=lambda o: (utc(o.start), o.shift))
     return out
 
@@ -275,8 +285,15 @@ def open_shifts(
 def _assignment(compiled: Compiled, volunteer: str, sid: str) -> Assignment:
     slot = compiled.slots[sid]
     return Assignment(
-        volunteer=volunteer, post=slot.post, shift=slot.template, date=slot.date, start=slot.start,
-        end=slot.end, hours=slot.hours, night=slot.night, intensity=slot.intensity.value,
+        volunteer=volunteer,
+        post=slot.post,
+        shift=slot.template,
+        date=slot.date,
+        start=slot.start,
+        end=slot.end,
+        hours=slot.hours,
+        night=slot.night,
+        intensity=slot.intensity.value,
     )
 
 
@@ -302,7 +319,9 @@ def changed_schedule(
     slot still short keeps its reason, a newly short one gets ``reason``), the totals of the touched
     volunteers and the objective terms, recomputed. Everything else is as it was."""
     remove, add = list(remove), list(add)
-    gone = {(p, compiled.slots[s].post, compiled.slots[s].template, compiled.slots[s].date) for p, s in remove}
+    gone = {
+        (p, compiled.slots[s].post, compiled.slots[s].template, compiled.slots[s].date) for p, s in remove
+    }
     assignments = [a for a in schedule.assignments if (a.volunteer, a.post, a.shift, a.date) not in gone]
     assignments += [_assignment(compiled, p, s) for p, s in add]
     assignments.sort(key=lambda a: (utc(a.start), a.post, a.volunteer, a.shift))
@@ -324,19 +343,34 @@ def changed_schedule(
         seen.add(sid)
         sf = shortfalls.get(sid)
         if sf is not None:
-            uncovered.append(u.model_copy(update={
-                "assigned": staffed.get(sid, 0), "missing": sf.missing, "missing_skills": dict(sf.missing_skills)
-            }))
+            uncovered.append(
+                u.model_copy(
+                    update={
+                        "assigned": staffed.get(sid, 0),
+                        "missing": sf.missing,
+                        "missing_skills": dict(sf.missing_skills),
+                    }
+                )
+            )
     for sid in sorted(touched - seen):
         sf = shortfalls.get(sid)
         if sf is None:
             continue
         slot = compiled.slots[sid]
-        uncovered.append(Uncovered(
-            post=slot.post, shift=slot.template, date=slot.date, start=slot.start, end=slot.end,
-            required=compiled.problem.shift(sid).required, assigned=staffed.get(sid, 0),
-            missing=sf.missing, missing_skills=dict(sf.missing_skills), reason=reason,
-        ))
+        uncovered.append(
+            Uncovered(
+                post=slot.post,
+                shift=slot.template,
+                date=slot.date,
+                start=slot.start,
+                end=slot.end,
+                required=compiled.problem.shift(sid).required,
+                assigned=staffed.get(sid, 0),
+                missing=sf.missing,
+                missing_skills=dict(sf.missing_skills),
+                reason=reason,
+            )
+        )
     uncovered.sort(key=lambda u: (utc(u.start), shift_id(u.post, u.shift, u.date)))
     new.uncovered = uncovered
 
@@ -362,6 +396,8 @@ def _terms(compiled: Compiled, pairs: list[Pair]) -> list[ObjectiveTerm]:
     weights = compiled.problem.weights
     values: Mapping[str, int] = checker.evaluate_terms(compiled.problem, pairs)
     return [
-        ObjectiveTerm(name=name, value=value, weight=getattr(weights, name), weighted=value * getattr(weights, name))
+        ObjectiveTerm(
+            name=name, value=value, weight=getattr(weights, name), weighted=value * getattr(weights, name)
+        )
         for name, value in values.items()
     ]

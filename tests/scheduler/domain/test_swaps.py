@@ -25,7 +25,9 @@ ASSIGNED = (
 
 def site():
     people = [
-        volunteer("ann"), volunteer("bob"), volunteer("cat"),
+        volunteer("ann"),
+        volunteer("bob"),
+        volunteer("cat"),
         volunteer("dan", health=[{"status": "sick", "from": MON}]),
         volunteer("eve"),
         volunteer("fay", health=[{"status": "limited", "from": MON}]),
@@ -38,7 +40,9 @@ def site():
 def schedule_for(sc, assignments=ASSIGNED) -> Schedule:
     compiled = compile_scenario(sc)
     uncovered = solver_validate.expected_shortfalls(compiled.problem, assignments)
-    solution = Solution(Status.FEASIBLE, assignments=tuple(assignments), uncovered=tuple(uncovered), objective=0)
+    solution = Solution(
+        Status.FEASIBLE, assignments=tuple(assignments), uncovered=tuple(uncovered), objective=0
+    )
     return Schedule.model_validate_json(build_schedule(compiled, solution).model_dump_json())
 
 
@@ -54,7 +58,9 @@ def test_a_give_away_is_offered_to_whoever_breaks_no_rule_least_loaded_first():
 def test_the_rest_rule_alone_excludes_bob():
     sc = site()
     compiled, schedule = compile_scenario(sc), schedule_for(sc)
-    problems = swaps.change_problems(compiled, schedule, [("ann", f"gate/day/{TUE}")], [("bob", f"gate/day/{TUE}")])
+    problems = swaps.change_problems(
+        compiled, schedule, [("ann", f"gate/day/{TUE}")], [("bob", f"gate/day/{TUE}")]
+    )
     assert [(p.rule, p.volunteer) for p in problems] == [("min_rest", "bob")]
     # without his Monday night he could take it
     lighter = schedule_for(sc, [p for p in ASSIGNED if p[0] != "bob"])
@@ -72,7 +78,8 @@ def test_a_swap_is_checked_on_both_sides():
     # ann's rest: not offered
     assert ("eve", f"gate/day/{WED}") not in pairs
     problems = swaps.change_problems(
-        compiled, schedule,
+        compiled,
+        schedule,
         [("ann", f"gate/day/{TUE}"), ("eve", f"gate/day/{WED}")],
         [("eve", f"gate/day/{TUE}"), ("ann", f"gate/day/{WED}")],
     )
@@ -107,9 +114,13 @@ def test_the_changed_schedule_passes_the_checker():
     sc = site()
     compiled, schedule = compile_scenario(sc), schedule_for(sc)
     assert validate(sc, schedule) == []
-    given = swaps.changed_schedule(compiled, schedule, [("ann", f"gate/day/{TUE}")], [("cat", f"gate/day/{TUE}")])
+    given = swaps.changed_schedule(
+        compiled, schedule, [("ann", f"gate/day/{TUE}")], [("cat", f"gate/day/{TUE}")]
+    )
     assert validate(sc, given) == []
-    assert ("cat", "gate", "day", dt.date(2026, 12, 8)) in {(a.volunteer, a.post, a.shift, a.date) for a in given.assignments}
+    assert ("cat", "gate", "day", dt.date(2026, 12, 8)) in {
+        (a.volunteer, a.post, a.shift, a.date) for a in given.assignments
+    }
     totals = {t.volunteer: t for t in given.volunteers}
     assert totals["cat"].shifts == 2 and totals["ann"].shifts == 1
     claimed = swaps.changed_schedule(compiled, schedule, [], [("cat", f"gate/night/{TUE}")])
@@ -121,6 +132,8 @@ def test_the_changed_schedule_passes_the_checker():
 def test_a_change_of_a_shift_the_volunteer_does_not_have_is_refused():
     sc = site()
     compiled, schedule = compile_scenario(sc), schedule_for(sc)
-    problems = swaps.change_problems(compiled, schedule, [("gus", f"gate/day/{TUE}")], [("cat", f"gate/day/{TUE}")])
+    problems = swaps.change_problems(
+        compiled, schedule, [("gus", f"gate/day/{TUE}")], [("cat", f"gate/day/{TUE}")]
+    )
     assert [p.rule for p in problems] == [swaps.NOT_IN_SCHEDULE]
     assert swaps.takers(compiled, schedule, "gus", f"gate/day/{TUE}") == []
