@@ -10,6 +10,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     posts,
     schedules,
     sites,
+    swaps,
     volunteers,
     webhooks,
 )

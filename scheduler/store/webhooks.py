@@ -200,6 +200,33 @@ def enqueue_publication(session: Session, publication: Publication, now: dt.date
     return row
 
 
+def enqueue_event(
+    session: Session, site_id: int, event: str, body: dict[str, Any], now: dt.datetime
+) -> DeliveryRow | None:
+    """Queue an event other than a publication (``swap.accepted``, ``shift.claimed``...) for the site's
+    webhook, in the caller's transaction; nothing when none is registered. ``body`` gets the delivery's
+    ``id`` and ``event``; it must carry nothing about anyone's health."""
+    if find_webhook(session, site_id) is None:
+        return None
+    delivery_id = str(uuid.uuid4())
+    payload = json.loads(body_bytes({"id": delivery_id, "event": event, **body}))
+    row = DeliveryRow(
+        site_id=site_id,
+        delivery_id=delivery_id,
+        event=event,
+        version=body.get("version"),
+        job_id=None,
+        payload=payload,
+        state=DeliveryState.pending.value,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 # -------------------------------------------------------------------------------------- delivery
 
 

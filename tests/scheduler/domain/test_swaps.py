@@ -14,27 +14,37 @@ from solver.problem import Solution, Status
 from tests.scheduler._build import gate, scenario, volunteer
 
 MON, TUE, WED = "2026-12-07", "2026-12-08", "2026-12-09"
-ASSIGNED = (
-    ("cat", f"gate/day/{MON}"),
-    ("bob", f"gate/night/{MON}"),  # ends Tuesday 06:00
-    ("ann", f"gate/day/{TUE}"),
-    ("eve", f"gate/day/{WED}"),
-    ("ann", f"gate/night/{WED}"),
-)
 
 
-def site():
+def assigned(start: str = MON) -> tuple[tuple[str, str], ...]:
+    """Monday: cat days, bob nights (ending Tuesday 06:00); Tuesday: ann days, the night is open;
+    Wednesday: eve days, ann nights."""
+    d0 = dt.date.fromisoformat(start)
+    mon, tue, wed = (str(d0 + dt.timedelta(days=i)) for i in range(3))
+    return (
+        ("cat", f"gate/day/{mon}"),
+        ("bob", f"gate/night/{mon}"),
+        ("ann", f"gate/day/{tue}"),
+        ("eve", f"gate/day/{wed}"),
+        ("ann", f"gate/night/{wed}"),
+    )
+
+
+ASSIGNED = assigned()
+
+
+def site(start: str = MON):
     people = [
-        volunteer("ann"),
+        volunteer("ann", contact={"phone": "+49 30 1"}),
         volunteer("bob"),
         volunteer("cat"),
-        volunteer("dan", health=[{"status": "sick", "from": MON}]),
+        volunteer("dan", health=[{"status": "sick", "from": start}]),
         volunteer("eve"),
-        volunteer("fay", health=[{"status": "limited", "from": MON}]),
+        volunteer("fay", health=[{"status": "limited", "from": start}]),
         volunteer("gus"),
     ]
     # two shifts a day allowed, so that where a day shift and a night meet, only the rest rule decides
-    return scenario(days=3, posts=[gate()], volunteers=people, rules={"max_shifts_per_day": 2})
+    return scenario(start=start, days=3, posts=[gate()], volunteers=people, rules={"max_shifts_per_day": 2})
 
 
 def schedule_for(sc, assignments=ASSIGNED) -> Schedule:
