@@ -8,6 +8,7 @@ from api.routes import (
     replans,
     schedules,
     sites,
+    swaps,
     tokens,
     volunteers,
     webhooks,
@@ -15,5 +16,6 @@ from api.routes import (
 
 ROUTERS = tuple(
     module.router
-    for module in (sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
+    for module in (sites, tokens, posts, volunteers, health_records, schedules, replans, swaps, webhooks,
+                   calendar)
 )

@@ -569,3 +569,47 @@ def _notify(session: Session, site: sites.SiteRow, row: ShiftChangeRow, event: s
         "at": now.isoformat(),
     }
     webhooks.enqueue_event(session, site.id, event, body, now)
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change with the people it names and its audit trail."""
+
+    row: ShiftChangeRow
+    offerer: VolunteerRow | None
+    taker: VolunteerRow | None
+    events: list[store.ShiftChangeEventRow]
+
+
+def views(session: Session, site_id: int, rows: list[ShiftChangeRow]) -> list[ChangeView]:
+    people = _people(session, site_id)
+    trail: dict[int, list[store.ShiftChangeEventRow]] = {}
+    for event in store.events_of(session, site_id, [r.id for r in rows]) if rows else []:
+        trail.setdefault(event.change_id, []).append(event)
+    return [
+        ChangeView(r, people.get(r.offerer_id), people.get(r.taker_id), trail.get(r.id, [])) for r in rows
+    ]
+
+
+def listing(
+    session: Session,
+    site_id: int,
+    now: dt.datetime,
+    *,
+    states: tuple[State, ...] | None = None,
+    volunteer_id: int | None = None,
+) -> list[ChangeView]:
+    """The site's changes (newest first), those past their deadline marked expired first."""
+    expire_due(session, site_id, now)
+    return views(
+        session, site_id, store.list_changes(session, site_id, states=states, volunteer_id=volunteer_id)
+    )
+
+
+def view(session: Session, site_id: int, change_id: int, now: dt.datetime) -> ChangeView:
+    expire_due(session, site_id, now)
+    return views(session, site_id, [store.get_change(session, site_id, change_id)])[0]
