@@ -17,9 +17,9 @@ import pytest
 
 from scheduler.store import access
 from scheduler.store.db import make_engine, make_sessions, unit_of_work, utcnow
-from tests.api.console.test_browser import (  # noqa: F401  (browser is a fixture)
+from tests.api.console import test_browser as shared
+from tests.api.console.test_browser import (
     PHONE,
-    browser,
     expect,
     free_port,
     shot,
@@ -28,6 +28,8 @@ from tests.api.console.test_browser import (  # noqa: F401  (browser is a fixtur
 )
 from tests.api.test_swaps import start_day
 from tests.scheduler.services.test_swaps import publish_site
+
+browser = shared.browser  # the fixture
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +47,24 @@ def service(tmp_path_factory, request):
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ROTA_DATABASE_URL": url, "ROTA_PUBLIC_URL": base}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_until_up(base, server)
@@ -85,8 +102,11 @@ def test_a_swap_on_a_phone_rest_rule_respected_accepted_approved_and_in_both_fee
     expect(give).to_contain_text("Volunteer cat")
     expect(give).not_to_contain_text("Volunteer bob")  # his night ends two hours before: rest
     shot(page, "me-swaps-offer")
-    option = page.locator("form.swap-option").filter(has_text="Volunteer cat").filter(has=page.locator(
-        f'input[name="back_date"][value="{mon}"]'))
+    option = (
+        page.locator("form.swap-option")
+        .filter(has_text="Volunteer cat")
+        .filter(has=page.locator(f'input[name="back_date"][value="{mon}"]'))
+    )
     option.locator("button").click()
     expect(page.locator(".notice")).to_contain_text("Your offer is up")
     assert feed_status(service, "ann")[(tue, 8)] == "CONFIRMED"  # until taken it stays ann's
