@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -67,10 +66,6 @@ def _back(token: str, request: Request, where: str = "swaps", **query: str) -> R
     if lang in i18n.LOCALES:
         query["lang"] = lang
     return redirect(f"/me/{token}/{where}" + (f"?{urlencode(query)}" if query else ""))
-
-
-def _local(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    return value.astimezone(zone)
 
 
 class _Names:

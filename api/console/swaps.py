@@ -5,6 +5,8 @@ trail (who, what, when) and the site's swap policy. The same service functions a
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -39,8 +41,6 @@ def _page(request: Request, session, who: Coordinator, errors: FormErrors | None
         names = {p.id: p.name for p in pub.scenario.posts}
         zone = pub.compiled.zone
     except ConflictError:
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo(who.site.timezone)
     by_id = {v.row.id: v for v in views}
     trail = sorted(
