@@ -36,6 +36,8 @@ Pair = tuple[str, str]  # (volunteer id, shift id)
 
 #: Why a volunteer cannot take a change that is not about a rule.
 NOT_IN_SCHEDULE = "not_in_schedule"
+#: A change naming a shift or a volunteer the site no longer has.
+UNKNOWN = "unknown_reference"
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class _Checker:
         remove, add = list(remove), list(add)
         people = {p for p, _ in (*remove, *add)}
         slots = {s for _, s in (*remove, *add)}
+        index, known = self.problem.shift_index(), self.problem._person_index()
+        unknown = [s for s in sorted(slots) if s not in index] + [p for p in sorted(people) if p not in known]
+        if unknown:
+            return [Breach(UNKNOWN, None, None, f"{what} is not in the schedule's site") for what in unknown]
         out: list[Breach] = []
         gone = set(remove)
         for person in sorted(people):

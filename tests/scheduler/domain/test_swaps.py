@@ -147,3 +147,14 @@ def test_a_change_of_a_shift_the_volunteer_does_not_have_is_refused():
     )
     assert [p.rule for p in problems] == [swaps.NOT_IN_SCHEDULE]
     assert swaps.takers(compiled, schedule, "gus", f"gate/day/{TUE}") == []
+
+
+def test_a_change_naming_an_unknown_shift_or_volunteer_is_refused_not_a_crash():
+    sc = site()
+    compiled, schedule = compile_scenario(sc), schedule_for(sc)
+    assert [
+        p.rule for p in swaps.change_problems(compiled, schedule, [], [("cat", "gate/day/2030-01-01")])
+    ] == [swaps.UNKNOWN]
+    assert [
+        p.rule for p in swaps.change_problems(compiled, schedule, [], [("zed", f"gate/night/{TUE}")])
+    ] == [swaps.UNKNOWN]
