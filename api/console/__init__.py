@@ -9,14 +9,25 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import auth, jobs, me, pages, people_edit, posts, scenario_upload, spreadsheets
+from api.console import (
+    auth,
+    jobs,
+    me,
+    me_swaps,
+    pages,
+    people_edit,
+    posts,
+    scenario_upload,
+    spreadsheets,
+    swaps,
+)
 from api.console.i18n import HERE
 from api.console.web import install_error_pages
 
 
 def install(app: FastAPI) -> None:
     # people/new before people/{key}
-    for module in (auth, spreadsheets, people_edit, pages, jobs, posts, scenario_upload, me):
+    for module in (auth, spreadsheets, people_edit, pages, jobs, posts, scenario_upload, swaps, me_swaps, me):
         app.include_router(module.router)
     install_error_pages(app)
     # a volunteer's own page: the same "not found" page for any link that does not open one

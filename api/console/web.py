@@ -67,11 +67,17 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
 
 
 def render(
-    request: Request, template: str, status_code: int = 200, *, who: Coordinator | None = None, **context: Any
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    who: Coordinator | None = None,
+    locale: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """A page in the request's language. ``who``: the signed-in coordinator (the header shows their site
-    and the sign-out form)."""
-    locale = locale_of(request)
+    """A page in the request's language (or ``locale``). ``who``: the signed-in coordinator (the header
+    shows their site and the sign-out form)."""
+    locale = locale or locale_of(request)
     env = i18n.environment(locale)
     html = env.get_template(template).render(
         request_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),

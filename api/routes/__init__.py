@@ -9,6 +9,7 @@ from api.routes import (
     replans,
     schedules,
     sites,
+    swaps,
     tokens,
     volunteers,
     webhooks,
@@ -17,6 +18,7 @@ from api.routes import (
 ROUTERS = tuple(
     module.router
     for module in (
-        sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, reminders, calendar
+        sites, tokens, posts, volunteers, health_records, schedules, replans, swaps, webhooks, reminders,
+        calendar,
     )
 )

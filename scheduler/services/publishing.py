@@ -4,7 +4,8 @@
 event state is brought up to date (:func:`scheduler.store.calendars.sync_site`), and the site's webhook,
 if any, gets a delivery queued (sent later by a worker, never in the publication). A re-solve job is
 published the same way, unless another version was published after the one it re-planned. Earlier
-versions are kept. :func:`refresh_calendars`: after an edit that changes what events show."""
+versions are kept. :func:`publish_schedule`: the same for a schedule a swap or a claimed open shift
+changed. :func:`refresh_calendars`: after an edit that changes what events show."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import publication
 from scheduler.domain.errors import ConflictError
+from scheduler.domain.schedule import Schedule
 from scheduler.store import calendars as calendar_store
 from scheduler.store import volunteers, webhooks
 from scheduler.store.jobs import USABLE, JobKind, JobRow, JobState, result_of
@@ -44,17 +46,52 @@ def publish(
             f'current version (POST /sites/{site.id}/disruptions with {{"replan": true}} re-plans the site '
             "as it is now) and publish that"
         )
+    changes = job.changes if job.kind == JobKind.resolve else None
+    return _new_version(
+        session, site, schedule, job.result, now, keep_cancelled, current, job.id, job.kind, changes
+    )
+
+
+def publish_schedule(
+    session: Session,
+    site: SiteRow,
+    schedule: Schedule,
+    kind: str,
+    now: dt.datetime,
+    keep_cancelled: dt.timedelta,
+) -> ScheduleVersionRow:
+    """Publish ``schedule``, made from the published one by a change that no job computed (a swap, a
+    give-away, a claimed open shift: ``kind``), as a new version, exactly as :func:`publish` does: the
+    calendars are synced (events raised in SEQUENCE, CANCELLED for whoever lost a shift) and the
+    webhook hears of it. Lock the site row first."""
+    current = get_version(session, site.id, site.published_version) if site.published_version else None
+    data = schedule.model_dump(mode="json")
+    return _new_version(session, site, schedule, data, now, keep_cancelled, current, None, kind, None)
+
+
+def _new_version(
+    session: Session,
+    site: SiteRow,
+    schedule: Schedule,
+    data: dict,
+    now: dt.datetime,
+    keep_cancelled: dt.timedelta,
+    current: ScheduleVersionRow | None,
+    job_id: int | None,
+    kind: str,
+    changes: dict | None,
+) -> ScheduleVersionRow:
     last = session.scalar(
         select(func.max(ScheduleVersionRow.number)).where(ScheduleVersionRow.site_id == site.id)
     )
     row = ScheduleVersionRow(
         site_id=site.id,
         number=(last or 0) + 1,
-        job_id=job.id,
+        job_id=job_id,
         published_at=now,
         horizon_start=schedule.start,
         horizon_days=schedule.days,
-        schedule=job.result,
+        schedule=data,
     )
     session.add(row)
     site.published_version = row.number
@@ -66,13 +103,13 @@ def publish(
             site_name=site.name,
             version=row.number,
             previous_version=current.number if current is not None else None,
-            job_id=job.id,
-            kind=job.kind,
+            job_id=job_id,
+            kind=kind,
             published_at=now,
             schedule=schedule,
             previous=current.model if current is not None else None,
             volunteers=volunteers.models(session, site.id),
-            changes=job.changes if job.kind == JobKind.resolve else None,
+            changes=changes,
         )
         webhooks.enqueue_publication(session, event, now)
     return row

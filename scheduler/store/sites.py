@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import JSON, Boolean, Date, String, select
+from sqlalchemy import JSON, Boolean, Date, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
@@ -84,6 +84,21 @@ def get_site(session: Session, site_id: int, *, lock: bool = False) -> SiteRow:
     if row is None:
         raise NotFoundError(f"site {site_id}")
     return row
+
+
+def lock_site(session: Session, site_id: int) -> SiteRow:
+    """``get_site(..., lock=True)`` that also serialises on SQLite, where ``FOR UPDATE`` does nothing:
+    there a no-op write to the row first takes the database's write lock (waiting for another writer
+    to commit), so what is read after it is the latest committed state. For a check-then-write that two
+    requests must not both pass (two claims of one open shift)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(SiteRow)
+            .where(SiteRow.id == site_id)
+            .values(version=SiteRow.version)
+            .execution_options(synchronize_session=False)
+        )
+    return get_site(session, site_id, lock=True)
 
 
 def sites_by_id(session: Session, ids: list[int]) -> list[SiteRow]:

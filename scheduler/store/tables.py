@@ -12,6 +12,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     reminders,
     schedules,
     sites,
+    swaps,
     unwell_reports,
     volunteers,
     webhooks,

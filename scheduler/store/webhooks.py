@@ -204,18 +204,21 @@ def enqueue_event(
     session: Session, site_id: int, event: str, payload: dict[str, Any], now: dt.datetime,
     *, job_id: int | None = None,
 ) -> DeliveryRow | None:
-    """Queue another event than a publication (``payload`` made with its ``id`` =
-    :func:`new_delivery_id`) for the site's webhook; nothing when none is registered. Part of the
-    caller's transaction, sent by the workers like any delivery."""
+    """Queue another event than a publication (``volunteer.unwell``, ``shift.reminder``,
+    ``swap.accepted``...) for the site's webhook; nothing when none is registered. ``payload`` gets an
+    ``id`` (:func:`new_delivery_id`) and the ``event`` when it has none; it must carry nothing about
+    anyone's health. Part of the caller's transaction, sent by the workers like any delivery."""
     if find_webhook(session, site_id) is None:
         return None
+    rest = {k: v for k, v in payload.items() if k not in ("id", "event")}
+    body = {"id": payload.get("id") or new_delivery_id(), "event": payload.get("event", event), **rest}
     row = DeliveryRow(
         site_id=site_id,
-        delivery_id=payload["id"],
+        delivery_id=body["id"],
         event=event,
-        version=None,
+        version=body.get("version"),
         job_id=job_id,
-        payload=json.loads(body_bytes(payload)),
+        payload=json.loads(body_bytes(body)),
         state=DeliveryState.pending.value,
         attempts=0,
         created_at=now,

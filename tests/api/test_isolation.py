@@ -57,6 +57,7 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         "record_id": record["id"],
         "number": 1,
         "token_id": _token_id(app, b.id),
+        "change_id": 1,
     }
     routes = list(site_routes(app))
     assert len(routes) > 30
@@ -95,7 +96,10 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
 def test_without_a_valid_token_nothing_but_health_and_docs(client, app, site):
     for method, path in site_routes(app):
         url = _PARAM.sub(
-            lambda m: "1" if m.group(1) in ("site_id", "job_id", "record_id", "number") else "v002", path
+            lambda m: (
+                "1" if m.group(1) in ("site_id", "job_id", "record_id", "number", "change_id") else "v002"
+            ),
+            path,
         )
         for headers in (
             {},

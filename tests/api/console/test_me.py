@@ -127,7 +127,8 @@ def test_unwell_auto_resolve_records_queues_notifies_and_shows_released(app, cli
     assert response.status_code == 303, response.text
     history = client.get(f"{site.url}/volunteers/{who}/health", headers=site.headers).json()
     assert history[-1]["status"] == "sick" and history[-1]["until"] == "2027-01-13"
-    assert history[-1]["infectious"] is True and "note" not in history[-1] and history[-1]["reason"] == "unwell"
+    assert history[-1]["infectious"] is True and "note" not in history[-1]
+    assert history[-1]["reason"] == "unwell"
     jobs = client.get(f"{site.url}/schedules", headers=site.headers).json()
     resolve = [j for j in (jobs["items"] if isinstance(jobs, dict) else jobs) if j["kind"] == "resolve"]
     assert len(resolve) == 1

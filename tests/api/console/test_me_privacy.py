@@ -37,7 +37,8 @@ def test_a_volunteers_token_reaches_nothing_of_anyone_else(client, make_site, wo
     # other people's health, with a reason only coordinators may read
     for volunteer, status in (("v004", "isolating"), ("v006", "recovering"), ("v007", "limited")):
         assert client.post(f"{site.url}/volunteers/{volunteer}/health", headers=site.headers, json={
-            "status": status, "from": "2027-01-14", "until": "2027-01-20", "infectious": True, "reason": REASON,
+            "status": status, "from": "2027-01-14", "until": "2027-01-20", "infectious": True,
+            "reason": REASON,
         }).status_code == 201
     publish(client, site, solve(client, worker, site)["id"])
     publish(client, other, solve(client, worker, other)["id"])

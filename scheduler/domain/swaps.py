@@ -1,0 +1,409 @@
+"""Swaps, give-aways and open shifts, decided by the independent checker.
+
+A volunteer offers one of their published shifts: who could take it (a give-away), or which of
+someone else's shifts could be exchanged for it (a swap), without breaking a hard rule? And which
+uncovered slots could a volunteer pick up? Every answer here is the checker's
+(:mod:`solver.validate`), not a second copy of the rules: the change is applied to the schedule's
+``(person, shift id)`` pairs and the checker is run on the people it touches (rest, 7-day hours,
+consecutive days and nights, health, availability, limited duty, every per-person rule) and on the
+slots it touches (headcount cap, pairs, and the skills the slot still has: a change may not leave a
+slot short of a skill it had).
+
+A change is *clean* when it adds no violation: what was already wrong before (a shift under way when
+a health record was recorded, kept by a re-solve) is not blamed on it.
+
+:func:`changed_schedule` writes the changed schedule file (the touched slots' coverage, the touched
+volunteers' totals and the objective recomputed) so it can be published as a new version and checked
+once more, in full, by :func:`scheduler.domain.check.validate`.
+
+Pure: no DB, no HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from scheduler.domain.clock import utc
+from scheduler.domain.compile import Compiled, shift_id
+from scheduler.domain.report import assignments_of, load_per_mille
+from scheduler.domain.schedule import Assignment, ObjectiveTerm, Schedule, Uncovered, VolunteerTotals
+from solver import validate as checker
+from solver.problem import Intensity, Shift
+
+Pair = tuple[str, str]  # (volunteer id, shift id)
+
+#: Why a volunteer cannot take a change that is not about a rule.
+NOT_IN_SCHEDULE = "not_in_schedule"
+#: A change naming a shift or a volunteer the site no longer has.
+UNKNOWN = "unknown_reference"
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One reason a change is not clean: a rule the checker says it breaks, for whom, on which slot."""
+
+    rule: str
+    volunteer: str | None
+    shift: str | None  # shift id
+    message: str
+
+
+@dataclass(frozen=True)
+class Taker:
+    """Someone who could take an offered shift: alone (a give-away) or giving ``gives`` back (a swap)."""
+
+    volunteer: str
+    name: str
+    load: int  # in the site's load measure, before the change
+    hours: float  # hours in the schedule, before the change
+    gives: str | None = None  # shift id of the taker's own shift the offerer takes in exchange
+
+
+@dataclass(frozen=True)
+class OpenShift:
+    """An uncovered slot a volunteer could work."""
+
+    shift: str  # shift id
+    post: str
+    template: str
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    hours: float
+    missing: int
+
+
+# --------------------------------------------------------------------------------------------------
+# applying a change and asking the checker
+
+
+def pairs_of(compiled: Compiled, schedule: Schedule) -> list[Pair]:
+    """The schedule's assignments as checker pairs (entries that no longer map are left out)."""
+    return assignments_of(compiled, schedule)[0]
+
+
+def apply_change(pairs: Iterable[Pair], remove: Iterable[Pair], add: Iterable[Pair]) -> list[Pair]:
+    gone = set(remove)
+    out = [p for p in pairs if p not in gone]
+    have = set(out)
+    out.extend(p for p in add if p not in have)
+    return out
+
+
+def _key(v: checker.Violation) -> tuple:
+    return (v.rule, v.person, v.shifts, v.day)
+
+
+class _Checker:
+    """The checker on one schedule, asked about many small changes: each person's pairs are grouped
+    once and each person's violations before any change are computed once."""
+
+    def __init__(self, compiled: Compiled, pairs: Iterable[Pair]):
+        self.compiled = compiled
+        self.problem = compiled.problem
+        self.pairs = list(pairs)
+        self.by_person: dict[str, list[Pair]] = {}
+        self.by_shift: dict[str, list[str]] = {}
+        for pid, sid in self.pairs:
+            self.by_person.setdefault(pid, []).append((pid, sid))
+            self.by_shift.setdefault(sid, []).append(pid)
+        self._before: dict[str, set[tuple]] = {}
+        self._shortfalls = {sf.shift: sf for sf in checker.expected_shortfalls(self.problem, self.pairs)}
+
+    def before(self, person: str) -> set[tuple]:
+        known = self._before.get(person)
+        if known is None:
+            mine = self.by_person.get(person, [])
+            known = {_key(v) for v in checker.person_violations(self.problem, mine, person)}
+            self._before[person] = known
+        return known
+
+    def problems(self, remove: Iterable[Pair], add: Iterable[Pair]) -> list[Breach]:
+        """What the change breaks that was not broken before: per-person rules of everyone it touches,
+        and the headcount cap, pairs and skills of every slot it touches."""
+        remove, add = list(remove), list(add)
+        people = {p for p, _ in (*remove, *add)}
+        slots = {s for _, s in (*remove, *add)}
+        index, known = self.problem.shift_index(), self.problem._person_index()
+        unknown = [s for s in sorted(slots) if s not in index] + [p for p in sorted(people) if p not in known]
+        if unknown:
+            return [Breach(UNKNOWN, None, None, f"{what} is not in the schedule's site") for what in unknown]
+        out: list[Breach] = []
+        gone = set(remove)
+        for person in sorted(people):
+            mine = [p for p in self.by_person.get(person, []) if p not in gone]
+            mine += [p for p in add if p[0] == person and p not in mine]
+            before = self.before(person)
+            for v in checker.person_violations(self.problem, mine, person):
+                if _key(v) not in before:
+                    out.append(Breach(v.rule, v.person, v.shifts[0] if v.shifts else None, v.message))
+        on = {s: [p for p in self.by_shift.get(s, []) if (p, s) not in gone] for s in slots}
+        for pid, sid in add:
+            if pid not in on[sid]:
+                on[sid].append(pid)
+        before_on = {s: self.by_shift.get(s, []) for s in slots}
+        for rule in (checker.max_staff, checker.pairs):
+            was = {_key(v) for v in rule(self.problem, before_on)}
+            for v in rule(self.problem, on):
+                if _key(v) not in was:
+                    out.append(Breach(v.rule, v.person, v.shifts[0] if v.shifts else None, v.message))
+        people_ix = self.problem._person_index()
+        for sid in sorted(slots):
+            shift = self.problem.shift(sid)
+            old = self._shortfalls.get(sid)
+            for skill, need in sorted(shift.skills.items()):
+                have = sum(1 for pid in on[sid] if pid in people_ix and skill in people_ix[pid].skills)
+                short, was_short = max(0, need - have), (old.missing_skills.get(skill, 0) if old else 0)
+                if short > was_short:
+                    out.append(
+                        Breach(
+                            "skills", None, sid, f"{sid} would be short of {short} people with skill {skill}"
+                        )
+                    )
+        return out
+
+    def load(self, person: str) -> int:
+        index = self.problem.shift_index()
+        shifts = [index[s] for _, s in self.by_person.get(person, [])]
+        return load_per_mille(self.problem, self.problem.person(person), shifts)
+
+    def hours(self, person: str) -> float:
+        index = self.problem.shift_index()
+        return sum(index[s].minutes for _, s in self.by_person.get(person, [])) / 60
+
+
+def change_problems(
+    compiled: Compiled, schedule: Schedule, remove: Iterable[Pair], add: Iterable[Pair]
+) -> list[Breach]:
+    """What applying the change (``remove`` these pairs, ``add`` those) to ``schedule`` breaks that was
+    not broken before; empty = the change is clean."""
+    remove, add = list(remove), list(add)
+    pairs = pairs_of(compiled, schedule)
+    have = set(pairs)
+    missing = [p for p in remove if p not in have]
+    if missing:
+        return [Breach(NOT_IN_SCHEDULE, p, s, f"{p} is not on {s} in this schedule") for p, s in missing]
+    return _Checker(compiled, pairs).problems(remove, add)
+
+
+# --------------------------------------------------------------------------------------------------
+# who could take an offered shift
+
+
+def _starts_after(shift: Shift, compiled: Compiled, after: dt.datetime | None) -> bool:
+    return after is None or utc(compiled.instant(shift.start)) > utc(after)
+
+
+def takers(
+    compiled: Compiled,
+    schedule: Schedule,
+    volunteer: str,
+    shift: str,
+    *,
+    swap: bool = False,
+    after: dt.datetime | None = None,
+    only: Iterable[str] | None = None,
+) -> list[Taker]:
+    """Who could take ``volunteer``'s ``shift`` without breaking a hard rule, least loaded first.
+
+    A give-away: each other volunteer alone. A swap (``swap``): each other volunteer with each of their
+    own shifts the offerer would take instead, both sides checked. Only shifts starting after ``after``
+    are given back in a swap. ``only`` limits the people asked (an offer made to one person)."""
+    pairs = pairs_of(compiled, schedule)
+    if (volunteer, shift) not in set(pairs):
+        return []
+    check = _Checker(compiled, pairs)
+    problem = compiled.problem
+    names = {v.id: v.name for v in compiled.scenario.volunteers}
+    on_shift = set(check.by_shift.get(shift, []))
+    wanted = None if only is None else set(only)
+    out: list[Taker] = []
+    for person in problem.people:
+        pid = person.id
+        if pid == volunteer or pid in on_shift or (wanted is not None and pid not in wanted):
+            continue
+        load, hours = check.load(pid), check.hours(pid)
+        if not swap:
+            if not check.problems([(volunteer, shift)], [(pid, shift)]):
+                out.append(Taker(pid, names.get(pid, pid), load, hours))
+            continue
+        mine = set(s for _, s in check.by_person.get(volunteer, []))
+        for _, theirs in check.by_person.get(pid, []):
+            if theirs in mine or not _starts_after(problem.shift(theirs), compiled, after):
+                continue
+            remove = [(volunteer, shift), (pid, theirs)]
+            add = [(pid, shift), (volunteer, theirs)]
+            if not check.problems(remove, add):
+                out.append(Taker(pid, names.get(pid, pid), load, hours, gives=theirs))
+    index = problem.shift_index()
+    out.sort(key=lambda t: (t.load, t.hours, t.volunteer, index[t.gives].start if t.gives else 0))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# open shifts
+
+
+def open_shifts(
+    compiled: Compiled, schedule: Schedule, volunteer: str, *, after: dt.datetime | None = None
+) -> list[OpenShift]:
+    """The uncovered slots of ``schedule`` (starting after ``after``) that ``volunteer`` could work
+    without breaking a rule, soonest first. A slot short only of a skill is open to those with it."""
+    if volunteer not in {p.id for p in compiled.problem.people}:
+        return []
+    check = _Checker(compiled, pairs_of(compiled, schedule))
+    person = compiled.problem.person(volunteer)
+    out: list[OpenShift] = []
+    for u in schedule.uncovered:
+        sid = shift_id(u.post, u.shift, u.date)
+        slot = compiled.slots.get(sid)
+        if slot is None or volunteer in check.by_shift.get(sid, []):
+            continue
+        shift = compiled.problem.shift(sid)
+        if not _starts_after(shift, compiled, after):
+            continue
+        if u.missing <= 0 and not any(skill in person.skills for skill in u.missing_skills):
+            continue
+        if check.problems([], [(volunteer, sid)]):
+            continue
+        out.append(
+            OpenShift(
+                shift=sid,
+                post=slot.post,
+                template=slot.template,
+                date=slot.date,
+                start=slot.start,
+                end=slot.end,
+                hours=slot.hours,
+                missing=max(u.missing, 1),
+            )
+        )
+    out.sort(key=lambda o: (utc(o.start), o.shift))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# the changed schedule
+
+
+def _assignment(compiled: Compiled, volunteer: str, sid: str) -> Assignment:
+    slot = compiled.slots[sid]
+    return Assignment(
+        volunteer=volunteer,
+        post=slot.post,
+        shift=slot.template,
+        date=slot.date,
+        start=slot.start,
+        end=slot.end,
+        hours=slot.hours,
+        night=slot.night,
+        intensity=slot.intensity.value,
+    )
+
+
+def _totals(compiled: Compiled, volunteer: str, name: str, sids: list[str]) -> VolunteerTotals:
+    problem = compiled.problem
+    shifts = [problem.shift(s) for s in sids]
+    return VolunteerTotals(
+        volunteer=volunteer,
+        name=name,
+        shifts=len(shifts),
+        hours=sum(s.minutes for s in shifts) / 60,
+        nights=sum(1 for s in shifts if s.night),
+        heavy_shifts=sum(1 for s in shifts if s.intensity == Intensity.HEAVY),
+        weekend_shifts=sum(1 for s in shifts if problem.is_weekend(s.day)),
+        load=load_per_mille(problem, problem.person(volunteer), shifts),
+    )
+
+
+def changed_schedule(
+    compiled: Compiled, schedule: Schedule, remove: Iterable[Pair], add: Iterable[Pair], *, reason: str = ""
+) -> Schedule:
+    """``schedule`` with the change applied: the assignments, the coverage of the touched slots (a
+    slot still short keeps its reason, a newly short one gets ``reason``), the totals of the touched
+    volunteers and the objective terms, recomputed. Everything else is as it was."""
+    remove, add = list(remove), list(add)
+    gone = {
+        (p, compiled.slots[s].post, compiled.slots[s].template, compiled.slots[s].date) for p, s in remove
+    }
+    assignments = [a for a in schedule.assignments if (a.volunteer, a.post, a.shift, a.date) not in gone]
+    assignments += [_assignment(compiled, p, s) for p, s in add]
+    assignments.sort(key=lambda a: (utc(a.start), a.post, a.volunteer, a.shift))
+    new = schedule.model_copy(deep=True, update={"assignments": assignments})
+    pairs = pairs_of(compiled, new)
+
+    touched = {s for _, s in (*remove, *add)}
+    shortfalls = {sf.shift: sf for sf in checker.expected_shortfalls(compiled.problem, pairs)}
+    staffed: dict[str, int] = {}
+    for _, sid in pairs:
+        staffed[sid] = staffed.get(sid, 0) + 1
+    uncovered: list[Uncovered] = []
+    seen: set[str] = set()
+    for u in new.uncovered:
+        sid = shift_id(u.post, u.shift, u.date)
+        if sid not in touched:
+            uncovered.append(u)
+            continue
+        seen.add(sid)
+        sf = shortfalls.get(sid)
+        if sf is not None:
+            uncovered.append(
+                u.model_copy(
+                    update={
+                        "assigned": staffed.get(sid, 0),
+                        "missing": sf.missing,
+                        "missing_skills": dict(sf.missing_skills),
+                    }
+                )
+            )
+    for sid in sorted(touched - seen):
+        sf = shortfalls.get(sid)
+        if sf is None:
+            continue
+        slot = compiled.slots[sid]
+        uncovered.append(
+            Uncovered(
+                post=slot.post,
+                shift=slot.template,
+                date=slot.date,
+                start=slot.start,
+                end=slot.end,
+                required=compiled.problem.shift(sid).required,
+                assigned=staffed.get(sid, 0),
+                missing=sf.missing,
+                missing_skills=dict(sf.missing_skills),
+                reason=reason,
+            )
+        )
+    uncovered.sort(key=lambda u: (utc(u.start), shift_id(u.post, u.shift, u.date)))
+    new.uncovered = uncovered
+
+    people = {p for p, _ in (*remove, *add)}
+    by_person: dict[str, list[str]] = {}
+    for pid, sid in pairs:
+        by_person.setdefault(pid, []).append(sid)
+    names = {v.id: v.name for v in compiled.scenario.volunteers}
+    new.volunteers = [
+        _totals(compiled, t.volunteer, t.name, by_person.get(t.volunteer, [])) if t.volunteer in people else t
+        for t in new.volunteers
+    ]
+    listed = {t.volunteer for t in new.volunteers}
+    new.volunteers += [
+        _totals(compiled, p, names.get(p, p), by_person.get(p, [])) for p in sorted(people - listed)
+    ]
+    new.objective_terms = _terms(compiled, pairs)
+    new.solver.objective = sum(t.weighted for t in new.objective_terms)
+    return new
+
+
+def _terms(compiled: Compiled, pairs: list[Pair]) -> list[ObjectiveTerm]:
+    weights = compiled.problem.weights
+    values: Mapping[str, int] = checker.evaluate_terms(compiled.problem, pairs)
+    return [
+        ObjectiveTerm(
+            name=name, value=value, weight=getattr(weights, name), weighted=value * getattr(weights, name)
+        )
+        for name, value in values.items()
+    ]
