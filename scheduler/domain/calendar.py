@@ -585,7 +585,9 @@ def event_inputs(site: str, scenario: Scenario, schedule: Schedule) -> list[Even
     """The :class:`EventInput` of every assignment of ``schedule``: post name, location and
     instructions from the scenario's posts, names from its volunteers, teammates from the other people
     on the same post, shift and date. Health, contact details, preferences and history are not read."""
-    posts = {p.id: p for p in scenario.posts}
+    from scheduler.domain.visits import all_posts  # home visits: the address and needs, never the name
+
+    posts = {p.id: p for p in all_posts(scenario)}
     names = {v.id: v.name for v in scenario.volunteers}
     crews: dict[tuple[str, str, dt.date], list[str]] = {}
     for a in schedule.assignments:
