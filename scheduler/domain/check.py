@@ -88,7 +88,7 @@ def validate(scenario: Scenario, schedule: Schedule) -> list[Violation]:
         # a re-solve: what started before its cut-off was worked (or is under way) as it was planned,
         # whatever health record or absence has been recorded since
         past = {(a.volunteer, a.post, a.date) for a in schedule.assignments if a.start < schedule.cutoff}
-        exempt = ("health", "unavailable", "eligibility")
+        exempt = ("health", "unavailable", "eligibility", "guardian")
         out = [v for v in out if not (v.rule in exempt and (v.volunteer, v.post, v.date) in past)]
     return sorted(out, key=_sort_key)
 

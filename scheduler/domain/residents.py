@@ -263,3 +263,29 @@ def register(
     severe = ("no_primary", "uncovered_visit", "ineligible_guardian", "no_backup", "no_eligible_backup")
     out.sort(key=lambda s: (not s.at_risk, -sum(r in severe for r in s.risks), s.resident))
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# after a disruption
+
+
+def rematch(scenario: Scenario, touched: set[str], since: dt.datetime | None) -> Scenario:
+    """After a disruption: if a guardian among ``touched`` may no longer answer for a resident (sick or
+    isolating from ``since``), re-match with continuity, so the backup takes over as primary and a new
+    backup is found, while every other pair is kept. Unchanged if no guardian is concerned."""
+    guardians = {g for r in scenario.residents for g in (r.primary, r.backup) if g}
+    if not guardians & touched:
+        return scenario
+    problem = guardian_problem(scenario, since)
+    affected = [
+        r for r in scenario.residents
+        if any(_reason(problem, ward_of(r), g, "g") for g in (r.primary, r.backup) if g in touched)
+    ]
+    if not affected:
+        return scenario
+    return match(scenario, since=since).scenario
+
+
+def changed_residents(old: Scenario, new: Scenario, since: dt.datetime | None) -> list[ResidentChange]:
+    """The residents whose pair differs between ``old`` and ``new``, why, and whom to tell."""
+    return hand_overs(old, guardian_problem(old, since), current_pairs(new))

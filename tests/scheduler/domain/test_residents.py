@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from scheduler.domain.check import validate
 from scheduler.domain.compile import REASON_NOT_GUARDIAN, compile_scenario
 from scheduler.domain.planning import plan
-from scheduler.domain.residents import guardian_problem, match, register
+from scheduler.domain.residents import current_pairs, guardian_problem, match, register
 from scheduler.domain.scenario import Scenario
 from scheduler.domain.visits import visit_posts
 from solver.guardians_check import check
@@ -145,7 +145,8 @@ def test_the_primary_makes_the_visits_and_the_backup_when_the_primary_cannot():
     schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
     assert schedule.status in ("optimal", "feasible")
     assert validate(s, schedule) == []
-    assert _visitors(schedule) == {dt.date(2026, 12, 7): "a", dt.date(2026, 12, 8): "b", dt.date(2026, 12, 9): "a"}
+    day = dt.date(2026, 12, 7)
+    assert _visitors(schedule) == {day: "a", day + dt.timedelta(1): "b", day + dt.timedelta(2): "a"}
     # the visits count in the volunteer's load
     totals = {t.volunteer: t for t in schedule.volunteers}
     assert totals["a"].shifts == sum(1 for a in schedule.assignments if a.volunteer == "a")
@@ -184,3 +185,37 @@ def test_register_puts_residents_at_risk_first():
     healthy = register(s, [("r1", now + dt.timedelta(hours=2), "a")], now)
     assert {r.resident: r for r in healthy}["r1"].risks == []
     assert healthy[0].resident == "r2"
+
+
+def test_a_primary_falling_ill_hands_every_visit_to_the_backup_and_a_new_backup_is_found():
+    from scheduler.domain.disruptions import SickCall
+    from scheduler.domain.replan import check as check_resolve
+    from scheduler.domain.replan import resolve
+
+    vols = [volunteer("a", building="B1"), volunteer("b", building="B1"), volunteer("c", building="B2"),
+            volunteer("d", zone="south")]
+    residents = [resident("r1", visits=[visit()], primary="a", backup="b", kin={"name": "Kin", "phone": "9"}),
+                 resident("r2", visits=[visit(start="15:00")], primary="a", backup="c"),
+                 resident("r3", visits=[visit(start="12:00")], primary="c", backup="d")]
+    s = site(residents, vols, days=4, posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "09:00"}])],
+             rules={"max_shifts_per_day": 3, "min_rest_hours": 1})
+    previous = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+    assert validate(s, previous) == []
+    assert {a.volunteer for a in previous.assignments if a.post in ("visit:r1", "visit:r2")} == {"a"}
+    cutoff = dt.datetime(2026, 12, 8, 6, 40, tzinfo=s.site.zone)
+    sick = SickCall(volunteer="a", start=cutoff.replace(tzinfo=None), until=dt.date(2026, 12, 10))
+    result = resolve(s, previous, [sick], cutoff=cutoff, time_limit=5, workers=1, patience=1)
+    new = {r.id: r for r in result.scenario.residents}
+    assert new["r1"].primary == "b" and new["r2"].primary == "c"  # the backups took over
+    assert new["r1"].backup not in (None, "a", "b") and new["r2"].backup not in (None, "a", "c")
+    assert (new["r3"].primary, new["r3"].backup) == ("c", "d")  # nothing relevant changed: kept
+    assert check(guardian_problem(result.scenario, cutoff), current_pairs(result.scenario)) == []
+    after = [a for a in result.schedule.assignments if a.start >= cutoff]
+    for rid, backup in (("r1", "b"), ("r2", "c")):
+        visits = [a for a in after if a.post == f"visit:{rid}"]
+        assert visits and all(a.volunteer == backup for a in visits)
+    assert check_resolve(result.scenario, result.schedule, previous, cutoff) == []
+    changed = {c.resident: c for c in result.changes.residents}
+    assert set(changed) == {"r1", "r2"} and all(c.changed_hands for c in changed.values())
+    assert "kin" in {n.role for n in changed["r1"].notify}
+    assert {"new_primary", "new_backup"} <= {n.role for n in changed["r1"].notify}
