@@ -25,7 +25,7 @@ from scheduler.domain.errors import (
     NotFoundError,
     validation_problems,
 )
-from scheduler.store import posts, volunteers
+from scheduler.store import posts, residents, volunteers
 from scheduler.store.db import Base, UTCDateTime
 
 
@@ -109,6 +109,8 @@ def import_scenario(session: Session, scenario: sc.Scenario, now: dt.datetime) -
         posts.add_post(session, row.id, post)
     for volunteer in scenario.volunteers:
         volunteers.add_volunteer(session, row.id, volunteer, now)
+    for resident in scenario.residents:
+        residents.add_resident(session, row.id, resident, now)
     session.flush()
     return row
 
@@ -123,6 +125,7 @@ def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
         "posts": [_dump(posts.to_model(p)) for p in posts.list_posts(session, row.id)],
         "volunteers": [_dump(v) for v in volunteers.models(session, row.id)],
         "pinned": row.pinned,
+        "residents": [_dump(r) for r in residents.models(session, row.id)],
     }
 
 

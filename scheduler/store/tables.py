@@ -8,6 +8,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     health_records,
     jobs,
     posts,
+    residents,
     schedules,
     sites,
     volunteers,
