@@ -497,8 +497,10 @@ class Resident(Model):
     must have a named volunteer (the *primary*) and a distinct *backup*. Sensitive personal data: visible
     to the site's coordinators only."""
 
-    id: Annotated[str, Field(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
-                             description="Identifier (at most 58 characters: its visits' post is visit:<id>)")]
+    id: Annotated[str, Field(
+        min_length=1, max_length=58, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Identifier (at most 58 characters: its visits' post is visit:<id>)",
+    )]
     name: str = Field(min_length=1, max_length=200)
     building: str | None = Field(default=None, max_length=100)
     address: str | None = Field(default=None, max_length=300, description="Flat, floor, entrance")
