@@ -6,6 +6,7 @@ from api.routes import (
     health_records,
     posts,
     replans,
+    residents,
     schedules,
     sites,
     tokens,
@@ -15,5 +16,7 @@ from api.routes import (
 
 ROUTERS = tuple(
     module.router
-    for module in (sites, tokens, posts, volunteers, health_records, schedules, replans, webhooks, calendar)
+    for module in (
+        sites, tokens, posts, volunteers, health_records, residents, schedules, replans, webhooks, calendar
+    )
 )

@@ -124,13 +124,16 @@ def _reason(problem: GuardianProblem, ward: Ward, guardian_id: str | None, role:
 
 
 def hand_overs(
-    scenario: Scenario, problem: GuardianProblem, new_pairs: tuple[Pair, ...]
+    scenario: Scenario, problem: GuardianProblem, new_pairs: tuple[Pair, ...], before: Scenario | None = None
 ) -> list[ResidentChange]:
-    """Every resident whose pair differs from the one in ``scenario``, with why and whom to tell."""
+    """Every resident whose pair in ``new_pairs`` differs from the one in ``before`` (default: in
+    ``scenario``), with why (by ``problem``, the matching of ``scenario``) and whom to tell."""
     volunteers = {v.id: v for v in scenario.volunteers}
     wards = {w.id: w for w in problem.wards}
     out = []
-    for resident in scenario.residents:
+    for resident in (before or scenario).residents:
+        if resident.id not in wards:
+            continue
         pair = next((p for p in new_pairs if p.ward == resident.id), None)
         if pair is None or (pair.primary, pair.backup) == (resident.primary, resident.backup):
             continue
@@ -288,4 +291,4 @@ def rematch(scenario: Scenario, touched: set[str], since: dt.datetime | None) ->
 
 def changed_residents(old: Scenario, new: Scenario, since: dt.datetime | None) -> list[ResidentChange]:
     """The residents whose pair differs between ``old`` and ``new``, why, and whom to tell."""
-    return hand_overs(old, guardian_problem(old, since), current_pairs(new))
+    return hand_overs(new, guardian_problem(new, since), current_pairs(new), before=old)

@@ -144,6 +144,7 @@ def validate_site(
     blame: str | None = None,
     post: str | None = None,
     volunteer: str | None = None,
+    resident: str | None = None,
 ) -> sc.Scenario:
     """Check that the site's rows still make a valid scenario after a change; the problems name the
     scenario's fields (``pinned[0].volunteer``, ``volunteers[3].preferences.unwanted_posts``...).
@@ -158,7 +159,7 @@ def validate_site(
         return sc.Scenario.model_validate(data)
     except ValidationError as exc:
         problems = validation_problems(exc)
-    for key, items in ((post, "posts"), (volunteer, "volunteers")):
+    for key, items in ((post, "posts"), (volunteer, "volunteers"), (resident, "residents")):
         if key is not None:
             index = next((i for i, item in enumerate(data[items]) if item["id"] == key), None)
             blame = f"{items}[{index}]" if index is not None else blame
