@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
+from scheduler.domain.visits import is_visit_post
 from scheduler.store.db import Base, UTCDateTime
 from scheduler.store.posts import PostRow
 from scheduler.store.sites import SiteRow, export_scenario
@@ -128,8 +129,9 @@ def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timede
 
 
 def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
-    """(bytes, etag) of every shift of the site, each event naming who is on it."""
-    events = states(session, site.id)
+    """(bytes, etag) of every shift of the site, each event naming who is on it; never a home visit (a
+    resident's address and needs are for the visiting volunteer's own feed only)."""
+    events = [e for e in states(session, site.id) if not is_visit_post(e.post)]
     names = _volunteer_names(session, site.id)
     return cal.render_feed(
         cal.site_feed_name(site.name), events, zone=site.timezone, refresh=refresh, volunteer_names=names
