@@ -9,14 +9,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import auth, jobs, pages, people_edit, posts, scenario_upload, spreadsheets
+from api.console import auth, jobs, pages, people_edit, posts, residents, scenario_upload, spreadsheets
 from api.console.i18n import HERE
 from api.console.web import install_error_pages
 
 
 def install(app: FastAPI) -> None:
     # people/new before people/{key}
-    for module in (auth, spreadsheets, people_edit, pages, jobs, posts, scenario_upload):
+    for module in (auth, spreadsheets, people_edit, pages, jobs, posts, residents, scenario_upload):
         app.include_router(module.router)
     install_error_pages(app)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
