@@ -222,8 +222,8 @@ def register(
 
     ``visits``: (resident id, start (aware), volunteer or None if uncovered) of the rota's visits. Risks:
     no primary or no backup; no eligible volunteer left to be the backup; a guardian no longer eligible
-    (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian at or one below
-    a cap."""
+    (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian at a cap (no room
+    left for another resident)."""
     problem = guardian_problem(scenario, now)
     names = {v.id: v.name for v in scenario.volunteers}
     rules = scenario.rules.guardians
@@ -251,11 +251,9 @@ def register(
         upcoming = sorted((s, v) for s, v in by_resident.get(resident.id, []) if s >= now)
         if any(v is None and s < horizon_end for s, v in upcoming):
             risks.append("uncovered_visit")
-        if (resident.primary and as_primary[resident.primary] >= max(1, rules.max_primary - 1) and
-                rules.max_primary > 1) or (
-                resident.backup and as_backup[resident.backup] >= max(1, rules.max_backup - 1) and
-                rules.max_backup > 1):
-            risks.append("guardian_near_cap")
+        if (resident.primary and as_primary[resident.primary] >= rules.max_primary) or (
+                resident.backup and as_backup[resident.backup] >= rules.max_backup):
+            risks.append("guardian_near_cap")  # at the cap: no room for one more resident
         nxt = upcoming[0] if upcoming else None
         out.append(ResidentStatus(
             resident=resident.id, name=resident.name, building=resident.building, zone=resident.zone,
@@ -273,20 +271,40 @@ def register(
 
 
 def rematch(scenario: Scenario, touched: set[str], since: dt.datetime | None) -> Scenario:
-    """After a disruption: if a guardian among ``touched`` may no longer answer for a resident (sick or
-    isolating from ``since``), re-match with continuity, so the backup takes over as primary and a new
-    backup is found, while every other pair is kept. Unchanged if no guardian is concerned."""
+    """After a disruption: the residents whose guardian among ``touched`` may no longer answer for them
+    (sick or isolating from ``since``) are re-matched, so the backup takes over as primary and a new
+    backup is found, while every other pair is kept as it is. Unchanged if no guardian is concerned.
+
+    Only the residents concerned are matched, against the volunteers with room left under both caps
+    beside the pairs that stay (each taking at most one of them in each role): a small model, solved to
+    optimality at once, so the same disruption gives the same pairs whenever it is applied (the re-solve
+    job applies it when queued and again in the worker)."""
     guardians = {g for r in scenario.residents for g in (r.primary, r.backup) if g}
     if not guardians & touched:
         return scenario
     problem = guardian_problem(scenario, since)
-    affected = [
-        r for r in scenario.residents
+    affected = {
+        r.id for r in scenario.residents
         if any(_reason(problem, ward_of(r), g, "g") for g in (r.primary, r.backup) if g in touched)
-    ]
+    }
     if not affected:
         return scenario
-    return match(scenario, since=since).scenario
+    kept = [r for r in scenario.residents if r.id not in affected]
+    as_primary = Counter(r.primary for r in kept if r.primary)
+    as_backup = Counter(r.backup for r in kept if r.backup)
+    room = tuple(
+        g for g in problem.guardians
+        if as_primary[g.id] < problem.max_primary and as_backup[g.id] < problem.max_backup
+    )
+    sub = GuardianProblem(
+        wards=tuple(w for w in problem.wards if w.id in affected), guardians=room,
+        max_primary=min(1, problem.max_primary), max_backup=min(1, problem.max_backup),
+        shield_risk_group=problem.shield_risk_group, weights=problem.weights,
+    )
+    solution = solve_matching(sub, time_limit=10.0, workers=1, seed=0)
+    if not solution.pairs:
+        return scenario
+    return with_pairs(scenario, solution.pairs)
 
 
 def changed_residents(old: Scenario, new: Scenario, since: dt.datetime | None) -> list[ResidentChange]:
