@@ -222,8 +222,8 @@ def register(
 
     ``visits``: (resident id, start (aware), volunteer or None if uncovered) of the rota's visits. Risks:
     no primary or no backup; no eligible volunteer left to be the backup; a guardian no longer eligible
-    (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian at a cap (no room
-    left for another resident)."""
+    (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian at a cap
+    (no room left for another resident)."""
     problem = guardian_problem(scenario, now)
     names = {v.id: v.name for v in scenario.volunteers}
     rules = scenario.rules.guardians

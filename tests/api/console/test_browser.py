@@ -413,7 +413,8 @@ def test_residents_page_on_a_phone_and_in_chinese(browser, service):
     """Issue 12: residents added through the API, matched from the page; at risk first; the form."""
     for i, building in enumerate(("B1", "B2", "B3")):
         body = {"id": f"r{i}", "name": f"Resident {i}", "building": building, "address": f"{i + 1}F",
-                "needs": {"daily_check_in": True, "medical_care": i == 2, "language": "wu" if i == 1 else None},
+                "needs": {"daily_check_in": True, "medical_care": i == 2,
+                          "language": "wu" if i == 1 else None},
                 "visits": [{"id": "check", "start": "10:00", "minutes": 30}]}
         assert api(service, "POST", "/residents", json=body).status_code in (201, 409)
     context = browser.new_context(**PHONE, locale="en-GB")
