@@ -36,7 +36,7 @@ from scheduler.domain.scenario import (
     Scenario,
     Volunteer,
 )
-from scheduler.domain.visits import all_posts, guardians_by_post
+from scheduler.domain.visits import all_posts, guardians_by_post, is_visit_post
 from solver.problem import (
     WEEK,
     History,
@@ -70,6 +70,9 @@ REASON_NOT_GUARDIAN = "home visit: only the resident's primary or backup volunte
 #: visit goes to the backup only when the primary cannot make it (above every load term's effect of a
 #: short visit, far below an uncovered place).
 BACKUP_VISIT_PENALTY = 5_000
+#: A missed home visit counts this many missed places on a post: a vulnerable resident left without their
+#: visit weighs more than one person short at a gate.
+VISIT_UNDER_WEIGHT = 3
 
 _MINUTE = dt.timedelta(minutes=1)
 _DAY = dt.timedelta(days=1)
@@ -571,6 +574,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                     id=sid, post=post.id, type=template.id, day=day, start=start, end=end,
                     required=template.required, max_staff=template.required,
                     skills=dict(template.skills), night=night, intensity=intensity, pair=template.pairs,
+                    under_weight=VISIT_UNDER_WEIGHT if is_visit_post(post.id) else 1,
                 )
                 slot = Slot(
                     shift_id=sid, post=post.id, template=template.id, date=date,

@@ -20,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scheduler.domain.compile import off_duty
 from scheduler.domain.scenario import Resident, Scenario
+from solver.guardian_greedy import greedy
 from solver.guardian_problem import Guardian, GuardianProblem, GuardianSolution, Pair, Ward
 from solver.guardians import ineligible
 from solver.guardians import match as solve_matching
-from solver.guardians_check import GuardianViolation, check
+from solver.guardians_check import GuardianViolation, check, objective, score
+from solver.problem import Status, Term
 
 
 class _Model(BaseModel):
@@ -165,7 +167,7 @@ def match(
     scenario: Scenario,
     *,
     since: dt.datetime | None = None,
-    time_limit: float = 10.0,
+    time_limit: float = 5.0,
     workers: int = 1,
     seed: int = 0,
 ) -> Matching:
@@ -173,13 +175,21 @@ def match(
     unless they must change. Deterministic for a given scenario (one worker, a fixed seed)."""
     problem = guardian_problem(scenario, since)
     if not problem.wards:
-        return Matching(scenario, GuardianSolution(status="optimal", pairs=()), [], [], problem)  # type: ignore[arg-type]
-    solution = solve_matching(problem, time_limit=time_limit, workers=workers, seed=seed)
-    if not solution.pairs:  # no answer in time: keep what there is
-        return Matching(scenario, solution, [], check(problem, current_pairs(scenario)), problem)
+        return Matching(scenario, GuardianSolution(status=Status.OPTIMAL, pairs=()), [], [], problem)
+    start = greedy(problem)
+    solution = solve_matching(problem, time_limit=time_limit, workers=workers, seed=seed, hint=start)
+    if not solution.pairs or objective(problem, start) < objective(problem, solution.pairs):
+        solution = _as_solution(problem, start)  # the search had nothing better in time (a loaded machine)
     violations = check(problem, solution.pairs)
     changes = hand_overs(scenario, problem, solution.pairs)
     return Matching(with_pairs(scenario, solution.pairs), solution, changes, violations, problem)
+
+
+def _as_solution(problem: GuardianProblem, pairs: tuple[Pair, ...]) -> GuardianSolution:
+    values = score(problem, pairs)
+    terms = tuple(Term(name, values[name], getattr(problem.weights, name)) for name in values)
+    return GuardianSolution(status=Status.FEASIBLE, pairs=pairs, objective=objective(problem, pairs),
+                            terms=terms)
 
 
 def current_pairs(scenario: Scenario) -> tuple[Pair, ...]:
@@ -301,9 +311,10 @@ def rematch(scenario: Scenario, touched: set[str], since: dt.datetime | None) ->
         max_primary=min(1, problem.max_primary), max_backup=min(1, problem.max_backup),
         shield_risk_group=problem.shield_risk_group, weights=problem.weights,
     )
-    solution = solve_matching(sub, time_limit=10.0, workers=1, seed=0)
-    if not solution.pairs:
-        return scenario
+    start = greedy(sub)
+    solution = solve_matching(sub, time_limit=10.0, workers=1, seed=0, hint=start)
+    if not solution.pairs or objective(sub, start) < objective(sub, solution.pairs):
+        solution = _as_solution(sub, start)
     return with_pairs(scenario, solution.pairs)
 
 
