@@ -864,6 +864,13 @@ def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = N
     people = _base_volunteers(rng, volunteers, timezone, plan)
     _add_health(rng, people, start, days)
     cap_hours, cap_shifts = _capacity(people, days)
+    own = random.Random(seed * 7919 + residents)
+    register = _residents(own, residents, timezone) if residents > 0 else []
+    for r in register:  # the visits take their share of what the volunteers can give, before the posts
+        for v in r["visits"]:
+            n = _occurrences({"weekdays": v["weekdays"]}, start, days)
+            cap_shifts -= n / SHIFTS_TARGET
+            cap_hours -= n * v["minutes"] / 60 / HOURS_TARGET
     groups = _groups(plan, volunteers)
     posts = _build_posts(plan, site, groups, start, days, cap_hours, cap_shifts, volunteers)
     _top_up_skills(rng, people, posts, start, days)
@@ -881,9 +888,9 @@ def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = N
         "posts": posts,
         "volunteers": people,
     }
-    if residents > 0:
-        own = random.Random(seed * 7919 + residents)
-        data["residents"] = _add_residents(own, people, residents, timezone)
+    if register:
+        _guardian_fields(own, people)
+        data["residents"] = register
     return Scenario.model_validate(data)
 
 
@@ -897,17 +904,24 @@ LANGUAGES = (("shanghainese", 0.25, 0.30), ("cantonese", 0.04, 0.05), ("sign", 0
 VISIT_TIMES = ("08:30", "09:00", "10:00", "11:00", "14:00", "15:30", "16:30", "18:00", "19:00")
 
 
-def _add_residents(rng: random.Random, people: list[Json], n: int, timezone: str) -> list[Json]:
-    """``n`` residents spread over the site's buildings, and each volunteer's building, zone, languages
-    and risk group: an old person living alone (check-in and medicine), a disabled person without a
-    carer (mobility help, close contact), someone needing medical care, a child without guardians."""
-    buildings = [(f"{zone[0].upper()}{b + 1}", zone) for zone in ZONES for b in range(BUILDINGS_PER_ZONE)]
+_BUILDINGS = [(f"{zone[0].upper()}{b + 1}", zone) for zone in ZONES for b in range(BUILDINGS_PER_ZONE)]
+
+
+def _guardian_fields(rng: random.Random, people: list[Json]) -> None:
+    """Each volunteer's building, zone, languages and risk group."""
     for v in people:
-        building, zone = rng.choice(buildings)
+        building, zone = rng.choice(_BUILDINGS)
         v["building"], v["zone"] = building, zone
         v["languages"] = ["mandarin"] + [lang for lang, _, speaks in LANGUAGES if rng.random() < speaks]
         if rng.random() < 0.15:
             v["risk_group"] = True
+
+
+def _residents(rng: random.Random, n: int, timezone: str) -> list[Json]:
+    """``n`` residents spread over the site's buildings: an old person living alone (check-in and
+    medicine), a disabled person without a carer (mobility help, close contact), someone needing medical
+    care, a child without guardians; most with a contact of kin."""
+    buildings = _BUILDINGS
     out = []
     taken: set[str] = set()
     for i in range(n):
