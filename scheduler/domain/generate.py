@@ -891,6 +891,10 @@ def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = N
     if register:
         _guardian_fields(own, people)
         data["residents"] = register
+        # one resident each as primary where there are enough volunteers: with one shift a day, a primary
+        # of several residents visited on the same day leaves all but one of those visits to the backups
+        primary = 1 if volunteers >= residents else math.ceil(residents / volunteers)
+        rules["guardians"] = {"max_primary": primary, "max_backup": max(2, primary)}
     return Scenario.model_validate(data)
 
 
