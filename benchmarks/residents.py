@@ -57,7 +57,6 @@ def bench_residents(volunteers: int = SITE[0], days: int = SITE[1], residents: i
     from scheduler.domain.residents import match as match_residents
     from scheduler.domain.residents import register
     from scheduler.domain.visits import is_visit_post
-    from scheduler.services.residents import visits_of
 
     r = ResidentsResult(volunteers, days, residents)
     scenario = generate(volunteers, days, seed, residents=residents)
@@ -87,7 +86,7 @@ def bench_residents(volunteers: int = SITE[0], days: int = SITE[1], residents: i
     r.places_short = sum(u.missing for u in schedule.uncovered if not is_visit_post(u.post))
     r.uncovered_reasons = dict(Counter(u.reason for u in short).most_common(4))
     now = dt.datetime.combine(scenario.horizon.start, dt.time(8), tzinfo=scenario.site.zone)
-    rows = register(scenario, visits_of(schedule), now)
+    rows = register(scenario, schedule, now)
     r.at_risk = sum(1 for row in rows if row.at_risk)
     r.risks = dict(Counter(x for row in rows for x in row.risks))
     return r

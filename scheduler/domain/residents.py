@@ -13,13 +13,16 @@ listing every resident whose primary or backup changed and whom to tell.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scheduler.domain.compile import off_duty
-from scheduler.domain.scenario import Resident, Scenario
+from scheduler.domain.scenario import VISIT_POST_PREFIX, Resident, Scenario
+from scheduler.domain.schedule import Schedule
+from scheduler.domain.visits import is_visit_post
 from solver.guardian_greedy import greedy
 from solver.guardian_problem import Guardian, GuardianProblem, GuardianSolution, Pair, Ward
 from solver.guardians import ineligible
@@ -214,34 +217,70 @@ class ResidentStatus(_Model):
     next_visit: dt.datetime | None = None
     next_visitor: str | None = None
     risks: list[str] = Field(default_factory=list, description="Codes: no_primary, no_backup, "
-                             "no_eligible_backup, ineligible_guardian, uncovered_visit, guardian_near_cap")
+                             "no_eligible_backup, ineligible_guardian, uncovered_visit, guardian_near_limit")
 
     @property
     def at_risk(self) -> bool:
         return bool(self.risks)
 
 
-def register(
-    scenario: Scenario,
-    visits: list[tuple[str, dt.datetime, str | None]],
-    now: dt.datetime,
-    *,
-    window_hours: int = 72,
-) -> list[ResidentStatus]:
-    """Every resident with their pair and next visit, at-risk residents first.
+#: A guardian whose hours in the coming 7 days reach this share of their weekly cap is near their limit.
+NEAR_LIMIT = 0.9
 
-    ``visits``: (resident id, start (aware), volunteer or None if uncovered) of the rota's visits. Risks:
-    no primary or no backup; no eligible volunteer left to be the backup; a guardian no longer eligible
-    (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian at a cap
-    (no room left for another resident)."""
+
+def visits_of(schedule: Schedule | None) -> list[tuple[str, dt.datetime, str | None]]:
+    """(resident id, start, volunteer or None when uncovered) of every home visit of ``schedule``."""
+    if schedule is None:
+        return []
+    out: list[tuple[str, dt.datetime, str | None]] = []
+    for a in schedule.assignments:
+        if is_visit_post(a.post):
+            out.append((a.post.removeprefix(VISIT_POST_PREFIX), a.start, a.volunteer))
+    for u in schedule.uncovered:
+        if is_visit_post(u.post):
+            out.append((u.post.removeprefix(VISIT_POST_PREFIX), u.start, None))
+    return out
+
+
+def _hours_ahead(schedule: Schedule | None, now: dt.datetime, days: int = 7) -> Counter[str]:
+    hours: Counter[str] = Counter()
+    if schedule is None:
+        return hours
+    end = now + dt.timedelta(days=days)
+    for a in schedule.assignments:
+        if a.end > now and a.start < end:
+            hours[a.volunteer] += a.hours
+    return hours
+
+
+def register(
+    scenario: Scenario, schedule: Schedule | None, now: dt.datetime, *, window_hours: int = 72
+) -> list[ResidentStatus]:
+    """Every resident with their pair and next visit (by ``schedule``, the published one), at-risk
+    residents first.
+
+    Risks: no primary or no backup; no eligible volunteer left to be the backup; a guardian no longer
+    eligible (sick, isolating, ...); a visit uncovered within ``window_hours`` of ``now``; a guardian near a
+    limit: their hours in the coming 7 days at 90 % of their weekly cap or more, or more residents than
+    the site's cap."""
     problem = guardian_problem(scenario, now)
-    names = {v.id: v.name for v in scenario.volunteers}
+    volunteers = {v.id: v for v in scenario.volunteers}
     rules = scenario.rules.guardians
     as_primary = Counter(r.primary for r in scenario.residents if r.primary)
     as_backup = Counter(r.backup for r in scenario.residents if r.backup)
+    hours = _hours_ahead(schedule, now)
+
+    def near_limit(vid: str | None) -> bool:
+        v = volunteers.get(vid or "")
+        if v is None:
+            return False
+        cap = min(scenario.rules.max_hours_per_7_days, v.max_hours_per_week or math.inf)
+        return (hours[v.id] >= NEAR_LIMIT * cap or as_primary[v.id] > rules.max_primary
+                or as_backup[v.id] > rules.max_backup)
+
     horizon_end = now + dt.timedelta(hours=window_hours)
     by_resident: dict[str, list[tuple[dt.datetime, str | None]]] = {}
-    for rid, start, vid in visits:
+    for rid, start, vid in visits_of(schedule):
         by_resident.setdefault(rid, []).append((start, vid))
     out = []
     for resident in scenario.residents:
@@ -251,24 +290,24 @@ def register(
             risks.append("no_primary")
         if resident.backup is None:
             risks.append("no_backup")
-        eligible = [g for g in problem.guardians if ineligible(problem, ward, g) is None]
-        if len([g for g in eligible if g.id != resident.primary]) == 0:
+        eligible = {g.id for g in problem.guardians if ineligible(problem, ward, g) is None}
+        if not eligible - {resident.primary}:
             risks.append("no_eligible_backup")
-        for gid in (resident.primary, resident.backup):
-            if gid is not None and gid not in {g.id for g in eligible}:
-                risks.append("ineligible_guardian")
-                break
-        upcoming = sorted((s, v) for s, v in by_resident.get(resident.id, []) if s >= now)
+        if any(g is not None and g not in eligible for g in (resident.primary, resident.backup)):
+            risks.append("ineligible_guardian")
+        upcoming = sorted(((s, v) for s, v in by_resident.get(resident.id, []) if s >= now),
+                          key=lambda sv: sv[0])
         if any(v is None and s < horizon_end for s, v in upcoming):
             risks.append("uncovered_visit")
-        if (resident.primary and as_primary[resident.primary] >= rules.max_primary) or (
-                resident.backup and as_backup[resident.backup] >= rules.max_backup):
-            risks.append("guardian_near_cap")  # at the cap: no room for one more resident
+        if near_limit(resident.primary) or near_limit(resident.backup):
+            risks.append("guardian_near_limit")
         nxt = upcoming[0] if upcoming else None
         out.append(ResidentStatus(
             resident=resident.id, name=resident.name, building=resident.building, zone=resident.zone,
-            primary=resident.primary, primary_name=names.get(resident.primary or ""),
-            backup=resident.backup, backup_name=names.get(resident.backup or ""),
+            primary=resident.primary, primary_name=volunteers[resident.primary].name if resident.primary
+            in volunteers else None,
+            backup=resident.backup, backup_name=volunteers[resident.backup].name if resident.backup
+            in volunteers else None,
             next_visit=nxt[0] if nxt else None, next_visitor=nxt[1] if nxt else None, risks=risks,
         ))
     severe = ("no_primary", "uncovered_visit", "ineligible_guardian", "no_backup", "no_eligible_backup")

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain import residents as domain
 from scheduler.domain.scenario import Scenario
-from scheduler.domain.schedule import Schedule
-from scheduler.domain.visits import is_visit_post
 from scheduler.store import residents as store
 from scheduler.store import schedules as schedule_store
 from scheduler.store import sites
@@ -65,22 +63,8 @@ def match_site(session: Session, site: SiteRow, now: dt.datetime) -> MatchReport
     )
 
 
-def visits_of(schedule: Schedule | None) -> list[tuple[str, dt.datetime, str | None]]:
-    """(resident id, start, volunteer or None when uncovered) of every visit of ``schedule``."""
-    if schedule is None:
-        return []
-    out: list[tuple[str, dt.datetime, str | None]] = []
-    for a in schedule.assignments:
-        if is_visit_post(a.post):
-            out.append((a.post.split(":", 1)[1], a.start, a.volunteer))
-    for u in schedule.uncovered:
-        if is_visit_post(u.post):
-            out.append((u.post.split(":", 1)[1], u.start, None))
-    return out
-
-
 def register(session: Session, site: SiteRow, now: dt.datetime) -> list[domain.ResidentStatus]:
     """Every resident with their pair and next visit (by the published schedule), at risk first."""
     scenario: Scenario = sites.export_scenario(session, site)
     schedule = schedule_store.published(session, site).model if site.published_version is not None else None
-    return domain.register(scenario, visits_of(schedule), now)
+    return domain.register(scenario, schedule, now)

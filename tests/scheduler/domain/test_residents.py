@@ -174,17 +174,29 @@ def test_checker_names_a_visit_made_by_someone_else():
 
 
 def test_register_puts_residents_at_risk_first():
-    s = site([resident("r1", primary="a", backup="b"), resident("r2", needs={"medical_care": True},
-                                                                 primary="c")], VOLUNTEERS)
-    now = dt.datetime(2026, 12, 7, 8, tzinfo=dt.UTC)
-    rows = register(s, [("r1", now + dt.timedelta(hours=2), None)], now)
-    assert [r.resident for r in rows][0] in {"r1", "r2"}
+    vols = [dict(v) for v in VOLUNTEERS]
+    for v in vols[:2]:  # a and b away on the first day: r1's visit that day is uncovered
+        v["unavailable"] = [{"from": "2026-12-07", "until": "2026-12-07"}]
+    s = site([resident("r1", visits=[visit()], primary="a", backup="b"),
+              resident("r2", needs={"medical_care": True}, primary="c"),
+              resident("r3", visits=[visit(start="15:00")], primary="d", backup="a")], vols,
+             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "09:00"}])])
+    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+    now = dt.datetime(2026, 12, 7, 8, tzinfo=s.site.zone)
+    rows = register(s, schedule, now)
     by = {r.resident: r for r in rows}
-    assert "uncovered_visit" in by["r1"].risks
+    assert "uncovered_visit" in by["r1"].risks and by["r1"].next_visit.date() == now.date()
+    assert by["r1"].next_visitor is None
     assert {"no_backup", "no_eligible_backup"} <= set(by["r2"].risks)
-    healthy = register(s, [("r1", now + dt.timedelta(hours=2), "a")], now)
-    assert {r.resident: r for r in healthy}["r1"].risks == []
-    assert healthy[0].resident == "r2"
+    assert by["r3"].risks == [] and by["r3"].next_visitor == "d"
+    assert [r.resident for r in rows][-1] == "r3"  # the one not at risk comes last
+    # a guardian near a limit: their hours in the coming week at their weekly cap
+    vols[3]["max_hours_per_week"] = 1
+    tight = site([resident("r3", visits=[visit(start="15:00", minutes=60)], primary="d", backup="a")], vols,
+                 posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "09:00"}])])
+    schedule = plan(compile_scenario(tight), time_limit=5, workers=1, seed=0)
+    assert "guardian_near_limit" in register(tight, schedule, now)[0].risks
+    assert register(s, None, now)[0].next_visit is None  # nothing published yet
 
 
 def test_a_primary_falling_ill_hands_every_visit_to_the_backup_and_a_new_backup_is_found():
