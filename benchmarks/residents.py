@@ -16,7 +16,7 @@ SITE = (200, 28)
 RESIDENTS = 120
 SEED = 1
 TIME_LIMIT = 60.0  # matching and rota together
-MATCH_LIMIT = 10.0
+MATCH_LIMIT = 8.0
 WORKERS = 2
 
 
