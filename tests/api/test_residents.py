@@ -88,3 +88,13 @@ def test_match_report_and_sick_call_hand_over(client, make_site, worker):
     assert history[-1]["old_primary"] == primary and "sick" in history[-1]["reason"]
     rows = {r["resident"]: r for r in client.get(f"{site.url}/guardians", headers=site.headers).json()}
     assert rows["r1"]["primary"] == backup
+    job = sick.json()["job"]
+    assert worker.run_once() == job["id"]
+    done = client.get(f"{site.url}/schedules/{job['id']}", headers=site.headers).json()
+    assert done["state"] == "done", done
+    handed = {c["resident"]: c for c in done["changes"]["residents"]}
+    assert handed["r1"]["primary"] == backup and handed["r1"]["old_primary"] == primary
+    assert {"kin", "new_primary", "new_backup"} <= {n["role"] for n in handed["r1"]["notify"]}
+    result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers).json()
+    after = [a for a in result["assignments"] if a["post"] == "visit:r1" and a["start"] >= "2027-01-12T06"]
+    assert after and all(a["volunteer"] in (backup, now["r1"]["backup"]) for a in after)
