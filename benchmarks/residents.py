@@ -108,7 +108,10 @@ def section(r: ResidentsResult, header: str) -> str:
         f"{MATCH_LIMIT:g} s at most), then the rota with every visit as a shift only the resident's "
         f"primary or backup may work, in the time left of {TIME_LIMIT:g} s, {WORKERS} workers. Both "
         "checkers (`solver.guardians_check`, `rota check`) on the results. At risk: as on the console's "
-        "Residents page, at 08:00 on the first day.\n"
+        "Residents page, at 08:00 on the first day. Under the default rules (one shift a day, 11 h of rest) "
+        "a visit takes its volunteer's whole working day, and only two people may make it: the visits "
+        "left uncovered are those whose primary and backup both work another shift that day or are at a "
+        "limit; the generator sizes the posts so that the visits fit in what the volunteers can give.\n"
     )
     terms = ", ".join(f"{k} {v}" for k, v in r.match_terms.items())
     lines.append(_table(["measure", "value"], [
