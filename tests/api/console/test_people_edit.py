@@ -88,8 +88,8 @@ def test_the_guardian_fields_of_a_volunteer(console, client, site):
     """Issue 12: languages, building, zone and risk group, read by the residents' matching."""
     csrf = sign_in(console, site)
     form = {"csrf": csrf, "name": "Marta P.", "phone": "", "email": "", "skills": "medical",
-            "max_hours_per_week": "", "languages": "mandarin， shanghainese", "building": "B7", "zone": "north",
-            "risk_group": "on", "windows": "0", "absences": "0"}
+            "max_hours_per_week": "", "languages": "mandarin， shanghainese", "building": "B7",
+            "zone": "north", "risk_group": "on", "windows": "0", "absences": "0"}
     response = console.post("/console/people/v004/edit", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     after = client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()
