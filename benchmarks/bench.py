@@ -1,6 +1,6 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness|pages] [--quick]``
+``python -m benchmarks.bench [--only scenarios|checker|...|pages|residents] [--quick]``
 (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
@@ -14,6 +14,8 @@
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
 * **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
+* **residents** (issue 12): ``benchmarks.residents``: 200 volunteers, 120 vulnerable residents, the
+  guardian matching plus the rota with their visits in 60 s, zero violations, the residents at risk.
 * **pages** (issue 10): ``benchmarks.pages``: how long the console's Today, Rota grid and People pages
   take to render for a 200-volunteer, 28-day site with a published (greedy) schedule.
 
@@ -46,7 +48,8 @@ ROSTERS = ROOT / "docs" / "curtois-rosters"
 CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / "benchmarks" / "curtois"))
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
-SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages")  # order in a new document
+# order in a new document
+SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages", "residents")
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1041,11 +1044,25 @@ TITLES = {
     "resolve": "Re-solve (issue 5)",
     "fairness": "Fair hours (issue 13)",
     "pages": "Console page render times (issue 10)",
+    "residents": "Vulnerable residents: matching and visits on the rota (issue 12)",
 }
 
 
 # --------------------------------------------------------------------------------------------------
 # Command line
+
+
+def run_residents(doc: Path, command: str, echo: Echo = _echo):
+    """The residents benchmark (:mod:`benchmarks.residents`), written to the residents section."""
+    from benchmarks import residents
+
+    info = RunInfo.now()
+    result = residents.bench_residents()
+    echo(f"residents: {result.total_seconds:.0f} s, {result.violations} violations, "
+         f"{result.visits_uncovered} of {result.visits} visits uncovered, {result.at_risk} residents at risk")
+    header = run_header(TITLES["residents"], command, info)
+    update_document(doc, "residents", residents.section(result, header))
+    return result
 
 
 def pages_site() -> str:
@@ -1148,6 +1165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "pages":
             _echo(f"== pages: Today, Rota grid, People on {pages_site()}")
             run_pages(args.doc, command)
+        elif name == "residents":
+            _echo("== residents: 200 volunteers x 28 days, 120 residents, matching + rota in 60 s")
+            result = run_residents(args.doc, command)
+            ok = ok and result.violations == 0 and result.match_violations == 0
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1
 

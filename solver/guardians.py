@@ -199,6 +199,20 @@ def build(problem: GuardianProblem, *, skip: tuple[str, ...] = ()) -> GuardianMo
     return m
 
 
+def _add_hint(m: GuardianModel, hint: tuple[Pair, ...]) -> None:
+    if not hint:
+        return
+    index = {g.id: i for i, g in enumerate(m.problem.guardians)}
+    chosen = set()
+    for w, ward in enumerate(m.problem.wards):
+        pair = next((p for p in hint if p.ward == ward.id), None)
+        if pair is not None:
+            chosen |= {("p", w, index.get(pair.primary)), ("b", w, index.get(pair.backup))}
+    for role, table in (("p", m.primary), ("b", m.backup)):
+        for (w, g), var in table.items():
+            m.cp.add_hint(var, (role, w, g) in chosen)
+
+
 def match(
     problem: GuardianProblem,
     *,
@@ -206,10 +220,13 @@ def match(
     workers: int = 2,
     seed: int = 0,
     skip: tuple[str, ...] = (),
+    hint: tuple[Pair, ...] = (),
 ) -> GuardianSolution:
     """The best matching within the time limit. Never raises for residents nobody can take: they come
-    back without a primary (or a backup), counted by ``unguarded`` and ``no_backup``."""
+    back without a primary (or a backup), counted by ``unguarded`` and ``no_backup``. ``hint``: a matching
+    to start the search from (e.g. :func:`solver.guardian_greedy.greedy`)."""
     m = build(problem, skip=skip)
+    _add_hint(m, hint)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.max_time_in_seconds = time_limit

@@ -17,6 +17,7 @@ from api.console import (
     pages,
     people_edit,
     posts,
+    residents,
     scenario_upload,
     spreadsheets,
     swaps,
@@ -27,7 +28,9 @@ from api.console.web import install_error_pages
 
 def install(app: FastAPI) -> None:
     # people/new before people/{key}
-    for module in (auth, spreadsheets, people_edit, pages, jobs, posts, scenario_upload, swaps, me_swaps, me):
+    for module in (
+        auth, spreadsheets, people_edit, pages, jobs, posts, residents, scenario_upload, swaps, me_swaps, me
+    ):
         app.include_router(module.router)
     install_error_pages(app)
     # a volunteer's own page: the same "not found" page for any link that does not open one

@@ -25,11 +25,12 @@ from api.console.web import (
     rollback,
 )
 from api.deps import DB, Config, check_id, keep_cancelled
+from scheduler.domain import scenario as sc
 from scheduler.domain.advice import StaffingAdvice
 from scheduler.domain.changes import ChangeSet
 from scheduler.domain.errors import ConflictError, InputError, TooBusyError, validation_problems
 from scheduler.services import publishing, schedule_jobs
-from scheduler.store import jobs, sites, volunteers
+from scheduler.store import jobs, residents, sites, volunteers
 from scheduler.store import schedules as schedule_store
 from scheduler.store.db import utcnow
 
@@ -151,6 +152,9 @@ def _job_page(request: Request, who: Coordinator, session, settings, job_id: int
     people = views.people_of(volunteers.models(session, who.site_id))
     site_posts_ = site_posts(session, who.site_id)
     post_names = {p.id: p.name for p in site_posts_}
+    home_visit = gettext_of(request)("Home visit")
+    for resident in residents.list_residents(session, who.site_id):
+        post_names[sc.visit_post_id(resident.key)] = home_visit
     covered = views.coverage(schedule) if schedule is not None else None
     advice = StaffingAdvice.model_validate(row.advice) if schedule is not None and row.advice else None
     gaps = []

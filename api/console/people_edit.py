@@ -32,7 +32,7 @@ from scheduler.store.db import utcnow
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-FIELDS = ("id", "name", "phone", "email", "skills", "max_hours_per_week")
+FIELDS = ("id", "name", "phone", "email", "skills", "max_hours_per_week", "languages", "building", "zone")
 MAX_ROWS = 50
 
 
@@ -47,11 +47,14 @@ def _blank_absence() -> dict:
 def _values_of(v: sc.Volunteer | None) -> dict:
     if v is None:
         return {"id": "", "name": "", "phone": "", "email": "", "skills": "", "max_hours_per_week": "",
+                "languages": "", "building": "", "zone": "", "risk_group": False,
                 "windows": [_blank_window()], "absences": [_blank_absence()]}
     return {
         "id": v.id, "name": v.name, "phone": v.contact.phone or "", "email": v.contact.email or "",
         "skills": ", ".join(v.skills),
         "max_hours_per_week": "" if v.max_hours_per_week is None else f"{v.max_hours_per_week:g}",
+        "languages": ", ".join(v.languages), "building": v.building or "", "zone": v.zone or "",
+        "risk_group": v.risk_group,
         "windows": [
             {"weekdays": [d.value for d in w.weekdays], "start": w.start.strftime("%H:%M"),
              "end": w.end.strftime("%H:%M")}
@@ -105,8 +108,13 @@ def _read(
             data["max_hours_per_week"] = float(values["max_hours_per_week"])
         except ValueError:
             errors.add("max_hours_per_week", _("expected a number of hours"))
+    data["languages"] = [s.strip() for s in values["languages"].replace("，", ",").split(",") if s.strip()]
+    data["building"] = values["building"] or None
+    data["zone"] = values["zone"] or None
+    values["risk_group"] = data["risk_group"] = bool(form.get("risk_group"))
     names = {"id": "id", "name": "name", "contact.phone": "phone", "contact.email": "email",
-             "skills": "skills", "max_hours_per_week": "max_hours_per_week"}
+             "skills": "skills", "max_hours_per_week": "max_hours_per_week", "languages": "languages",
+             "building": "building", "zone": "zone"}
     windows, shown = [], []
     for i in range(_count(form, "windows")):
         p = f"w{i}-"

@@ -7,6 +7,7 @@ from api.routes import (
     posts,
     reminders,
     replans,
+    residents,
     schedules,
     sites,
     swaps,
@@ -18,7 +19,7 @@ from api.routes import (
 ROUTERS = tuple(
     module.router
     for module in (
-        sites, tokens, posts, volunteers, health_records, schedules, replans, swaps, webhooks, reminders,
-        calendar,
+        sites, tokens, posts, volunteers, health_records, residents, schedules, replans, swaps, webhooks,
+        reminders, calendar,
     )
 )

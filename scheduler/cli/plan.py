@@ -117,13 +117,16 @@ def generate(
     ] = None,
     timezone: Annotated[str, typer.Option(help="IANA time zone")] = "Asia/Shanghai",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout")] = None,
+    residents: Annotated[int, typer.Option(help="Vulnerable residents (not yet matched)", min=0,
+                                           max=5000)] = 0,
 ) -> None:
     """Generate a realistic scenario of any size."""
     from scheduler.domain.generate import dumps, scenario_json
     from scheduler.domain.generate import generate as make
 
     try:
-        scenario = make(volunteers, days, seed, start=start.date() if start else None, timezone=timezone)
+        scenario = make(volunteers, days, seed, start=start.date() if start else None, timezone=timezone,
+                        residents=residents)
     except ValueError as exc:
         raise fail(str(exc)) from None
     text = dumps(scenario_json(scenario)) + "\n"
@@ -132,3 +135,33 @@ def generate(
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"Scenario written to {out}", err=True)
+
+
+@app.command()
+def match(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario JSON file")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the matched scenario here")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds to search", min=0.1)] = 5.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT worker threads", min=1)] = 1,
+) -> None:
+    """Match every vulnerable resident to a primary and a distinct backup volunteer (continuity first) and
+    print the residents who changed hands. Exit 1 if the independent checker finds a broken rule."""
+    from scheduler.domain.generate import dumps, scenario_json
+    from scheduler.domain.residents import match as match_residents
+
+    scenario = load_scenario(scenario_file)
+    result = match_residents(scenario, time_limit=time_limit, workers=workers)
+    pairs = [(r.primary, r.backup) for r in result.scenario.residents]
+    typer.echo(f"{len(pairs)} residents: {sum(p is None for p, _ in pairs)} without a primary, "
+               f"{sum(b is None for _, b in pairs)} without a backup ({result.solution.status})")
+    for c in result.changes:
+        tell = ", ".join(f"{n.role} {n.name}" + (f" {n.phone}" if n.phone else "") for n in c.notify)
+        typer.echo(f"  {c.name} ({c.resident}): {c.old_primary or '-'}/{c.old_backup or '-'} -> "
+                   f"{c.primary or '-'}/{c.backup or '-'}: {c.reason}" + (f"; tell {tell}" if tell else ""))
+    for v in result.violations:
+        typer.echo(f"VIOLATION {v.rule}: {v.message}", err=True)
+    if out is not None:
+        out.write_text(dumps(scenario_json(result.scenario)) + "\n", encoding="utf-8")
+        typer.echo(f"Scenario written to {out}", err=True)
+    if result.violations:
+        raise typer.Exit(1)

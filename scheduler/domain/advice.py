@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from scheduler.domain.compile import Compiled, compile_scenario
 from scheduler.domain.scenario import ALL_WEEKDAYS, AvailabilityWindow, Scenario, Volunteer, Weekday
+from scheduler.domain.visits import all_posts
 from solver import advice as solver_advice
 
 WEEKDAYS = (Weekday.mon, Weekday.tue, Weekday.wed, Weekday.thu, Weekday.fri)
@@ -83,7 +84,7 @@ class StaffingAdvice(BaseModel):
 def _archetypes(compiled: Compiled, short) -> dict[str, tuple[_Archetype, int]]:
     """Archetype id -> (archetype, how many of it the model gets: about twice the fewest that could
     take its places, at most MAX_PER_ARCHETYPE)."""
-    templates = {(post.id, t.id): t for post in compiled.scenario.posts for t in post.shifts}
+    templates = {(post.id, t.id): t for post in all_posts(compiled.scenario) for t in post.shifts}
     need: dict[str, int] = {}
     days: dict[str, set[dt.date]] = {}
     kinds: dict[str, _Archetype] = {}

@@ -663,13 +663,16 @@ def event_inputs(site: str, scenario: Scenario, schedule: Schedule) -> list[Even
     """The :class:`EventInput` of every assignment of ``schedule``: post name, location and
     instructions from the scenario's posts, names from its volunteers, teammates from the other people
     on the same post, shift and date. Health, contact details, preferences and history are not read."""
-    return inputs_of(site, scenario.posts, {v.id: v.name for v in scenario.volunteers}, schedule)
+    from scheduler.domain.visits import all_posts  # home visits: the address and needs, never the name
+
+    return inputs_of(site, all_posts(scenario), {v.id: v.name for v in scenario.volunteers}, schedule)
 
 
 def inputs_of(
     site: str, post_list: Iterable[Post], names: Mapping[str, str], schedule: Schedule
 ) -> list[EventInput]:
-    """:func:`event_inputs` from the posts and the volunteers' names alone (what the events show)."""
+    """:func:`event_inputs` from the posts (visit posts included) and the volunteers' names alone (what
+    the events show)."""
     posts = {p.id: p for p in post_list}
     crews: dict[tuple[str, str, dt.date], list[str]] = {}
     for a in schedule.assignments:

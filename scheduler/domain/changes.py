@@ -22,6 +22,7 @@ from scheduler.domain.disruptions import (
     Withdrawal,
     describe,
 )
+from scheduler.domain.residents import ResidentChange, changed_residents
 from scheduler.domain.scenario import (
     HealthStatus,
     Pin,
@@ -139,6 +140,11 @@ class ChangeSet(Model):
         "what may no longer be worked was best",
     )
     searched: bool = Field(default=False, description="Whether the CP-SAT search ran")
+    residents: list[ResidentChange] = Field(
+        default_factory=list,
+        description="Vulnerable residents whose primary or backup changed, and whom to tell (the new "
+        "guardian, the resident's kin)",
+    )
     seconds: float = Field(description="Wall time of the whole re-solve")
 
 
@@ -249,6 +255,7 @@ def change_set(
         contacts=contacts,
         contact_days=contact_days if any(_infectious(d) for d in disruptions) else None,
         released_pins=released,
+        residents=changed_residents(old_scenario, scenario, cut_at),
         seconds=0.0,
     )
 

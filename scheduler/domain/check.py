@@ -24,6 +24,7 @@ from scheduler.domain.compile import Compiled, compile_scenario, shift_id
 from scheduler.domain.report import assignment_problem, assignments_of, uncovered_of, uncovered_problem
 from scheduler.domain.scenario import HealthStatus, NightDefinition, Scenario, Volunteer
 from scheduler.domain.schedule import Assignment, Schedule
+from scheduler.domain.visits import all_posts, guardians_by_post
 from solver import validate as solver_validate
 
 
@@ -82,13 +83,29 @@ def validate(scenario: Scenario, schedule: Schedule) -> list[Violation]:
         if volunteer is not None:
             out.extend(_health(scenario, volunteer, a))
             out.extend(_absences(scenario, volunteer, a))
+    out.extend(_guardians(scenario, schedule))
     if schedule.cutoff is not None:
         # a re-solve: what started before its cut-off was worked (or is under way) as it was planned,
         # whatever health record or absence has been recorded since
         past = {(a.volunteer, a.post, a.date) for a in schedule.assignments if a.start < schedule.cutoff}
-        exempt = ("health", "unavailable", "eligibility")
+        exempt = ("health", "unavailable", "eligibility", "guardian")
         out = [v for v in out if not (v.rule in exempt and (v.volunteer, v.post, v.date) in past)]
     return sorted(out, key=_sort_key)
+
+
+def _guardians(scenario: Scenario, schedule: Schedule) -> list[Violation]:
+    """A home visit is made by the resident's primary or backup, re-read from the residents (``guardian``)."""
+    pairs = guardians_by_post(scenario)
+    out = []
+    for a in schedule.assignments:
+        pair = pairs.get(a.post)
+        if pair is not None and a.volunteer not in pair:
+            out.append(Violation(
+                "guardian", a.volunteer, a.post, a.date,
+                f"{a.volunteer} makes the visit {a.post}/{a.shift} {a.date} but is neither the resident's "
+                "primary nor backup",
+            ))
+    return out
 
 
 def _header(scenario: Scenario, schedule: Schedule) -> list[Violation]:
@@ -188,7 +205,7 @@ def _night_hours(start: dt.datetime, end: dt.datetime, night: NightDefinition, z
 def _light_day(scenario: Scenario, a: Assignment, start: dt.datetime, end: dt.datetime) -> bool:
     """Whether the assignment is a light day post (what limited duty allows), from the raw scenario."""
     intensity = a.intensity
-    for post in scenario.posts:
+    for post in all_posts(scenario):
         if post.id == a.post:
             intensity = post.intensity.value
             for template in post.shifts:

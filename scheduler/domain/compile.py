@@ -36,6 +36,7 @@ from scheduler.domain.scenario import (
     Scenario,
     Volunteer,
 )
+from scheduler.domain.visits import all_posts, guardians_by_post, is_visit_post
 from solver.problem import (
     WEEK,
     History,
@@ -64,6 +65,14 @@ WORKED_DAY_MARKER_MINUTES = 1
 REASON_LIMITED = "limited duty: light day posts only"
 REASON_OUTSIDE_AVAILABILITY = "outside availability"
 REASON_UNAVAILABLE = "unavailable"
+REASON_NOT_GUARDIAN = "home visit: only the resident's primary or backup volunteer"
+#: Penalty (per unit of ``weights.preference``) when the backup, not the primary, makes a home visit: the
+#: visit goes to the backup only when the primary cannot make it (above every load term's effect of a
+#: short visit, far below an uncovered place).
+BACKUP_VISIT_PENALTY = 5_000
+#: A missed home visit counts this many missed places on a post: a vulnerable resident left without their
+#: visit weighs more than one person short at a gate.
+VISIT_UNDER_WEIGHT = 3
 
 _MINUTE = dt.timedelta(minutes=1)
 _DAY = dt.timedelta(days=1)
@@ -546,7 +555,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     # shifts ---------------------------------------------------------------------------------------
     infos: list[_ShiftInfo] = []
     dates = [horizon.start + dt.timedelta(days=d) for d in range(horizon.days)]
-    for p_index, post in enumerate(scenario.posts):
+    staffed = all_posts(scenario)
+    for p_index, post in enumerate(staffed):
         for t_index, template in enumerate(post.shifts):
             weekdays = {w.index for w in template.weekdays}
             only = set(template.dates) if template.dates is not None else None
@@ -569,6 +579,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                     id=sid, post=post.id, type=template.id, day=day, start=start, end=end,
                     required=template.required, max_staff=template.required,
                     skills=dict(template.skills), night=night, intensity=intensity, pair=template.pairs,
+                    under_weight=VISIT_UNDER_WEIGHT if is_visit_post(post.id) else 1,
                 )
                 slot = Slot(
                     shift_id=sid, post=post.id, template=template.id, date=date,
@@ -585,7 +596,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
 
     # people ---------------------------------------------------------------------------------------
     heavy_posts: dict[tuple[str, str | None], bool] = {}  # (post, template or None) -> heavy
-    for post in scenario.posts:
+    for post in staffed:
         heavy_posts[(post.id, None)] = post.intensity.value == "heavy"
         for template in post.shifts:
             heavy_posts[(post.id, template.id)] = (template.intensity or post.intensity).value == "heavy"
@@ -593,6 +604,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     people: list[Person] = []
     access_of: dict[str, _Access] = {}
     all_days = len({i.shift.day for i in infos})
+    guardians = guardians_by_post(scenario)
+    visits = [i for i in infos if i.shift.post in guardians]
     for volunteer in scenario.volunteers:
         where = f"volunteers[{volunteer.id}]"
         prefs = volunteer.preferences
@@ -621,6 +634,14 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                 else:
                     days.add(sh.day)
             available_days = len(days)
+        for info in visits:
+            sid = info.shift.id
+            primary, backup = guardians[info.shift.post]
+            if volunteer.id not in (primary, backup):
+                if sid not in access.unavailable:
+                    access.unavailable[sid] = REASON_NOT_GUARDIAN
+            elif volunteer.id == backup and sid not in access.unavailable:
+                avoids[sid] = BACKUP_VISIT_PENALTY
         if (prefs.unwanted_posts or prefs.unwanted_shifts or prefs.unwanted_weekdays
                 or prefs.preferred_posts or prefs.preferred_shifts):
             un_posts, un_shifts = set(prefs.unwanted_posts), set(prefs.unwanted_shifts)
@@ -634,7 +655,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                     sh.post, sh.type, info.weekday, un_posts, un_shifts, un_days, pref_posts, pref_shifts
                 )
                 if penalty:
-                    avoids[sh.id] = penalty
+                    avoids[sh.id] = avoids.get(sh.id, 0) + penalty
         access_of[volunteer.id] = access
         people.append(Person(
             id=volunteer.id,
@@ -698,3 +719,17 @@ def preference_penalty(post: str, template: str, weekday: int, unwanted_posts, u
         penalty += NOT_PREFERRED_PENALTY
     return penalty
 
+
+
+def off_duty(volunteer: Volunteer, scenario: Scenario, since: dt.datetime | None = None) -> bool:
+    """Whether ``volunteer`` is sick or isolating at any time from ``since`` (aware, or naive = site-local;
+    default the horizon's start) to the horizon's end, by the same health timeline the rota uses."""
+    zone = scenario.site.zone
+    epoch = dt.datetime.combine(scenario.horizon.start, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
+    clock = _Clock(zone, epoch)
+    start = 0 if since is None else max(0, clock.floor(since))
+    end = clock.midnight(scenario.horizon.end)
+    return any(
+        s < end and e > start and record.status in _HARD_HEALTH
+        for s, e, record in effective_health(volunteer.health, clock.period_start, clock.period_until)
+    )

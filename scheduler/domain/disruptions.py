@@ -11,11 +11,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scheduler.domain.clock import aware, utc
 from scheduler.domain.compile import compile_scenario, shift_id
 from scheduler.domain.errors import FieldProblem, InputError, parse_model
+from scheduler.domain.residents import rematch
 from scheduler.domain.scenario import (
     HealthReason,
     HealthRecord,
@@ -235,7 +238,19 @@ def apply_with_released_pins(
         raise InputError("disruptions", problems)
     _mirror_extras(new)
     new = parse_model(Scenario, new.model_dump(by_alias=True), "the scenario with the disruptions")
+    new = rematch(new, touched, _since(disruptions, new.site.zone))
     return _release_pins(new, touched)
+
+
+def _since(disruptions: Sequence[AnyDisruption], zone: ZoneInfo) -> dt.datetime | None:
+    """The earliest start of the health changes, for the residents' re-match: someone whose sickness ended
+    before it may answer for a resident again."""
+    starts = []
+    for d in disruptions:
+        if isinstance(d, SickCall | MarkIsolating) and d.start is not None:
+            start = d.start if isinstance(d.start, dt.datetime) else dt.datetime.combine(d.start, dt.time())
+            starts.append(utc(aware(start, zone)))
+    return min(starts, default=None)
 
 
 def _raise_headcount(scenario: Scenario, d: DemandChange, where: str, problems: list[FieldProblem]) -> None:

@@ -841,13 +841,17 @@ def _available(v: Json, day: dt.date, hours: float, end: str) -> bool:
 
 def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = None,
              timezone: str = "Asia/Shanghai", site_name: str | None = None,
-             site: SiteKind = "compound") -> Scenario:
+             site: SiteKind = "compound", residents: int = 0) -> Scenario:
     """A realistic scenario with ``volunteers`` people over ``days`` days, the same for the same seed.
 
     ``site="compound"``: closed residential compounds (one per ~130 volunteers) with a gate per ~19
     volunteers, patrols, deliveries, check-in visits and a hotline. ``site="shelter"``: emergency
     shelters (one per ~80 volunteers) with reception, night watch, meals, medical desk, child care and
     supply runs.
+
+    ``residents``: that many vulnerable residents (issue 12), with needs, visits and kin, not yet matched;
+    the volunteers then get buildings, zones, languages and risk groups (drawn from a generator of their
+    own, so the rest of the scenario is the same as without residents).
     """
     if volunteers < 1:
         raise ValueError("volunteers must be at least 1")
@@ -860,6 +864,13 @@ def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = N
     people = _base_volunteers(rng, volunteers, timezone, plan)
     _add_health(rng, people, start, days)
     cap_hours, cap_shifts = _capacity(people, days)
+    own = random.Random(seed * 7919 + residents)
+    register = _residents(own, residents, timezone) if residents > 0 else []
+    for r in register:  # the visits take their share of what the volunteers can give, before the posts
+        for v in r["visits"]:
+            n = _occurrences({"weekdays": v["weekdays"]}, start, days)
+            cap_shifts -= n / SHIFTS_TARGET
+            cap_hours -= n * v["minutes"] / 60 / HOURS_TARGET
     groups = _groups(plan, volunteers)
     posts = _build_posts(plan, site, groups, start, days, cap_hours, cap_shifts, volunteers)
     _top_up_skills(rng, people, posts, start, days)
@@ -877,7 +888,79 @@ def generate(volunteers: int, days: int, seed: int, *, start: dt.date | None = N
         "posts": posts,
         "volunteers": people,
     }
+    if register:
+        _guardian_fields(own, people)
+        data["residents"] = register
+        # one resident each as primary where there are enough volunteers: with one shift a day, a primary
+        # of several residents visited on the same day leaves all but one of those visits to the backups
+        primary = 1 if volunteers >= residents else math.ceil(residents / volunteers)
+        rules["guardians"] = {"max_primary": primary, "max_backup": max(2, primary)}
     return Scenario.model_validate(data)
+
+
+# --------------------------------------------------------------------------------------------------
+# Vulnerable residents (issue 12)
+
+ZONES = ("north", "south", "east", "west")
+BUILDINGS_PER_ZONE = 6
+#: (language or dialect, share of residents who need it, share of volunteers who speak it)
+LANGUAGES = (("shanghainese", 0.25, 0.30), ("cantonese", 0.04, 0.05), ("sign", 0.02, 0.03))
+VISIT_TIMES = ("08:30", "09:00", "10:00", "11:00", "14:00", "15:30", "16:30", "18:00", "19:00")
+
+
+_BUILDINGS = [(f"{zone[0].upper()}{b + 1}", zone) for zone in ZONES for b in range(BUILDINGS_PER_ZONE)]
+
+
+def _guardian_fields(rng: random.Random, people: list[Json]) -> None:
+    """Each volunteer's building, zone, languages and risk group."""
+    for v in people:
+        building, zone = rng.choice(_BUILDINGS)
+        v["building"], v["zone"] = building, zone
+        v["languages"] = ["mandarin"] + [lang for lang, _, speaks in LANGUAGES if rng.random() < speaks]
+        if rng.random() < 0.15:
+            v["risk_group"] = True
+
+
+def _residents(rng: random.Random, n: int, timezone: str) -> list[Json]:
+    """``n`` residents spread over the site's buildings: an old person living alone (check-in and
+    medicine), a disabled person without a carer (mobility help, close contact), someone needing medical
+    care, a child without guardians; most with a contact of kin."""
+    buildings = _BUILDINGS
+    out = []
+    taken: set[str] = set()
+    for i in range(n):
+        building, zone = rng.choice(buildings)
+        name, _, _ = _name(rng, taken)
+        kind = rng.choices(("alone", "disabled", "medical", "child"), weights=(5, 2, 2, 1))[0]
+        needs: Json = {}
+        language = next((lang for lang, need, _ in LANGUAGES if rng.random() < need), None)
+        if language:
+            needs["language"] = language
+        if kind == "alone":
+            needs.update(daily_check_in=True, medicine_days=[rng.choice(WEEKDAYS)])
+            weekdays = [d for d in WEEKDAYS if rng.random() < 0.5] or ["mon", "thu"]
+        elif kind == "disabled":
+            needs.update(mobility_help=True, grocery_days=["tue", "fri"])
+            weekdays = ["tue", "fri"]
+        elif kind == "medical":
+            needs.update(medical_care=True)
+            weekdays = ["mon", "wed", "fri"]
+        else:
+            needs.update(daily_check_in=True, notes="a child alone at home: meals and homework")
+            weekdays = list(WEEKDAYS)
+        resident: Json = {
+            "id": f"r{i + 1:03d}", "name": name, "building": building, "zone": zone,
+            "address": f"{rng.randint(1, 18)}F, flat {rng.randint(1, 6)}0{rng.randint(1, 4)}",
+            "needs": needs,
+            "visits": [{"id": "visit", "weekdays": weekdays, "start": rng.choice(VISIT_TIMES),
+                        "minutes": rng.choice((20, 30, 30, 45))}],
+        }
+        if rng.random() < 0.7:
+            kin_name, _, _ = _name(rng, taken)
+            relation = rng.choice(("son", "daughter", "niece", "neighbour"))
+            resident["kin"] = {"name": kin_name, "relation": relation, "phone": _phone(rng, timezone)}
+        out.append(resident)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -304,7 +304,8 @@ def check(
     out = [
         v for v in validate(scenario, schedule)
         if not (
-            v.rule in ("health", "unavailable", "eligibility") and (v.volunteer, v.post, v.date) in exempt
+            v.rule in ("health", "unavailable", "eligibility", "guardian")
+            and (v.volunteer, v.post, v.date) in exempt
         )
     ]
     changed = (("removed from", frozen_before - frozen_now), ("added to", frozen_now - frozen_before))

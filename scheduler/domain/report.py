@@ -24,6 +24,7 @@ from scheduler.domain.schedule import (
     Uncovered,
     VolunteerTotals,
 )
+from scheduler.domain.visits import all_posts
 from solver.explain import explain_shortfalls
 from solver.problem import Intensity, Person, Problem, Shift, Shortfall, Solution
 from solver.validate import load as _load
@@ -140,7 +141,7 @@ def build_schedule(
 def _slot_problem(compiled: Compiled, post: str, template: str, date: dt.date) -> str | None:
     """Why (post, template, date) is not a slot of ``compiled``, or None if it is one."""
     scenario = compiled.scenario
-    posts = {p.id: p for p in scenario.posts}
+    posts = {p.id: p for p in all_posts(scenario)}
     if post not in posts:
         return f"no post {post!r}"
     if template not in {s.id for s in posts[post].shifts}:

@@ -206,6 +206,21 @@ class RestAfterHeavy(Model):
     hours: float = Field(default=36, gt=0, le=24 * 7)
 
 
+class GuardianRules(Model):
+    """How residents are matched to their primary and backup volunteer."""
+
+    shield_risk_group: bool = Field(
+        default=True,
+        description="Nobody in a risk group answers for a resident whose care is close contact",
+    )
+    max_primary: int = Field(
+        default=3, ge=0, le=100, description="Residents a volunteer is primary for, at most"
+    )
+    max_backup: int = Field(
+        default=3, ge=0, le=100, description="Residents a volunteer is backup for, at most"
+    )
+
+
 class Rules(Model):
     """Site-wide rules. Every one is a hard limit the checker verifies."""
 
@@ -255,6 +270,10 @@ class Rules(Model):
         "history included, so the busiest volunteer works as few hours as the rules allow, then the spread "
         "is as small as possible; a declared weekly maximum is a limit, not a wish. 'capacity': load per "
         "mille of each volunteer's declared weekly maximum, so those who declare more get more",
+    )
+    guardians: GuardianRules = Field(
+        default=GuardianRules(),
+        description="Vulnerable residents' named volunteers (primary and backup): caps and shielding",
     )
     weights: Weights = Weights()
 
@@ -495,6 +514,97 @@ class Volunteer(Model):
     health: list[HealthRecord] = Field(default_factory=list, description="Health history; empty means fit")
     rules: RuleOverrides = RuleOverrides()
     history: History = History()
+    languages: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, description="Languages and dialects spoken, e.g. ['mandarin', 'shanghainese']"
+    )
+    building: str | None = Field(default=None, max_length=100, description="Building the volunteer lives in")
+    zone: str | None = Field(default=None, max_length=100, description="Zone (block, section) of the site")
+    risk_group: bool = Field(
+        default=False,
+        description="In a risk group (e.g. chronic illness, pregnancy): where the site shields its risk "
+        "group, never a guardian of a resident whose care is close contact",
+    )
+
+
+class ResidentNeeds(Model):
+    """What a vulnerable resident needs, as far as a visiting volunteer must know it."""
+
+    daily_check_in: bool = False
+    grocery_days: list[Weekday] = Field(default_factory=list, description="Days groceries are delivered")
+    medicine_days: list[Weekday] = Field(default_factory=list, description="Days medicine is delivered")
+    mobility_help: bool = False
+    medical_care: bool = Field(default=False, description="Needs a volunteer with the 'medical' skill")
+    language: str | None = Field(
+        default=None, min_length=1, max_length=40, description="Language or dialect the guardian must speak"
+    )
+    skills: list[Id] = Field(default_factory=list, description="Further skills the guardian must have")
+    notes: str | None = Field(
+        default=None, max_length=500, description="What the visiting volunteer must know (no diagnosis)"
+    )
+
+
+class ResidentVisit(Model):
+    """A visit the resident needs: on these weekdays, starting at ``start``, lasting ``minutes``."""
+
+    id: Id
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS))
+    start: LocalTime = Field(description="Start of the visit (wall-clock time in the site's zone)")
+    minutes: int = Field(default=30, ge=5, le=12 * 60, description="How long the visit lasts")
+    purpose: str | None = Field(default=None, max_length=100, description="e.g. check-in, medicine delivery")
+
+
+class KinContact(Model):
+    name: str = Field(min_length=1, max_length=200)
+    relation: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class Resident(Model):
+    """A vulnerable resident (disabled without a carer, very old and alone, a child without guardians) who
+    must have a named volunteer (the *primary*) and a distinct *backup*. Sensitive personal data: visible
+    to the site's coordinators only."""
+
+    id: Annotated[str, Field(
+        min_length=1, max_length=58, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Identifier (at most 58 characters: its visits' post is visit:<id>)",
+    )]
+    name: str = Field(min_length=1, max_length=200)
+    building: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300, description="Flat, floor, entrance")
+    zone: str | None = Field(default=None, max_length=100)
+    needs: ResidentNeeds = ResidentNeeds()
+    visits: list[ResidentVisit] = Field(default_factory=list, description="Visits that go on the rota")
+    kin: KinContact | None = Field(default=None, description="A contact of kin, if any")
+    close_contact: bool | None = Field(
+        default=None,
+        description="The care is close contact; missing means: if the needs include mobility help or "
+        "medical care",
+    )
+    primary: Id | None = Field(default=None, description="The volunteer who answers for the resident")
+    backup: Id | None = Field(default=None, description="Takes over when the primary cannot")
+
+    @field_validator("visits")
+    @classmethod
+    def _unique_visits(cls, visits: list[ResidentVisit]) -> list[ResidentVisit]:
+        _reject_duplicates([v.id for v in visits], "visit id")
+        return visits
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Resident:
+        if self.primary is not None and self.primary == self.backup:
+            raise ValueError("backup: must differ from the primary")
+        return self
+
+    @property
+    def is_close_contact(self) -> bool:
+        if self.close_contact is not None:
+            return self.close_contact
+        return self.needs.mobility_help or self.needs.medical_care
+
+    @property
+    def skills(self) -> frozenset[str]:
+        return frozenset(self.needs.skills) | ({"medical"} if self.needs.medical_care else set())
 
 
 class Pin(Model):
@@ -516,11 +626,26 @@ class Scenario(Model):
     posts: list[Post] = Field(min_length=1)
     volunteers: list[Volunteer] = Field(default_factory=list)
     pinned: list[Pin] = Field(default_factory=list)
+    residents: list[Resident] = Field(
+        default_factory=list, description="Vulnerable residents with their named volunteers and visits"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         _reject_duplicates([p.id for p in self.posts], "post id")
         _reject_duplicates([v.id for v in self.volunteers], "volunteer id")
+        _reject_duplicates([r.id for r in self.residents], "resident id")
+        posts = {p.id: p for p in self.posts}
+        post_templates = {s.id for p in self.posts for s in p.shifts}
+        for i, r in enumerate(self.residents):
+            if visit_post_id(r.id) in posts:
+                raise ValueError(f"residents[{i}].id: post {visit_post_id(r.id)!r} would hold its visits")
+            for j, visit in enumerate(r.visits):
+                if visit.id in post_templates:
+                    raise ValueError(
+                        f"residents[{i}].visits[{j}].id: {visit.id!r} is a shift template of a post "
+                        "(the rest rules would confuse them)"
+                    )
         posts = {p.id: p for p in self.posts}
         volunteers = {v.id for v in self.volunteers}
         templates = {s.id for p in self.posts for s in p.shifts}
@@ -537,6 +662,11 @@ class Scenario(Model):
                 raise ValueError(f"pinned[{i}].shift: post {pin.post!r} has no shift {pin.shift!r}")
             if not self.horizon.start <= pin.date < self.horizon.end:
                 raise ValueError(f"pinned[{i}].date: {pin.date} is outside the horizon")
+        for i, r in enumerate(self.residents):
+            for role in ("primary", "backup"):
+                vid = getattr(r, role)
+                if vid is not None and vid not in volunteers:
+                    raise ValueError(f"residents[{i}].{role}: no volunteer {vid!r}")
         for i, v in enumerate(self.volunteers):
             prefs = v.preferences
             for field, ids, known, what in (
@@ -549,6 +679,14 @@ class Scenario(Model):
                     if ref not in known:
                         raise ValueError(f"volunteers[{i}].preferences.{field}: no {what} {ref!r}")
         return self
+
+
+#: The posts holding residents' visits are named after the resident (see scheduler.domain.residents).
+VISIT_POST_PREFIX = "visit:"
+
+
+def visit_post_id(resident_id: str) -> str:
+    return VISIT_POST_PREFIX + resident_id
 
 
 def _reject_duplicates(ids: list[str], what: str) -> None:

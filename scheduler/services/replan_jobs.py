@@ -51,8 +51,10 @@ from scheduler.domain.errors import (
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
 from scheduler.domain.limits import SizeLimits, check_size
 from scheduler.domain.report import assignments_of
+from scheduler.domain.residents import changed_residents
 from scheduler.settings import Settings
 from scheduler.store import health_records, posts, sites, volunteers
+from scheduler.store import residents as resident_store
 from scheduler.store import schedules as schedule_store
 from scheduler.store.jobs import MAX_SEED, JobKind, JobRow, SiteLimits, check_share, job_scenario, queue_job
 
@@ -305,6 +307,9 @@ def persist(
         elif p != was_post:
             update = posts.PostUpdate.model_validate(p.model_dump(mode="json", by_alias=True))
             posts.replace_post(session, posts.get_post(session, site.id, p.id), update)
+    for change in changed_residents(old, new, now):  # a guardian fell ill: the backup took over
+        row = resident_store.get_resident(session, site.id, change.resident)
+        resident_store.set_pair(session, row, change.primary, change.backup, change.reason, now)
     if new.rules != old.rules:
         sites.set_rules(site, new.rules)
     released = [pin for pin in old.pinned if pin not in new.pinned]

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
+from scheduler.domain.visits import is_visit_post, visit_post
+from scheduler.store import residents as resident_store
 from scheduler.store.db import Base, UTCDateTime
 from scheduler.store.posts import PostRow, list_posts
 from scheduler.store.posts import to_model as to_post
@@ -138,6 +140,7 @@ def sync_site(
         kept = [a for a in schedule.assignments if a.post == post]
         schedule = schedule.model_copy(update={"assignments": kept})
     post_models = [to_post(p) for p in list_posts(session, site.id)]
+    post_models += [p for p in map(visit_post, resident_store.models(session, site.id)) if p is not None]
     inputs = cal.inputs_of(str(site.id), post_models, _volunteer_names(session, site.id), schedule)
     result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
     for state in result:
@@ -174,8 +177,9 @@ def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timede
 
 
 def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
-    """(bytes, etag) of every shift of the site, each event naming who is on it."""
-    events = states(session, site.id)
+    """(bytes, etag) of every shift of the site, each event naming who is on it; never a home visit (a
+    resident's address and needs are for the visiting volunteer's own feed only)."""
+    events = [e for e in states(session, site.id) if not is_visit_post(e.post)]
     names = _volunteer_names(session, site.id)
     return cal.FEEDS.render(
         cal.site_feed_name(site.name), events, zone=site.timezone, refresh=refresh, volunteer_names=names

@@ -26,7 +26,7 @@ from scheduler.domain.errors import (
     validation_problems,
 )
 from scheduler.domain.limits import SizeLimits, check_size
-from scheduler.store import posts, volunteers
+from scheduler.store import posts, residents, volunteers
 from scheduler.store.db import Base, UTCDateTime
 
 
@@ -132,6 +132,8 @@ def import_scenario(
         posts.add_post(session, row.id, post)
     for volunteer in scenario.volunteers:
         volunteers.add_volunteer(session, row.id, volunteer, now)
+    for resident in scenario.residents:
+        residents.add_resident(session, row.id, resident, now)
     session.flush()
     return row
 
@@ -146,6 +148,7 @@ def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
         "posts": [_dump(posts.to_model(p)) for p in posts.list_posts(session, row.id)],
         "volunteers": [_dump(v) for v in volunteers.models(session, row.id)],
         "pinned": row.pinned,
+        "residents": [_dump(r) for r in residents.models(session, row.id)],
     }
 
 
@@ -164,6 +167,7 @@ def validate_site(
     blame: str | None = None,
     post: str | None = None,
     volunteer: str | None = None,
+    resident: str | None = None,
     limits: SizeLimits | None = None,
 ) -> sc.Scenario:
     """Check that the site's rows still make a valid scenario after a change; the problems name the
@@ -184,7 +188,7 @@ def validate_site(
         if limits is not None:
             check_size(scenario, limits, source="site")
         return scenario
-    for key, items in ((post, "posts"), (volunteer, "volunteers")):
+    for key, items in ((post, "posts"), (volunteer, "volunteers"), (resident, "residents")):
         if key is not None:
             index = next((i for i, item in enumerate(data[items]) if item["id"] == key), None)
             blame = f"{items}[{index}]" if index is not None else blame

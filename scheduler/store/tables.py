@@ -10,6 +10,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     jobs,
     posts,
     reminders,
+    residents,
     schedules,
     sites,
     swaps,

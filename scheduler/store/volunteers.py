@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import JSON, Float, select
+from sqlalchemy import JSON, Boolean, Float, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import scenario as sc
@@ -24,7 +24,7 @@ from scheduler.store.keyed import SiteKeyed, key_taken, row_of, rows_of
 #: Volunteer fields kept as JSON columns of the same name (in the scenario file's JSON form).
 JSON_FIELDS = ("contact", "skills", "availability", "unavailable", "preferences", "rules", "history")
 #: Every field of :class:`~scheduler.domain.scenario.Volunteer` is stored: these as columns, health as rows.
-COLUMN_FIELDS = ("id", "name", "max_hours_per_week")
+COLUMN_FIELDS = ("id", "name", "max_hours_per_week", "languages", "building", "zone", "risk_group")
 
 
 class VolunteerRow(SiteKeyed, Base):
@@ -38,6 +38,10 @@ class VolunteerRow(SiteKeyed, Base):
     preferences: Mapped[dict] = mapped_column(JSON)
     rules: Mapped[dict] = mapped_column(JSON)
     history: Mapped[dict] = mapped_column(JSON)
+    languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    building: Mapped[str | None] = mapped_column(String(100))
+    zone: Mapped[str | None] = mapped_column(String(100))
+    risk_group: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class VolunteerUpdate(sc.Volunteer):
@@ -56,6 +60,10 @@ def to_model(row: VolunteerRow, records: list[health_records.HealthRecordRow]) -
         id=row.key,
         name=row.name,
         max_hours_per_week=row.max_hours_per_week,
+        languages=row.languages or [],
+        building=row.building,
+        zone=row.zone,
+        risk_group=bool(row.risk_group),
         health=[health_records.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
     )
     return sc.Volunteer.model_validate(data)
@@ -66,6 +74,10 @@ def _fields(volunteer: sc.Volunteer) -> dict[str, Any]:
     return {name: data[name] for name in JSON_FIELDS} | {
         "name": volunteer.name,
         "max_hours_per_week": volunteer.max_hours_per_week,
+        "languages": list(volunteer.languages),
+        "building": volunteer.building,
+        "zone": volunteer.zone,
+        "risk_group": volunteer.risk_group,
     }
 
 

@@ -8,7 +8,7 @@ import re
 from fastapi.routing import APIRoute
 
 from api.routes import ROUTERS
-from tests.api.conftest import publish, solve
+from tests.api.conftest import fixture, publish, solve
 
 _PARAM = re.compile(r"{(\w+)}")
 
@@ -43,7 +43,10 @@ def _token_id(app, site_id: int) -> int:
 
 
 def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, worker):
-    a, b = make_site(), make_site()
+    with_resident = fixture()
+    with_resident["residents"] = [{"id": "r1", "name": "Wang Fang", "primary": "v001", "backup": "v002",
+                                   "visits": [{"id": "check", "start": "10:00"}]}]
+    a, b = make_site(), make_site(with_resident)
     job = solve(client, worker, b)
     publish(client, b, job["id"])
     record = client.post(f"{b.url}/volunteers/v002/health", json={"status": "sick"}, headers=b.headers).json()
@@ -58,6 +61,7 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         "number": 1,
         "token_id": _token_id(app, b.id),
         "change_id": 1,
+        "resident_id": "r1",
     }
     routes = list(site_routes(app))
     assert len(routes) > 30
@@ -91,6 +95,11 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
     assert client.get(f"{a.url}/schedule/versions/1", headers=a.headers).status_code == 404
     assert client.delete(f"{a.url}/tokens/{values['token_id']}", headers=a.headers).status_code == 404
     assert [s["id"] for s in client.get("/sites", headers=a.headers).json()] == [a.id]
+    # B's residents: not in A's register, its report or its scenario
+    assert client.get(f"{a.url}/residents", headers=a.headers).json() == []
+    assert client.get(f"{a.url}/residents/r1", headers=a.headers).status_code == 404
+    assert client.get(f"{a.url}/guardians", headers=a.headers).json() == []
+    assert "Wang Fang" not in client.get(f"{a.url}/scenario", headers=a.headers).text
 
 
 def test_without_a_valid_token_nothing_but_health_and_docs(client, app, site):

@@ -79,3 +79,61 @@ def test_health_routes_want_the_sites_coordinator(client, site, make_site):
     assert client.get(url, headers=other.headers).status_code == 404
     assert client.post(url, json={"status": "fit"}, headers=other.headers).status_code == 404
     assert client.get(url, headers=site.headers).json()[0]["status"] == "sick"
+
+
+RESIDENT_NAME = "Wang Fang-7c1e"
+KIN = "Wang Lei-91b0"
+
+
+def test_residents_reach_only_their_visitors_feed_and_only_address_and_needs(client, make_site, worker):
+    """Issue 12: a volunteer's visit events carry the resident's address and needs and nothing more; no
+    other feed (another volunteer's, the site's, a post's), nor any route a feed token opens, reveals a
+    resident."""
+    from tests.api.conftest import fixture
+
+    data = fixture()
+    data["rules"] = {"max_shifts_per_day": 2, "min_rest_hours": 2}
+    data["residents"] = [{
+        "id": "r1", "name": RESIDENT_NAME, "building": "Block-Q9Z", "address": "Flat-Zx42",
+        "needs": {"medicine_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "language": "wu"},
+        "visits": [{"id": "medicine", "start": "10:00", "minutes": 20}],
+        "kin": {"name": KIN, "phone": "+86 555 0101"}, "primary": "v003", "backup": "v005",
+    }]
+    site = make_site(data)
+    publish(client, site, solve(client, worker, site, time_limit=5)["id"])
+    assignments = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    visitors = {a["volunteer"] for a in assignments if a["post"] == "visit:r1"}
+    assert visitors and visitors <= {"v003", "v005"}
+
+    def feed(url: str) -> bytes:
+        link = client.post(url, headers=site.headers).json()["url"]
+        return client.get(link.removeprefix("http://testserver")).content
+
+    secret = re.compile(rb"Wang|\+86 555|visit:r1|Home visit|Q9Z|Zx42")
+    for vid in visitors:
+        body = feed(f"{site.url}/volunteers/{vid}/calendar/token")
+        events = parse_feed(body)
+        visits = [e for e in events if e["summary"].startswith("Home visit")]
+        assert visits, vid
+        for event in visits:
+            assert event["location"] == "Block-Q9Z, Flat-Zx42"
+            assert "medicine" in event["description"] and "wu" in event["description"]
+        assert RESIDENT_NAME.encode() not in body and KIN.encode() not in body and b"+86 555" not in body
+    others = [v for v in ("v001", "v002", "v004", "v006", "v010") if v not in visitors]
+    bodies = [feed(f"{site.url}/volunteers/{v}/calendar/token") for v in others]
+    bodies.append(feed(f"{site.url}/calendar/token"))
+    bodies.append(feed(f"{site.url}/posts/gate/calendar/token"))
+    bodies.append(client.get(f"{site.url}/calendar.ics", headers=site.headers).content)
+    for body in bodies:
+        parse_feed(body)
+        assert secret.search(body) is None, secret.search(body)
+    # a visit post has no feed of its own
+    assert client.post(f"{site.url}/posts/visit:r1/calendar/token", headers=site.headers).status_code == 404
+    # a feed token opens none of the residents' routes
+    link = client.post(f"{site.url}/volunteers/v003/calendar/token", headers=site.headers).json()["url"]
+    as_bearer = {"Authorization": f"Bearer {link.rsplit('/', 1)[1].removesuffix('.ics')}"}
+    for url in (f"{site.url}/residents", f"{site.url}/residents/r1", f"{site.url}/guardians",
+                f"{site.url}/residents/r1/history", f"{site.url}/scenario"):
+        assert client.get(url, headers=as_bearer).status_code == 401
+    # the coordinators do see the register
+    assert client.get(f"{site.url}/residents/r1", headers=site.headers).json()["name"] == RESIDENT_NAME

@@ -415,3 +415,38 @@ def test_upload_a_scenario_file_with_an_invalid_field(browser, service, tmp_path
     expect(page.locator("#admin_token-error")).to_contain_text("not a valid token of this site")
     shot(page, "scenario-upload-error")
     context.close()
+
+
+def test_residents_page_on_a_phone_and_in_chinese(browser, service):
+    """Issue 12: residents added through the API, matched from the page; at risk first; the form."""
+    for i, building in enumerate(("B1", "B2", "B3")):
+        body = {"id": f"r{i}", "name": f"Resident {i}", "building": building, "address": f"{i + 1}F",
+                "needs": {"daily_check_in": True, "medical_care": i == 2,
+                          "language": "wu" if i == 1 else None},
+                "visits": [{"id": "check", "start": "10:00", "minutes": 30}]}
+        assert api(service, "POST", "/residents", json=body).status_code in (201, 409)
+    context = browser.new_context(**PHONE, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, service)
+    page.goto(f"{service['base']}/console/residents")
+    expect(page.locator("h1")).to_have_text("Residents")
+    expect(page.locator(".warning").first).to_be_visible()  # nobody matched yet: all at risk
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "phone-residents-unmatched", full_page=False)
+    page.get_by_role("button", name="Match guardians").click()
+    expect(page.locator(".notice")).to_contain_text("Matched")
+    # nobody speaks wu in the small site: that resident stays at risk, and comes first
+    first = page.locator("li.person-row").first
+    expect(first).to_contain_text("Resident 1")
+    expect(first.locator(".warning").first).to_contain_text("No named volunteer")
+    shot(page, "phone-residents")
+    page.goto(f"{service['base']}/console/residents/r0")
+    page.locator("#v0-minutes").fill("2")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#v0-minutes-error")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "phone-resident-form-error")
+    page.goto(f"{service['base']}/console/lang/zh_CN?next=/console/residents")
+    expect(page.locator("h1")).to_have_text("居民")
+    shot(page, "phone-residents-zh", full_page=False)
+    context.close()

@@ -82,3 +82,21 @@ def test_another_sites_volunteers_are_out_of_reach(console, client, make_site):
     assert response.status_code == 404
     assert client.get(f"{b.url}/volunteers/vb99", headers=b.headers).json()["name"] == "Only In B"
     assert console.post("/console/people/new", data={"name": "x", "id": "x1"}).status_code == 403
+
+
+def test_the_guardian_fields_of_a_volunteer(console, client, site):
+    """Issue 12: languages, building, zone and risk group, read by the residents' matching."""
+    csrf = sign_in(console, site)
+    form = {"csrf": csrf, "name": "Marta P.", "phone": "", "email": "", "skills": "medical",
+            "max_hours_per_week": "", "languages": "mandarin， shanghainese", "building": "B7",
+            "zone": "north", "risk_group": "on", "windows": "0", "absences": "0"}
+    response = console.post("/console/people/v004/edit", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    after = client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()
+    assert after["languages"] == ["mandarin", "shanghainese"] and after["risk_group"] is True
+    assert (after["building"], after["zone"]) == ("B7", "north")
+    page = console.get("/console/people/v004/edit").text
+    assert 'value="B7"' in page and 'name="risk_group" checked' in page
+    form.pop("risk_group")
+    console.post("/console/people/v004/edit", data=form, follow_redirects=False)
+    assert client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()["risk_group"] is False

@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError
-from scheduler.store import posts, sites, volunteers
+from scheduler.store import posts, residents, sites, volunteers
 from scheduler.store.db import utcnow
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
@@ -64,7 +64,9 @@ def test_every_scenario_field_has_a_home():
         "posts",
         "volunteers",
         "pinned",
+        "residents",
     }
+    assert set(sc.Resident.model_fields) == set(residents.JSON_FIELDS) | set(residents.COLUMN_FIELDS)
 
 
 def test_date_and_datetime_forms_survive(sessions):
@@ -153,3 +155,27 @@ def test_replacing_a_post_keeps_template_rows_and_order(sessions):
         assert {t.key: t.id for t in row.templates if t.key in ids} == ids
         assert row.version == 2
         assert posts.to_model(row).shifts[2].required == 1
+
+
+def test_residents_and_guardian_fields_survive_the_round_trip(sessions):
+    data = load("small").model_dump(mode="json", by_alias=True)
+    first, second = data["volunteers"][0]["id"], data["volunteers"][1]["id"]
+    data["volunteers"][0].update(languages=["wu", "mandarin"], building="B1", zone="north", risk_group=True)
+    data["rules"]["guardians"] = {"shield_risk_group": False, "max_primary": 2, "max_backup": 4}
+    data["residents"] = [
+        {"id": "r1", "name": "Wang Fang", "building": "B1", "address": "3F", "zone": "north",
+         "needs": {"daily_check_in": True, "medicine_days": ["tue"], "language": "wu", "notes": "deaf"},
+         "visits": [{"id": "check", "start": "09:30", "minutes": 20, "weekdays": ["mon", "thu"]}],
+         "kin": {"name": "Wang Lei", "relation": "son", "phone": "+86 2"}, "close_contact": False,
+         "primary": first, "backup": second},
+        {"id": "r2", "name": "Zhao Min"},
+    ]
+    scenario = sc.Scenario.model_validate(data)
+    with sessions() as session:
+        site_id = sites.import_scenario(session, scenario, utcnow()).id
+        session.commit()
+    with sessions() as session:
+        exported = sites.export_scenario(session, sites.get_site(session, site_id))
+        history = residents.pair_history(session, site_id)
+    assert exported == scenario
+    assert [(h.resident, h.primary, h.backup) for h in history] == [("r1", first, second)]
