@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 
 from solver import objectives, rules
 from solver.model import Model, forced_pairs
+from solver.options import OutOfTime, past
 from solver.problem import Problem
 
 
@@ -19,11 +20,14 @@ def build(
     skip: Iterable[str] = (),
     candidates: Mapping[str, Collection[str]] | None = None,
     fixed: Collection[tuple[str, str]] = (),
+    deadline: float | None = None,
 ) -> Model:
     """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
     show each rule decides its case). ``candidates`` (person id -> shift ids) restricts the decision
     variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past).
-    ``fixed`` pairs of people outside the neighbourhood enter the model as constants."""
+    ``fixed`` pairs of people outside the neighbourhood enter the model as constants. Raises
+    :class:`~solver.options.OutOfTime` once ``deadline`` (``time.monotonic()``) has passed: building
+    a very large model can take longer than the whole time limit."""
     skipped = set(skip)
     unknown = skipped - set(rules.HARD_RULES) - set(objectives.SOFT_TERMS)
     if unknown:
@@ -45,6 +49,7 @@ def build(
     assign: list[dict[int, cp_model.IntVar]] = []
     fixed_people = {person_id for person_id, _ in fixed}
     for person in problem.people:
+        _in_time(deadline, "the decision variables")
         row: dict[int, cp_model.IntVar] = {}
         if person.id in fixed_people:
             assign.append(row)  # a constant: no variables
@@ -81,11 +86,18 @@ def build(
     # 2. Hard rules.
     for name, rule in rules.HARD_RULES.items():
         if name not in skipped:
+            _in_time(deadline, f"rule {name}")
             rule(model)
 
     # 3. Objective: the weighted sum of the soft terms.
     for name, term in objectives.SOFT_TERMS.items():
         if getattr(problem.weights, name) != 0 and name not in skipped:
+            _in_time(deadline, f"term {name}")
             model.terms[name] = term(model)
     cp.minimize(model.weighted())
     return model
+
+
+def _in_time(deadline: float | None, step: str) -> None:
+    if past(deadline):
+        raise OutOfTime(f"the time limit passed while building the model ({step})")

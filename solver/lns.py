@@ -42,14 +42,16 @@ class _Neighbourhood:
 
 def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     started = time.monotonic()
-    deadline = started + options.time_limit
+    deadline = options.deadline_from(started)
+    options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
-    current, broken = valid_start(problem, _start(problem, options), options, deadline)
+    current, broken = valid_start(problem, _start(problem, options, deadline), options, deadline)
     if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
-        # valid schedule on the whole model first, from the greedy one as a hint.
-
-        budget = min(options.time_limit, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE))
+        # valid schedule on the whole model first, from the greedy one as a hint (within the deadline,
+        # model building included).
+        left = deadline - time.monotonic()
+        budget = max(0.01, min(left, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE)))
         first = solve_model(
             problem,
             dataclasses.replace(
@@ -60,7 +62,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             ),
         )
         if not first.has_schedule:
-            return first
+            return dataclasses.replace(first, wall_time=time.monotonic() - started)
         current = list(first.assignments)
     best = validate.objective(problem, current)
     improvements = 1
@@ -73,8 +75,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     most = max(1, min(MAX_PAIRS, total // 3))
     target, sub_time = min(TARGET_PAIRS, most), SUB_TIME
     tried = accepted = 0
+    reserve = 0.05  # seconds the bookkeeping after a neighbourhood takes (measured as it goes)
     while not stopped(options):
-        remaining = deadline - time.monotonic()
+        remaining = deadline - time.monotonic() - reserve
         if remaining < MIN_SUB_TIME:
             break
         hood = _choose(problem, current, rng, eligible_by_day, target, tried)
@@ -85,6 +88,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
         hood_options = sub_options(options, min(sub_time, remaining), options.seed + tried, current)
         result = solve_model(sub, hood_options, candidates=candidates, fixed=fixed)
+        checked = time.monotonic()
         improved = False
         if result.has_schedule:
             value = validate.objective(problem, result.assignments)
@@ -94,6 +98,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
                 accepted += 1
                 improvements += 1
                 _report(options, started, best, improvements)
+        reserve = max(reserve, 2 * (time.monotonic() - checked))
         # adapt: easy neighbourhoods grow, hard ones shrink
         if result.status is Status.OPTIMAL:
             target = min(most, int(target * 1.25))
@@ -128,7 +133,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
 
 
-def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
+def _start(problem: Problem, options: SolveOptions, deadline: float) -> list[tuple[str, str]]:
     """A valid schedule to start from: the hint or previous schedule without what is no longer allowed
     (e.g. the shifts of someone who fell ill), or the greedy one."""
     if options.hint is not None or problem.reference:
@@ -139,7 +144,7 @@ def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
         people = {p.id: p for p in problem.people}
         kept = [(p, s) for p, s in base if p in people and (s in frozen or people[p].may_work(s))]
         return repair_start(problem, kept)
-    return greedy(problem, seed=options.seed)
+    return greedy(problem, seed=options.seed, deadline=deadline)
 
 
 def _eligible_by_day(problem: Problem) -> dict[str, list[int]]:

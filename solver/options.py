@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -39,3 +40,20 @@ class SolveOptions:
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name
+    # The instant (time.monotonic()) by which the whole call returns: ``solve`` sets it from
+    # ``time_limit`` when it starts, so the greedy start, model building and every sub-search share one
+    # budget; None: ``time_limit`` from the start of whichever function is called.
+    deadline: float | None = None
+
+    def deadline_from(self, started: float) -> float:
+        """The deadline of a call that started at ``started``: its own limit, or the caller's if sooner."""
+        own = started + self.time_limit
+        return own if self.deadline is None else min(own, self.deadline)
+
+
+class OutOfTime(Exception):
+    """The deadline passed while building a model (raised by ``solver.build``, caught by the search)."""
+
+
+def past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline

@@ -15,7 +15,7 @@ from solver import validate
 from solver.build import build
 from solver.model import Model
 from solver.objectives import SOFT_TERMS
-from solver.options import Progress, SolveOptions
+from solver.options import OutOfTime, Progress, SolveOptions
 from solver.problem import Problem, Solution, Status, Term
 
 _STATUS = {
@@ -49,7 +49,7 @@ def solve_model(
     """
     options = options or SolveOptions()
     started = time.monotonic()
-    deadline = started + options.time_limit
+    deadline = options.deadline_from(started)
     watcher = _Watcher(options, started)
     hint = _initial_hint(problem, options)
     stats: dict[str, int | float | str | bool] = {}
@@ -62,9 +62,15 @@ def solve_model(
         # Phase 1: a model with the coverage terms only (smaller, so faster to presolve and search).
         watcher.phase = "coverage"
         others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)
-        model = build(problem, skip=(*skip, *others), candidates=candidates, fixed=fixed)
-        budget = max(0.01, min(options.time_limit * options.coverage_share, deadline - time.monotonic()))
+        try:
+            skipped = (*skip, *others)
+            model = build(problem, skip=skipped, candidates=candidates, fixed=fixed, deadline=deadline)
+        except OutOfTime as out:
+            return _out_of_time(watcher, stats, out)
+        share = (deadline - started) * options.coverage_share
+        budget = max(0.01, min(share, deadline - time.monotonic()))
         solver, code = _search(model, options, watcher, hint, budget)
+        first = (model, solver, code)
         stats["coverage_phase_seconds"] = round(solver.wall_time, 3)
         stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -76,7 +82,13 @@ def solve_model(
 
     # Phase 2 (or the only one): the whole objective, coverage held at least as good as phase 1's.
     began = time.monotonic()
-    model = build(problem, skip=skip, candidates=candidates, fixed=fixed)
+    try:
+        model = build(problem, skip=skip, candidates=candidates, fixed=fixed, deadline=deadline)
+    except OutOfTime as out:
+        if settled is not None:  # phase 1's schedule, scored on the whole objective by the checker
+            stats["out_of_time"] = str(out)
+            return _finish(problem, *first, watcher, stats, fixed)
+        return _out_of_time(watcher, stats, out)
     stats.update(
         build_seconds=round(time.monotonic() - began, 3),
         variables=len(model.cp.proto.variables),
@@ -150,6 +162,12 @@ def _search(
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal error: invalid CP-SAT model: {model.cp.validate()}")
     return solver, code
+
+
+def _out_of_time(watcher: _Watcher, stats: dict, out: OutOfTime) -> Solution:
+    stats["out_of_time"] = str(out)
+    wall_time = time.monotonic() - watcher.started
+    return Solution(status=Status.NO_SOLUTION, wall_time=wall_time, stats=stats)
 
 
 def _stopped(options: SolveOptions) -> bool:

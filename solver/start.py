@@ -111,6 +111,7 @@ def sub_options(
         greedy_start=False,
         stop=options.stop,
         parameters=options.parameters,
+        deadline=options.deadline,  # never past the whole call's
     )
 
 
