@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 DEFAULT_WORKERS = 2  # the machines this runs on have two cores
+PORTFOLIOS = ("auto", "default", "max_lp")
+MAX_LP_PAIRS = 8_000  # "auto": the strong-LP worker up to this many decision variables
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,21 @@ class SolveOptions:
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000
+    # CP-SAT's worker portfolio. "max_lp" adds CP-SAT's strong-LP full worker (its root relaxation
+    # includes the clauses of the minimum-run and succession rules: a much tighter bound, often a
+    # better schedule); "default" keeps CP-SAT's own portfolio; "auto" takes max_lp for a whole model
+    # of at most MAX_LP_PAIRS decision variables (where its root LP finishes in time, measured on
+    # the Curtois instances, docs/BENCHMARKS.md). ``parameters["extra_subsolvers"]`` overrides it.
+    portfolio: str = "auto"
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name
     # The instant (time.monotonic()) by which the whole call returns: ``solve`` sets it from
     # ``time_limit`` when it starts, so the greedy start, model building and every sub-search share one
     # budget; None: ``time_limit`` from the start of whichever function is called.
     deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.portfolio not in PORTFOLIOS:
+            raise ValueError(f"portfolio must be one of {PORTFOLIOS}, not {self.portfolio!r}")
 
     def deadline_from(self, started: float) -> float:
         """The deadline of a call that started at ``started``: its own limit, or the caller's if sooner."""

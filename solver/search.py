@@ -15,7 +15,7 @@ from solver import validate
 from solver.build import build
 from solver.model import Model
 from solver.objectives import SOFT_TERMS
-from solver.options import OutOfTime, Progress, SolveOptions
+from solver.options import MAX_LP_PAIRS, OutOfTime, Progress, SolveOptions
 from solver.problem import Problem, Solution, Status, Term
 
 _STATUS = {
@@ -69,7 +69,7 @@ def solve_model(
             return _out_of_time(watcher, stats, out)
         share = (deadline - started) * options.coverage_share
         budget = max(0.01, min(share, deadline - time.monotonic()))
-        solver, code = _search(model, options, watcher, hint, budget)
+        solver, code = _search(model, options, watcher, hint, budget, stats, candidates is None)
         first = (model, solver, code)
         stats["coverage_phase_seconds"] = round(solver.wall_time, 3)
         stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
@@ -104,7 +104,7 @@ def solve_model(
         else:
             model.cp.add(held <= best).with_name("coverage_kept")
     budget = max(0.01, deadline - time.monotonic())
-    solver, code = _search(model, options, watcher, hint, budget)
+    solver, code = _search(model, options, watcher, hint, budget, stats, candidates is None)
     return _finish(problem, model, solver, code, watcher, stats, fixed)
 
 
@@ -134,6 +134,8 @@ def _search(
     watcher: _Watcher,
     hint: set[tuple[str, str]] | Iterable[tuple[str, str]] | None,
     budget: float,
+    stats: dict,
+    whole: bool,
 ) -> tuple[cp_model.CpSolver, int]:
     _set_hint(model, hint)
     solver = cp_model.CpSolver()
@@ -144,6 +146,10 @@ def _search(
     params.log_search_progress = options.log_search
     if options.workers == 1:
         params.interleave_search = False
+    portfolio = _portfolio(model, options, whole)
+    stats["portfolio"] = portfolio
+    if portfolio == "max_lp":
+        params.extra_subsolvers.append("max_lp")
     for name, value in options.parameters.items():
         if isinstance(value, list | tuple):  # repeated fields, e.g. subsolvers
             field = getattr(params, name)
@@ -168,6 +174,16 @@ def _out_of_time(watcher: _Watcher, stats: dict, out: OutOfTime) -> Solution:
     stats["out_of_time"] = str(out)
     wall_time = time.monotonic() - watcher.started
     return Solution(status=Status.NO_SOLUTION, wall_time=wall_time, stats=stats)
+
+
+def _portfolio(model: Model, options: SolveOptions, whole: bool) -> str:
+    """Which worker portfolio this model is searched with (see ``SolveOptions.portfolio``)."""
+    if "extra_subsolvers" in options.parameters:
+        return "parameters"
+    if options.portfolio != "auto":
+        return options.portfolio
+    pairs = sum(len(row) for row in model.assign)
+    return "max_lp" if whole and options.workers >= 2 and pairs <= MAX_LP_PAIRS else "default"
 
 
 def _stopped(options: SolveOptions) -> bool:
@@ -197,12 +213,14 @@ def _finish(
     # variables (spreads, patterns) are only exact at the optimum, so its own value may be higher.
     true_objective = sum(value * getattr(problem.weights, name) for name, value in terms.items())
     stats["model_objective"] = round(solver.objective_value)
+    bound = max(0.0, solver.best_objective_bound)  # every term is non-negative
+    stats["gap"] = round(max(0.0, (true_objective - bound) / true_objective), 4) if true_objective else 0.0
     return Solution(
         status=status,
         assignments=assignments,
         uncovered=tuple(validate.expected_shortfalls(problem, assignments)),
         objective=true_objective,
-        best_bound=max(0.0, solver.best_objective_bound),  # every term is non-negative
+        best_bound=bound,
         wall_time=wall_time,
         first_solution_time=watcher.first_solution_time,
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
