@@ -1,6 +1,6 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness|pages] [--quick]``
+``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness|pages|horizon] [--quick]``
 (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
@@ -16,6 +16,8 @@
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
 * **pages** (issue 10): ``benchmarks.pages``: how long the console's Today, Rota grid and People pages
   take to render for a 200-volunteer, 28-day site with a published (greedy) schedule.
+* **horizon** (issue 13): ``benchmarks.horizon``: 200 volunteers x 84 days, the time to the first valid
+  schedule, the objective at checkpoints and after 60 s, and the weekly forecast.
 
 Speed and quality targets live here, never in timed unit tests. Every benchmark owns one section of
 the document between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``, so a partial run replaces
@@ -46,7 +48,7 @@ ROSTERS = ROOT / "docs" / "curtois-rosters"
 CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / "benchmarks" / "curtois"))
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
-SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages")  # order in a new document
+SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages", "horizon")  # document order
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1034,6 +1036,17 @@ def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
     return results
 
 
+def run_horizon(doc: Path, command: str, echo: Echo = _echo):
+    """The long-horizon benchmark (:mod:`benchmarks.horizon`), written to the horizon section."""
+    from benchmarks import horizon
+
+    info = RunInfo.now()
+    result = horizon.bench(echo=echo)
+    body = horizon.markdown(result)
+    update_document(doc, "horizon", run_header(TITLES["horizon"], command, info) + "\n" + body.strip())
+    return result
+
+
 TITLES = {
     "scenarios": "Generated scenarios (issue 3)",
     "checker": "Checker, explainer and compiler",
@@ -1041,6 +1054,7 @@ TITLES = {
     "resolve": "Re-solve (issue 5)",
     "fairness": "Fair hours (issue 13)",
     "pages": "Console page render times (issue 10)",
+    "horizon": "Long horizon: 200 volunteers x 12 weeks (issue 13)",
 }
 
 
@@ -1148,6 +1162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "pages":
             _echo(f"== pages: Today, Rota grid, People on {pages_site()}")
             run_pages(args.doc, command)
+        elif name == "horizon":
+            _echo("== horizon: 200 x 84 days, 60 s")
+            run_horizon(args.doc, command)
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1
 
