@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 
 DEFAULT_WORKERS = 2  # the machines this runs on have two cores
 PORTFOLIOS = ("auto", "default", "max_lp")
-MAX_LP_PAIRS = 8_000  # "auto": the strong-LP worker up to this many decision variables
+# "auto": the strong-LP worker for a whole model of up to MAX_LP_PAIRS decision variables and at most
+# MAX_LP_PAIRS_PER_SECOND per second of its time limit (its root LP must finish early in the search:
+# measured at 20 s on Curtois 1-12, it won up to instance 8, 3,360 pairs, and lost from 10 on)
+MAX_LP_PAIRS = 8_000
+MAX_LP_PAIRS_PER_SECOND = 175
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,8 @@ class SolveOptions:
     # CP-SAT's worker portfolio. "max_lp" adds CP-SAT's strong-LP full worker (its root relaxation
     # includes the clauses of the minimum-run and succession rules: a much tighter bound, often a
     # better schedule); "default" keeps CP-SAT's own portfolio; "auto" takes max_lp for a whole model
-    # of at most MAX_LP_PAIRS decision variables (where its root LP finishes in time, measured on
-    # the Curtois instances, docs/BENCHMARKS.md). ``parameters["extra_subsolvers"]`` overrides it.
+    # small enough for its root LP to finish in the time limit (MAX_LP_PAIRS, measured on the Curtois
+    # instances, docs/BENCHMARKS.md). ``parameters["extra_subsolvers"]`` overrides it.
     portfolio: str = "auto"
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name
     # The instant (time.monotonic()) by which the whole call returns: ``solve`` sets it from

@@ -15,7 +15,7 @@ from solver import validate
 from solver.build import build
 from solver.model import Model
 from solver.objectives import SOFT_TERMS
-from solver.options import MAX_LP_PAIRS, OutOfTime, Progress, SolveOptions
+from solver.options import MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND, OutOfTime, Progress, SolveOptions
 from solver.problem import Problem, Solution, Status, Term
 
 _STATUS = {
@@ -50,6 +50,7 @@ def solve_model(
     options = options or SolveOptions()
     started = time.monotonic()
     deadline = options.deadline_from(started)
+    limits = {"deadline": deadline, "stop": options.stop}  # model building stops at either
     watcher = _Watcher(options, started)
     hint = _initial_hint(problem, options)
     stats: dict[str, int | float | str | bool] = {}
@@ -64,7 +65,7 @@ def solve_model(
         others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)
         try:
             skipped = (*skip, *others)
-            model = build(problem, skip=skipped, candidates=candidates, fixed=fixed, deadline=deadline)
+            model = build(problem, skip=skipped, candidates=candidates, fixed=fixed, **limits)
         except OutOfTime as out:
             return _out_of_time(watcher, stats, out)
         share = (deadline - started) * options.coverage_share
@@ -83,7 +84,7 @@ def solve_model(
     # Phase 2 (or the only one): the whole objective, coverage held at least as good as phase 1's.
     began = time.monotonic()
     try:
-        model = build(problem, skip=skip, candidates=candidates, fixed=fixed, deadline=deadline)
+        model = build(problem, skip=skip, candidates=candidates, fixed=fixed, **limits)
     except OutOfTime as out:
         if settled is not None:  # phase 1's schedule, scored on the whole objective by the checker
             stats["out_of_time"] = str(out)
@@ -173,7 +174,9 @@ def _search(
 def _out_of_time(watcher: _Watcher, stats: dict, out: OutOfTime) -> Solution:
     stats["out_of_time"] = str(out)
     wall_time = time.monotonic() - watcher.started
-    return Solution(status=Status.NO_SOLUTION, wall_time=wall_time, stats=stats)
+    status = Status.CANCELLED if _stopped(watcher.options) else Status.NO_SOLUTION
+    stats["cancelled"] = _stopped(watcher.options)
+    return Solution(status=status, wall_time=wall_time, stats=stats)
 
 
 def _portfolio(model: Model, options: SolveOptions, whole: bool) -> str:
@@ -183,7 +186,8 @@ def _portfolio(model: Model, options: SolveOptions, whole: bool) -> str:
     if options.portfolio != "auto":
         return options.portfolio
     pairs = sum(len(row) for row in model.assign)
-    return "max_lp" if whole and options.workers >= 2 and pairs <= MAX_LP_PAIRS else "default"
+    affordable = min(MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND * options.time_limit)
+    return "max_lp" if whole and options.workers >= 2 and pairs <= affordable else "default"
 
 
 def _stopped(options: SolveOptions) -> bool:
