@@ -1,6 +1,7 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|resolve|fairness|pages|horizon] [--quick]``
+``python -m benchmarks.bench [--only scenarios|checker|curtois|portfolios|resolve|fairness|pages|horizon]
+[--quick]``
 (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
@@ -11,6 +12,9 @@
   the scenario compiler timed on the 200x28 and 400x28 generated sites.
 * **curtois** (issue 6): the Curtois & Qu benchmark solved with a flat objective, every roster scored
   by the independent evaluator of ``benchmarks.curtois`` and written as ``InstanceN.csv``.
+* **portfolios** (issue 15): ``benchmarks.portfolios``: CP-SAT's default portfolio against the
+  strong-LP worker ``max_lp`` (coverage first or one phase) on Curtois 1-12 at 20 s: objective, bound,
+  gap; the table behind ``SolveOptions.portfolio="auto"``.
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
 * **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
@@ -48,7 +52,8 @@ ROSTERS = ROOT / "docs" / "curtois-rosters"
 CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / "benchmarks" / "curtois"))
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
-SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages", "horizon")  # document order
+# order in a new document
+SECTIONS = ("scenarios", "checker", "curtois", "portfolios", "resolve", "fairness", "pages", "horizon")
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1036,6 +1041,17 @@ def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
     return results
 
 
+def run_portfolios(doc: Path, command: str, data_dir: Path, echo: Echo = _echo) -> list[dict]:
+    """The portfolio comparison (:mod:`benchmarks.portfolios`), written to the portfolios section."""
+    from benchmarks import portfolios
+
+    info = RunInfo.now()
+    rows = portfolios.run(CURTOIS_SMALL, portfolios.TIME_LIMIT, data_dir, echo=echo)
+    body = portfolios.markdown(rows, portfolios.TIME_LIMIT)
+    update_document(doc, "portfolios", run_header(TITLES["portfolios"], command, info) + "\n" + body.strip())
+    return rows
+
+
 def run_horizon(doc: Path, command: str, echo: Echo = _echo):
     """The long-horizon benchmark (:mod:`benchmarks.horizon`), written to the horizon section."""
     from benchmarks import horizon
@@ -1055,6 +1071,7 @@ TITLES = {
     "fairness": "Fair hours (issue 13)",
     "pages": "Console page render times (issue 10)",
     "horizon": "Long horizon: 200 volunteers x 12 weeks (issue 13)",
+    "portfolios": "Worker portfolios on Curtois 1-12 (issue 15)",
 }
 
 
@@ -1124,7 +1141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = args.only or list(SECTIONS)
     command = "python -m benchmarks.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     command = command.strip()
-    if "curtois" in only:
+    if "curtois" in only or "portfolios" in only:
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"--out: {args.out} is not a directory")
         if not args.data.is_dir():
@@ -1162,6 +1179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "pages":
             _echo(f"== pages: Today, Rota grid, People on {pages_site()}")
             run_pages(args.doc, command)
+        elif name == "portfolios":
+            _echo("== portfolios: Curtois 1-12, three portfolios, 20 s each")
+            run_portfolios(args.doc, command, args.data)
         elif name == "horizon":
             _echo("== horizon: 200 x 84 days, 60 s")
             run_horizon(args.doc, command)
