@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,8 @@ CONFIGS = {
 TIME_LIMIT = 20.0
 WORKERS = 2
 DIRECT_LIMIT = 20_000  # as the Curtois benchmark: instances 1-12 are one model
+DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+                           / "curtois"))
 
 
 def _stderr(line: str) -> None:
@@ -111,15 +114,21 @@ def markdown(rows: Sequence[dict], time_limit: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from benchmarks.bench import CURTOIS_DATA, parse_instances
+def _numbers(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out += range(int(a), int(b or a) + 1)
+    return out
 
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.portfolios", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--instances", type=parse_instances, default=list(range(1, 13)))
+    parser.add_argument("--instances", type=_numbers, default=list(range(1, 13)), help="e.g. 1-12 or 1,3,5")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
-    parser.add_argument("--data", type=Path, default=CURTOIS_DATA)
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--jsonl", type=Path, help="read the results from this file instead of running")
     args = parser.parse_args(argv)
     if args.jsonl:

@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 
 from solver import validate
+from solver.bounds import staffing_bound
 from solver.greedy import greedy, repair_start
 from solver.load import load
 from solver.options import Progress, SolveOptions
@@ -70,6 +71,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     _report(options, started, best, improvements)
 
     eligible_by_day = _eligible_by_day(problem)
+    bound = staffing_bound(problem)  # the neighbourhoods prove nothing about the whole problem
     total = sum(sum(row) for row in eligible_by_day.values())
     # a neighbourhood is at most a third of the problem: re-solving all of it is not a neighbourhood
     most = max(1, min(MAX_PAIRS, total // 3))
@@ -111,12 +113,14 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         assignments=tuple(current),
         uncovered=tuple(validate.expected_shortfalls(problem, current)),
         objective=best,
-        best_bound=None,  # neighbourhoods prove nothing about the whole problem
+        best_bound=bound,
         wall_time=time.monotonic() - started,
         first_solution_time=first_solution_time,
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
         stats={
             "method": "large neighbourhood search",
+            "bound": "staffing (slots short of everyone who may work them)",
+            "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
             "neighbourhoods": tried,
             "improving_neighbourhoods": accepted,
             "final_neighbourhood_size": target,
