@@ -1,7 +1,7 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|curtois|portfolios|resolve|fairness|pages|horizon]
-[--quick]``
+``python -m benchmarks.bench [--only scenarios|checker|curtois|portfolios|limits|resolve|fairness|pages|
+horizon] [--quick]``
 (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
@@ -15,6 +15,8 @@
 * **portfolios** (issue 15): ``benchmarks.portfolios``: CP-SAT's default portfolio against the
   strong-LP worker ``max_lp`` (coverage first or one phase) on Curtois 1-12 at 20 s: objective, bound,
   gap; the table behind ``SolveOptions.portfolio="auto"``.
+* **limits** (issue 15): ``benchmarks.limits``: the wall time of ``solve`` against its limit where it
+  is hardest to keep (models too large to build in time, Curtois 22 and 24).
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
 * **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
@@ -53,7 +55,9 @@ CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / 
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
 # order in a new document
-SECTIONS = ("scenarios", "checker", "curtois", "portfolios", "resolve", "fairness", "pages", "horizon")
+SECTIONS = (
+    "scenarios", "checker", "curtois", "portfolios", "limits", "resolve", "fairness", "pages", "horizon",
+)
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1052,6 +1056,17 @@ def run_portfolios(doc: Path, command: str, data_dir: Path, echo: Echo = _echo) 
     return rows
 
 
+def run_limits(doc: Path, command: str, echo: Echo = _echo) -> list[dict]:
+    """The time-limit benchmark (:mod:`benchmarks.limits`), written to the limits section."""
+    from benchmarks import limits
+
+    info = RunInfo.now()
+    rows = limits.run(echo=echo)
+    body = limits.markdown(rows)
+    update_document(doc, "limits", run_header(TITLES["limits"], command, info) + "\n" + body.strip())
+    return rows
+
+
 def run_horizon(doc: Path, command: str, echo: Echo = _echo):
     """The long-horizon benchmark (:mod:`benchmarks.horizon`), written to the horizon section."""
     from benchmarks import horizon
@@ -1072,6 +1087,7 @@ TITLES = {
     "pages": "Console page render times (issue 10)",
     "horizon": "Long horizon: 200 volunteers x 12 weeks (issue 13)",
     "portfolios": "Worker portfolios on Curtois 1-12 (issue 15)",
+    "limits": "The time limit holds (issue 15)",
 }
 
 
@@ -1182,6 +1198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "portfolios":
             _echo("== portfolios: Curtois 1-12, three portfolios, 20 s each")
             run_portfolios(args.doc, command, args.data)
+        elif name == "limits":
+            _echo("== limits: solve's wall time against its limit")
+            run_limits(args.doc, command)
         elif name == "horizon":
             _echo("== horizon: 200 x 84 days, 60 s")
             run_horizon(args.doc, command)
