@@ -25,7 +25,7 @@ from solver.load import load
 from solver.options import Progress, SolveOptions
 from solver.problem import Intensity, Problem, Solution, Status, Term
 from solver.search import solve_model
-from solver.start import FIRST_SCHEDULE_SHARE, stopped, sub_options, valid_start
+from solver.start import FIRST_SCHEDULE_SHARE, GREEDY_SHARE, stopped, sub_options, valid_start
 
 TARGET_PAIRS = 8_000  # decision variables in a neighbourhood to start with
 MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
@@ -46,7 +46,8 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     deadline = options.deadline_from(started)
     options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
-    current, broken = valid_start(problem, _start(problem, options, deadline), options, deadline)
+    greedy_until = started + GREEDY_SHARE * (deadline - started)
+    current, broken = valid_start(problem, _start(problem, options, greedy_until), options, deadline)
     if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
         # valid schedule on the whole model first, from the greedy one as a hint (within the deadline,
@@ -65,7 +66,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         if not first.has_schedule:
             return dataclasses.replace(first, wall_time=time.monotonic() - started)
         current = list(first.assignments)
+    scoring = time.monotonic()
     best = validate.objective(problem, current)
+    scoring = time.monotonic() - scoring
     improvements = 1
     first_solution_time = time.monotonic() - started
     _report(options, started, best, improvements)
@@ -77,7 +80,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     most = max(1, min(MAX_PAIRS, total // 3))
     target, sub_time = min(TARGET_PAIRS, most), SUB_TIME
     tried = accepted = 0
-    reserve = 0.05  # seconds the bookkeeping after a neighbourhood takes (measured as it goes)
+    # seconds the bookkeeping after a neighbourhood takes (scoring it, then checking and scoring the
+    # whole schedule, a few times what scoring the start took; then measured as it goes)
+    reserve = max(0.05, 4 * scoring)
     while not stopped(options):
         remaining = deadline - time.monotonic() - reserve
         if remaining < MIN_SUB_TIME:
@@ -88,7 +93,8 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         window = {s.id for s in problem.shifts if s.day in hood.days}
         candidates = dict.fromkeys(hood.people, window)
 
-        hood_options = sub_options(options, min(sub_time, remaining), options.seed + tried, current)
+        hood_started, hood_budget = time.monotonic(), min(sub_time, remaining)
+        hood_options = sub_options(options, hood_budget, options.seed + tried, current)
         result = solve_model(sub, hood_options, candidates=candidates, fixed=fixed)
         checked = time.monotonic()
         improved = False
@@ -100,7 +106,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
                 accepted += 1
                 improvements += 1
                 _report(options, started, best, improvements)
-        reserve = max(reserve, 2 * (time.monotonic() - checked))
+        # what came after the neighbourhood's own budget (scoring it, checking the whole schedule)
+        beyond = time.monotonic() - hood_started - hood_budget
+        reserve = max(reserve, 2 * (time.monotonic() - checked), 1.5 * beyond)
         # adapt: easy neighbourhoods grow, hard ones shrink
         if result.status is Status.OPTIMAL:
             target = min(most, int(target * 1.25))

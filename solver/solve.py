@@ -13,7 +13,7 @@ from solver.options import SolveOptions
 from solver.problem import Problem, Solution, Status
 from solver.repair import rescored
 from solver.search import solve_model
-from solver.start import valid_start
+from solver.start import GREEDY_SHARE, valid_start
 
 
 def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[str, ...] = ()) -> Solution:
@@ -45,9 +45,6 @@ def _timed_from(solution: Solution, started: float) -> Solution:
         wall_time=time.monotonic() - started,
         first_solution_time=None if first is None else first + max(0.0, ahead),
     )
-
-
-GREEDY_SHARE = 0.8  # at most this share of the time limit goes to the greedy start
 
 
 def candidate_pairs(problem: Problem) -> int:
