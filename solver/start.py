@@ -114,6 +114,7 @@ def sub_options(
         greedy_start=False,
         stop=options.stop,
         parameters=options.parameters,
+        portfolio=options.portfolio,
         deadline=options.deadline,  # never past the whole call's
     )
 
