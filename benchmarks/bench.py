@@ -1,6 +1,7 @@
 """Solver benchmarks, written to ``docs/BENCHMARKS.md``.
 
-``python -m benchmarks.bench [--only scenarios|checker|...|pages|residents] [--quick]``
+``python -m benchmarks.bench [--only scenarios|checker|curtois|portfolios|limits|resolve|fairness|pages|
+horizon|residents] [--quick]``
 (``make bench``).
 
 * **scenarios** (issue 3): generated sites of 50-400 volunteers over 14 and 28 days: build and compile
@@ -11,6 +12,11 @@
   the scenario compiler timed on the 200x28 and 400x28 generated sites.
 * **curtois** (issue 6): the Curtois & Qu benchmark solved with a flat objective, every roster scored
   by the independent evaluator of ``benchmarks.curtois`` and written as ``InstanceN.csv``.
+* **portfolios** (issue 15): ``benchmarks.portfolios``: CP-SAT's default portfolio against the
+  strong-LP worker ``max_lp`` (coverage first or one phase) on Curtois 1-12 at 20 s: objective, bound,
+  gap; the table behind ``SolveOptions.portfolio="auto"``.
+* **limits** (issue 15): ``benchmarks.limits``: the wall time of ``solve`` against its limit where it
+  is hardest to keep (models too large to build in time, Curtois 22 and 24).
 * **resolve** (issue 5): ``benchmarks.replan.run`` when it exists.
 * **fairness** (issue 13): ``benchmarks.fairness``: the busiest volunteer's hours against a min-max
   run and a lower bound, with the load measured per mille of capacity (before) and in hours (now).
@@ -18,6 +24,8 @@
   guardian matching plus the rota with their visits in 60 s, zero violations, the residents at risk.
 * **pages** (issue 10): ``benchmarks.pages``: how long the console's Today, Rota grid and People pages
   take to render for a 200-volunteer, 28-day site with a published (greedy) schedule.
+* **horizon** (issue 13): ``benchmarks.horizon``: 200 volunteers x 84 days, the time to the first valid
+  schedule, the objective at checkpoints and after 60 s, and the weekly forecast.
 
 Speed and quality targets live here, never in timed unit tests. Every benchmark owns one section of
 the document between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``, so a partial run replaces
@@ -49,7 +57,10 @@ CURTOIS_DATA = Path(os.environ.get("ROTA_CURTOIS_DIR", ROOT.parent / "shared" / 
 
 WORKERS = 2  # the machines have two cores; always passed explicitly
 # order in a new document
-SECTIONS = ("scenarios", "checker", "curtois", "resolve", "fairness", "pages", "residents")
+SECTIONS = (
+    "scenarios", "checker", "curtois", "portfolios", "limits", "resolve", "fairness", "pages", "horizon",
+    "residents",
+)
 
 # scenarios (issue 3)
 SCENARIO_SEED = 1
@@ -1037,6 +1048,39 @@ def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
     return results
 
 
+def run_portfolios(doc: Path, command: str, data_dir: Path, echo: Echo = _echo) -> list[dict]:
+    """The portfolio comparison (:mod:`benchmarks.portfolios`), written to the portfolios section."""
+    from benchmarks import portfolios
+
+    info = RunInfo.now()
+    rows = portfolios.run(CURTOIS_SMALL, portfolios.TIME_LIMIT, data_dir, echo=echo)
+    body = portfolios.markdown(rows, portfolios.TIME_LIMIT)
+    update_document(doc, "portfolios", run_header(TITLES["portfolios"], command, info) + "\n" + body.strip())
+    return rows
+
+
+def run_limits(doc: Path, command: str, echo: Echo = _echo) -> list[dict]:
+    """The time-limit benchmark (:mod:`benchmarks.limits`), written to the limits section."""
+    from benchmarks import limits
+
+    info = RunInfo.now()
+    rows = limits.run(echo=echo)
+    body = limits.markdown(rows)
+    update_document(doc, "limits", run_header(TITLES["limits"], command, info) + "\n" + body.strip())
+    return rows
+
+
+def run_horizon(doc: Path, command: str, echo: Echo = _echo):
+    """The long-horizon benchmark (:mod:`benchmarks.horizon`), written to the horizon section."""
+    from benchmarks import horizon
+
+    info = RunInfo.now()
+    result = horizon.bench(echo=echo)
+    body = horizon.markdown(result)
+    update_document(doc, "horizon", run_header(TITLES["horizon"], command, info) + "\n" + body.strip())
+    return result
+
+
 TITLES = {
     "scenarios": "Generated scenarios (issue 3)",
     "checker": "Checker, explainer and compiler",
@@ -1045,6 +1089,9 @@ TITLES = {
     "fairness": "Fair hours (issue 13)",
     "pages": "Console page render times (issue 10)",
     "residents": "Vulnerable residents: matching and visits on the rota (issue 12)",
+    "horizon": "Long horizon: 200 volunteers x 12 weeks (issue 13)",
+    "portfolios": "Worker portfolios on Curtois 1-12 (issue 15)",
+    "limits": "The time limit holds (issue 15)",
 }
 
 
@@ -1127,7 +1174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = args.only or list(SECTIONS)
     command = "python -m benchmarks.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     command = command.strip()
-    if "curtois" in only:
+    if "curtois" in only or "portfolios" in only:
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"--out: {args.out} is not a directory")
         if not args.data.is_dir():
@@ -1169,6 +1216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _echo("== residents: 200 volunteers x 28 days, 120 residents, matching + rota in 60 s")
             result = run_residents(args.doc, command)
             ok = ok and result.violations == 0 and result.match_violations == 0
+        elif name == "portfolios":
+            _echo("== portfolios: Curtois 1-12, three portfolios, 20 s each")
+            run_portfolios(args.doc, command, args.data)
+        elif name == "limits":
+            _echo("== limits: solve's wall time against its limit")
+            run_limits(args.doc, command)
+        elif name == "horizon":
+            _echo("== horizon: 200 x 84 days, 60 s")
+            run_horizon(args.doc, command)
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
@@ -10,6 +12,7 @@ from ortools.sat.python import cp_model
 
 from solver import objectives, rules
 from solver.model import Model, forced_pairs
+from solver.options import OutOfTime, past
 from solver.problem import Problem
 
 
@@ -19,11 +22,15 @@ def build(
     skip: Iterable[str] = (),
     candidates: Mapping[str, Collection[str]] | None = None,
     fixed: Collection[tuple[str, str]] = (),
+    deadline: float | None = None,
+    stop: threading.Event | None = None,
 ) -> Model:
     """Build the CP-SAT model. ``skip`` names hard rules or soft terms to leave out (for tests that
     show each rule decides its case). ``candidates`` (person id -> shift ids) restricts the decision
     variables to a neighbourhood; a person missing from it gets only forced pairs (pins, frozen past).
-    ``fixed`` pairs of people outside the neighbourhood enter the model as constants."""
+    ``fixed`` pairs of people outside the neighbourhood enter the model as constants. Raises
+    :class:`~solver.options.OutOfTime` once ``deadline`` (``time.monotonic()``) has passed: building
+    a very large model can take longer than the whole time limit; and as soon as ``stop`` is set."""
     skipped = set(skip)
     unknown = skipped - set(rules.HARD_RULES) - set(objectives.SOFT_TERMS)
     if unknown:
@@ -44,7 +51,15 @@ def build(
         forced_of[person_id].append(shift_id)
     assign: list[dict[int, cp_model.IntVar]] = []
     fixed_people = {person_id for person_id, _ in fixed}
-    for person in problem.people:
+    began = time.monotonic()
+    for done, person in enumerate(problem.people):
+        _in_time(deadline, stop, "the decision variables")
+        if deadline is not None and done >= 4:
+            # the variables alone would not be made in time: stop now (tearing down a half-built large
+            # model takes a fifth of the time it took to build)
+            per_person = (time.monotonic() - began) / done
+            if time.monotonic() + per_person * (len(problem.people) - done) > deadline:
+                raise OutOfTime("the model could not be built in time (its decision variables alone)")
         row: dict[int, cp_model.IntVar] = {}
         if person.id in fixed_people:
             assign.append(row)  # a constant: no variables
@@ -81,11 +96,20 @@ def build(
     # 2. Hard rules.
     for name, rule in rules.HARD_RULES.items():
         if name not in skipped:
+            _in_time(deadline, stop, f"rule {name}")
             rule(model)
 
     # 3. Objective: the weighted sum of the soft terms.
     for name, term in objectives.SOFT_TERMS.items():
         if getattr(problem.weights, name) != 0 and name not in skipped:
+            _in_time(deadline, stop, f"term {name}")
             model.terms[name] = term(model)
     cp.minimize(model.weighted())
     return model
+
+
+def _in_time(deadline: float | None, stop: threading.Event | None, step: str) -> None:
+    if past(deadline):
+        raise OutOfTime(f"the time limit passed while building the model ({step})")
+    if stop is not None and stop.is_set():
+        raise OutOfTime(f"stopped while building the model ({step})")

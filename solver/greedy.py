@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from solver import validate
 from solver.load import balanced, history_load, load_share, target_load
+from solver.options import past
 from solver.problem import WEEK, Intensity, Person, Problem, Shift
 
 _REPAIR_ROUNDS = 5
@@ -162,8 +163,9 @@ def _kinds(problem: Problem, shift: Shift) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
-    """A schedule built one place at a time; see the module docstring."""
+def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> list[tuple[str, str]]:
+    """A schedule built one place at a time; see the module docstring. Once ``deadline``
+    (``time.monotonic()``) has passed the remaining shifts get nobody: a valid, partial start."""
     rng = random.Random(seed)
     states = {p.id: _State(problem, p) for p in problem.people}
     order = list(problem.people)
@@ -194,6 +196,8 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
             on_shift[shift_id].append(person_id)
 
     for shift in sorted(problem.shifts, key=lambda s: (s.start, s.end, s.id)):
+        if past(deadline):
+            break
         wanted = shift.required if shift.max_staff is None else min(shift.required, shift.max_staff)
         while len(on_shift[shift.id]) < wanted:
             missing_skills = {
@@ -202,10 +206,14 @@ def greedy(problem: Problem, seed: int = 0) -> list[tuple[str, str]]:
                 if sum(1 for pid in on_shift[shift.id] if skill in states[pid].person.skills) < need
             }
             kinds = _kinds(problem, shift)
+            # (people who already have the day's most shifts fail can_take first: left out before the
+            # sort, the same person is chosen, much faster on long horizons)
             candidates = [
                 st
                 for pid, st in states.items()
-                if pid not in on_shift[shift.id] and st.person.may_work(shift.id)
+                if st.count_by_day.get(shift.day, 0) < st.person.rules.max_shifts_per_day
+                and pid not in on_shift[shift.id]
+                and st.person.may_work(shift.id)
             ]
             candidates.sort(
                 key=lambda st: (

@@ -19,12 +19,13 @@ import time
 from collections import defaultdict
 
 from solver import validate
+from solver.bounds import staffing_bound
 from solver.greedy import greedy, repair_start
 from solver.load import load
 from solver.options import Progress, SolveOptions
 from solver.problem import Intensity, Problem, Solution, Status, Term
 from solver.search import solve_model
-from solver.start import FIRST_SCHEDULE_SHARE, stopped, sub_options, valid_start
+from solver.start import FIRST_SCHEDULE_SHARE, GREEDY_SHARE, stopped, sub_options, valid_start
 
 TARGET_PAIRS = 8_000  # decision variables in a neighbourhood to start with
 MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
@@ -42,14 +43,17 @@ class _Neighbourhood:
 
 def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     started = time.monotonic()
-    deadline = started + options.time_limit
+    deadline = options.deadline_from(started)
+    options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
-    current, broken = valid_start(problem, _start(problem, options), options, deadline)
+    greedy_until = started + GREEDY_SHARE * (deadline - started)
+    current, broken = valid_start(problem, _start(problem, options, greedy_until), options, deadline)
     if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
-        # valid schedule on the whole model first, from the greedy one as a hint.
-
-        budget = min(options.time_limit, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE))
+        # valid schedule on the whole model first, from the greedy one as a hint (within the deadline,
+        # model building included).
+        left = deadline - time.monotonic()
+        budget = max(0.01, min(left, max(MIN_SUB_TIME, options.time_limit * FIRST_SCHEDULE_SHARE)))
         first = solve_model(
             problem,
             dataclasses.replace(
@@ -60,21 +64,27 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             ),
         )
         if not first.has_schedule:
-            return first
+            return dataclasses.replace(first, wall_time=time.monotonic() - started)
         current = list(first.assignments)
+    scoring = time.monotonic()
     best = validate.objective(problem, current)
+    scoring = time.monotonic() - scoring
     improvements = 1
     first_solution_time = time.monotonic() - started
     _report(options, started, best, improvements)
 
     eligible_by_day = _eligible_by_day(problem)
+    bound = staffing_bound(problem)  # the neighbourhoods prove nothing about the whole problem
     total = sum(sum(row) for row in eligible_by_day.values())
     # a neighbourhood is at most a third of the problem: re-solving all of it is not a neighbourhood
     most = max(1, min(MAX_PAIRS, total // 3))
     target, sub_time = min(TARGET_PAIRS, most), SUB_TIME
     tried = accepted = 0
+    # seconds the bookkeeping after a neighbourhood takes (scoring it, then checking and scoring the
+    # whole schedule, a few times what scoring the start took; then measured as it goes)
+    reserve = max(0.05, 4 * scoring)
     while not stopped(options):
-        remaining = deadline - time.monotonic()
+        remaining = deadline - time.monotonic() - reserve
         if remaining < MIN_SUB_TIME:
             break
         hood = _choose(problem, current, rng, eligible_by_day, target, tried)
@@ -83,8 +93,10 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         window = {s.id for s in problem.shifts if s.day in hood.days}
         candidates = dict.fromkeys(hood.people, window)
 
-        hood_options = sub_options(options, min(sub_time, remaining), options.seed + tried, current)
+        hood_started, hood_budget = time.monotonic(), min(sub_time, remaining)
+        hood_options = sub_options(options, hood_budget, options.seed + tried, current)
         result = solve_model(sub, hood_options, candidates=candidates, fixed=fixed)
+        checked = time.monotonic()
         improved = False
         if result.has_schedule:
             value = validate.objective(problem, result.assignments)
@@ -94,6 +106,9 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
                 accepted += 1
                 improvements += 1
                 _report(options, started, best, improvements)
+        # what came after the neighbourhood's own budget (scoring it, checking the whole schedule)
+        beyond = time.monotonic() - hood_started - hood_budget
+        reserve = max(reserve, 2 * (time.monotonic() - checked), 1.5 * beyond)
         # adapt: easy neighbourhoods grow, hard ones shrink
         if result.status is Status.OPTIMAL:
             target = min(most, int(target * 1.25))
@@ -106,12 +121,14 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         assignments=tuple(current),
         uncovered=tuple(validate.expected_shortfalls(problem, current)),
         objective=best,
-        best_bound=None,  # neighbourhoods prove nothing about the whole problem
+        best_bound=bound,
         wall_time=time.monotonic() - started,
         first_solution_time=first_solution_time,
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
         stats={
             "method": "large neighbourhood search",
+            "bound": "staffing (slots short of everyone who may work them)",
+            "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
             "neighbourhoods": tried,
             "improving_neighbourhoods": accepted,
             "final_neighbourhood_size": target,
@@ -128,7 +145,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
 
 
-def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
+def _start(problem: Problem, options: SolveOptions, deadline: float) -> list[tuple[str, str]]:
     """A valid schedule to start from: the hint or previous schedule without what is no longer allowed
     (e.g. the shifts of someone who fell ill), or the greedy one."""
     if options.hint is not None or problem.reference:
@@ -139,7 +156,7 @@ def _start(problem: Problem, options: SolveOptions) -> list[tuple[str, str]]:
         people = {p.id: p for p in problem.people}
         kept = [(p, s) for p, s in base if p in people and (s in frozen or people[p].may_work(s))]
         return repair_start(problem, kept)
-    return greedy(problem, seed=options.seed)
+    return greedy(problem, seed=options.seed, deadline=deadline)
 
 
 def _eligible_by_day(problem: Problem) -> dict[str, list[int]]:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 DEFAULT_WORKERS = 2  # the machines this runs on have two cores
+PORTFOLIOS = ("auto", "default", "max_lp")
+# "auto": the strong-LP worker for a whole model of up to MAX_LP_PAIRS decision variables and at most
+# MAX_LP_PAIRS_PER_SECOND per second of its time limit (its root LP must finish early in the search:
+# measured at 20 s on Curtois 1-12, it won up to instance 8, 3,360 pairs, and lost from 10 on)
+MAX_LP_PAIRS = 8_000
+MAX_LP_PAIRS_PER_SECOND = 175
 
 
 @dataclass(frozen=True)
@@ -38,4 +45,31 @@ class SolveOptions:
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000
+    # CP-SAT's worker portfolio. "max_lp" adds CP-SAT's strong-LP full worker (its root relaxation
+    # includes the clauses of the minimum-run and succession rules: a much tighter bound, often a
+    # better schedule); "default" keeps CP-SAT's own portfolio; "auto" takes max_lp for a whole model
+    # small enough for its root LP to finish in the time limit (MAX_LP_PAIRS, measured on the Curtois
+    # instances, docs/BENCHMARKS.md). ``parameters["extra_subsolvers"]`` overrides it.
+    portfolio: str = "auto"
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name
+    # The instant (time.monotonic()) by which the whole call returns: ``solve`` sets it from
+    # ``time_limit`` when it starts, so the greedy start, model building and every sub-search share one
+    # budget; None: ``time_limit`` from the start of whichever function is called.
+    deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.portfolio not in PORTFOLIOS:
+            raise ValueError(f"portfolio must be one of {PORTFOLIOS}, not {self.portfolio!r}")
+
+    def deadline_from(self, started: float) -> float:
+        """The deadline of a call that started at ``started``: its own limit, or the caller's if sooner."""
+        own = started + self.time_limit
+        return own if self.deadline is None else min(own, self.deadline)
+
+
+class OutOfTime(Exception):
+    """The deadline passed while building a model (raised by ``solver.build``, caught by the search)."""
+
+
+def past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline

@@ -273,9 +273,28 @@ def _chain(problem, sid, need, here, mine, on, pinned, broken, takers):
         rest = on.get(other, set()) - {pid}
         lost = {k for k, n in shift.skills.items() if sum(k in problem.person(p).skills for p in rest) < n}
         for taker in takers(other, lost, rest | {pid}):
-            if not broken(taker, mine.get(taker, set()) | {other}):
+            theirs = mine.get(taker, set())
+            if _clashes(problem, taker, theirs, shift):
+                continue  # the checker would object (a quick test first: this loop is the slow part)
+            if not broken(taker, theirs | {other}):
                 return pid, other, taker
     return None
+
+
+def _clashes(problem: Problem, pid: str, sids: Iterable[str], shift) -> bool:
+    """Whether ``shift`` surely breaks a rule for ``pid`` next to their ``sids``: the day's most
+    shifts already taken, or one of them overlapping or closer than the minimum rest (the checker's
+    ``max_shifts_per_day``, ``no_double_booking`` and ``min_rest``)."""
+    rules = problem.person(pid).rules
+    rest = max(0, rules.min_rest_minutes)
+    same_day = 0
+    for sid in sids:
+        other = problem.shift(sid)
+        if other.day == shift.day:
+            same_day += 1
+        if shift.start < other.end + rest and other.start < shift.end + rest:
+            return True
+    return rules.max_shifts_per_day is not None and same_day >= rules.max_shifts_per_day
 
 
 def worth_searching(

@@ -15,7 +15,7 @@ from solver import validate
 from solver.build import build
 from solver.model import Model
 from solver.objectives import SOFT_TERMS
-from solver.options import Progress, SolveOptions
+from solver.options import MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND, OutOfTime, Progress, SolveOptions
 from solver.problem import Problem, Solution, Status, Term
 
 _STATUS = {
@@ -49,7 +49,8 @@ def solve_model(
     """
     options = options or SolveOptions()
     started = time.monotonic()
-    deadline = started + options.time_limit
+    deadline = options.deadline_from(started)
+    limits = {"deadline": deadline, "stop": options.stop}  # model building stops at either
     watcher = _Watcher(options, started)
     hint = _initial_hint(problem, options)
     stats: dict[str, int | float | str | bool] = {}
@@ -62,9 +63,15 @@ def solve_model(
         # Phase 1: a model with the coverage terms only (smaller, so faster to presolve and search).
         watcher.phase = "coverage"
         others = tuple(n for n in SOFT_TERMS if n not in COVERAGE_TERMS)
-        model = build(problem, skip=(*skip, *others), candidates=candidates, fixed=fixed)
-        budget = max(0.01, min(options.time_limit * options.coverage_share, deadline - time.monotonic()))
-        solver, code = _search(model, options, watcher, hint, budget)
+        try:
+            skipped = (*skip, *others)
+            model = build(problem, skip=skipped, candidates=candidates, fixed=fixed, **limits)
+        except OutOfTime as out:
+            return _out_of_time(watcher, stats, out)
+        share = (deadline - started) * options.coverage_share
+        budget = max(0.01, min(share, deadline - time.monotonic()))
+        solver, code = _search(model, options, watcher, hint, budget, stats, candidates is None)
+        first = (model, solver, code)
         stats["coverage_phase_seconds"] = round(solver.wall_time, 3)
         stats["coverage_phase_status"] = _STATUS.get(code, Status.NO_SOLUTION).value
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -76,7 +83,13 @@ def solve_model(
 
     # Phase 2 (or the only one): the whole objective, coverage held at least as good as phase 1's.
     began = time.monotonic()
-    model = build(problem, skip=skip, candidates=candidates, fixed=fixed)
+    try:
+        model = build(problem, skip=skip, candidates=candidates, fixed=fixed, **limits)
+    except OutOfTime as out:
+        if settled is not None:  # phase 1's schedule, scored on the whole objective by the checker
+            stats["out_of_time"] = str(out)
+            return _finish(problem, *first, watcher, stats, fixed)
+        return _out_of_time(watcher, stats, out)
     stats.update(
         build_seconds=round(time.monotonic() - began, 3),
         variables=len(model.cp.proto.variables),
@@ -92,7 +105,7 @@ def solve_model(
         else:
             model.cp.add(held <= best).with_name("coverage_kept")
     budget = max(0.01, deadline - time.monotonic())
-    solver, code = _search(model, options, watcher, hint, budget)
+    solver, code = _search(model, options, watcher, hint, budget, stats, candidates is None)
     return _finish(problem, model, solver, code, watcher, stats, fixed)
 
 
@@ -122,6 +135,8 @@ def _search(
     watcher: _Watcher,
     hint: set[tuple[str, str]] | Iterable[tuple[str, str]] | None,
     budget: float,
+    stats: dict,
+    whole: bool,
 ) -> tuple[cp_model.CpSolver, int]:
     _set_hint(model, hint)
     solver = cp_model.CpSolver()
@@ -132,6 +147,10 @@ def _search(
     params.log_search_progress = options.log_search
     if options.workers == 1:
         params.interleave_search = False
+    portfolio = _portfolio(model, options, whole)
+    stats["portfolio"] = portfolio
+    if portfolio == "max_lp":
+        params.extra_subsolvers.append("max_lp")
     for name, value in options.parameters.items():
         if isinstance(value, list | tuple):  # repeated fields, e.g. subsolvers
             field = getattr(params, name)
@@ -150,6 +169,25 @@ def _search(
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal error: invalid CP-SAT model: {model.cp.validate()}")
     return solver, code
+
+
+def _out_of_time(watcher: _Watcher, stats: dict, out: OutOfTime) -> Solution:
+    stats["out_of_time"] = str(out)
+    wall_time = time.monotonic() - watcher.started
+    status = Status.CANCELLED if _stopped(watcher.options) else Status.NO_SOLUTION
+    stats["cancelled"] = _stopped(watcher.options)
+    return Solution(status=status, wall_time=wall_time, stats=stats)
+
+
+def _portfolio(model: Model, options: SolveOptions, whole: bool) -> str:
+    """Which worker portfolio this model is searched with (see ``SolveOptions.portfolio``)."""
+    if "extra_subsolvers" in options.parameters:
+        return "parameters"
+    if options.portfolio != "auto":
+        return options.portfolio
+    pairs = sum(len(row) for row in model.assign)
+    affordable = min(MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND * options.time_limit)
+    return "max_lp" if whole and options.workers >= 2 and pairs <= affordable else "default"
 
 
 def _stopped(options: SolveOptions) -> bool:
@@ -179,12 +217,14 @@ def _finish(
     # variables (spreads, patterns) are only exact at the optimum, so its own value may be higher.
     true_objective = sum(value * getattr(problem.weights, name) for name, value in terms.items())
     stats["model_objective"] = round(solver.objective_value)
+    bound = max(0.0, solver.best_objective_bound)  # every term is non-negative
+    stats["gap"] = round(max(0.0, (true_objective - bound) / true_objective), 4) if true_objective else 0.0
     return Solution(
         status=status,
         assignments=assignments,
         uncovered=tuple(validate.expected_shortfalls(problem, assignments)),
         objective=true_objective,
-        best_bound=max(0.0, solver.best_objective_bound),  # every term is non-negative
+        best_bound=bound,
         wall_time=wall_time,
         first_solution_time=watcher.first_solution_time,
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),

@@ -13,7 +13,7 @@ from solver.options import SolveOptions
 from solver.problem import Problem, Solution, Status
 from solver.repair import rescored
 from solver.search import solve_model
-from solver.start import valid_start
+from solver.start import GREEDY_SHARE, valid_start
 
 
 def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[str, ...] = ()) -> Solution:
@@ -24,13 +24,27 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
     :func:`solve_model`); larger ones by large neighbourhood search around CP-SAT (``solver.lns``).
     """
     options = options or SolveOptions()
+    started = time.monotonic()
+    # one deadline for the whole call: greedy start, model building and search all count
+    options = dataclasses.replace(options, deadline=options.deadline_from(started))
     if not skip and candidate_pairs(problem) > options.direct_limit:
         return solve_large(problem, options)
     options = _with_start(problem, options)
     solution = solve_model(problem, options, skip=skip)
     if solution.status is Status.NO_SOLUTION and not skip and options.hint is not None:
-        return _start_if_valid(problem, options.hint, solution)
-    return solution
+        solution = _start_if_valid(problem, options.hint, solution)
+    return _timed_from(solution, started)
+
+
+def _timed_from(solution: Solution, started: float) -> Solution:
+    """``solution`` with its times counted from the call's start (the greedy start included)."""
+    ahead = time.monotonic() - started - solution.wall_time
+    first = solution.first_solution_time
+    return dataclasses.replace(
+        solution,
+        wall_time=time.monotonic() - started,
+        first_solution_time=None if first is None else first + max(0.0, ahead),
+    )
 
 
 def candidate_pairs(problem: Problem) -> int:
@@ -51,6 +65,15 @@ def _with_start(problem: Problem, options: SolveOptions) -> SolveOptions:
     """``options`` with a greedy start made valid as the hint, when there is no hint and no reference."""
     if options.hint is not None or problem.reference or not options.greedy_start:
         return options
-    deadline = time.monotonic() + options.time_limit
-    start, _ = valid_start(problem, greedy(problem, seed=options.seed), options, deadline)
-    return dataclasses.replace(options, hint=tuple(start))
+    began = time.monotonic()
+    deadline = options.deadline_from(began)
+    # the greedy pass stops early on a problem too large for the limit, leaving time to check its start
+    first = greedy(problem, seed=options.seed, deadline=began + GREEDY_SHARE * (deadline - began))
+    start, _ = valid_start(problem, first, options, deadline)
+    # what scoring the answer will take (checker and terms), measured on the start: the search ends
+    # that much earlier, so the answer comes back within the limit
+    checked = time.monotonic()
+    validate.validate(problem, start)
+    validate.evaluate_terms(problem, start)
+    scoring = time.monotonic() - checked
+    return dataclasses.replace(options, hint=tuple(start), deadline=deadline - 2 * scoring)

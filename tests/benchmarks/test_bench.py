@@ -353,3 +353,21 @@ def test_rota_bench_needs_a_source_checkout(tmp_path, monkeypatch):
     assert cli_bench.load_bench_app() is not None  # this checkout has benchmarks/
     monkeypatch.setattr(cli_bench, "CHECKOUT", tmp_path)  # an installed wheel has none beside it
     assert cli_bench.load_bench_app() is None
+
+
+def test_the_horizon_forecast_counts_hours_and_gaps_per_week():
+    from benchmarks.horizon import forecast
+    from solver.problem import Person, Problem, Rules, Shift, Shortfall, Solution, Status
+
+    shifts = tuple(
+        Shift(f"s{d}", "gate", "day", d, d * 1440 + 480, d * 1440 + 960, required=2) for d in range(14)
+    )
+    rules = Rules(max_minutes_per_7_days=16 * 60)
+    problem = Problem(days=14, shifts=shifts, people=(Person("ana", rules=rules), Person("ben", rules=rules)))
+    worked = (("ana", "s0"), ("ana", "s1"), ("ben", "s2"), ("ana", "s8"))
+    short = (Shortfall("s3", 2), Shortfall("s9", 1, {"medic": 1}))
+    weeks = forecast(problem, Solution(Status.FEASIBLE, assignments=worked, uncovered=short))
+    assert [w["week"] for w in weeks] == [1, 2]
+    assert weeks[0]["busiest"] == 16 and weeks[0]["mean"] == 12 and weeks[0]["at_cap"] == 1
+    assert weeks[1]["busiest"] == 8 and weeks[1]["at_cap"] == 0
+    assert [w["short"] for w in weeks] == [2, 2]
