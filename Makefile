@@ -43,8 +43,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 35 minutes): generated scenarios,
-## checker, Curtois 1-12 at 60 s each, re-solve, fairness, console page render times (`--only pages`).
+## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 50 minutes): generated scenarios,
+## checker, Curtois 1-12 at 60 s each, worker portfolios, time limits, re-solve, fairness, console page
+## render times (`--only pages`), the 12-week horizon, residents. The load test of the service (PostgreSQL,
+## not part of bench): `$(PY) -m benchmarks.load --database-url postgresql://...` (a throwaway database).
 ## Curtois 13-24 (600 s each, about two hours):
 ##   $(PY) -m benchmarks.bench --only curtois --instances 13-24
 bench: $(STAMP)

@@ -182,8 +182,7 @@ async def _run(base: str, setup: dict, reads: float, writes: float, seconds: flo
             for i in range(total):
                 due = t0 + i / stream.rate
                 delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await asyncio.sleep(max(0.0, delay))  # always yield: a client behind its timetable too
                 stream.due += 1
                 if in_flight >= max_in_flight:
                     stream.dropped += 1
@@ -191,7 +190,10 @@ async def _run(base: str, setup: dict, reads: float, writes: float, seconds: flo
                 method, path, kw = request(stream)
                 stream.sent += 1
                 tasks.append(asyncio.create_task(one(stream, due, method, path, **kw)))
-            await asyncio.gather(*tasks)
+            done, late = await asyncio.wait(tasks, timeout=timeout + 5) if tasks else (set(), set())
+            for task in late:  # a request stuck past every deadline: cancelled, counted as unanswered
+                task.cancel()
+                stream.errors["stuck"] += 1
             stream.ended = time.perf_counter()
 
         # warm-up, not counted: every feed read a few times (each server process renders a feed once,
