@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -120,7 +121,21 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
         env=env,
+        start_new_session=True,  # its own process group: stopped with every worker it spawned
     )
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop the server and its worker processes (a left-over worker would keep database connections
+    open, and the next run's DROP TABLE would wait for them)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def wait_ready(base: str, seconds: float = 60) -> None:
@@ -229,11 +244,7 @@ def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: flo
         streams = asyncio.run(_run(base, setup, reads, writes, seconds, max_in_flight, TIMEOUT))
         load_after = os.getloadavg()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     return {"setup": setup, "setup_s": setup_s, "streams": streams, "load_before": load_before,
             "load_after": load_after, "reads": reads, "writes": writes, "seconds": seconds,
             "workers": workers}
@@ -298,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seconds: 1 to 300 (the machine is shared)")
     from benchmarks.bench import RunInfo, run_header, update_document
 
+    # SIGTERM (e.g. from `timeout`) ends the run through its finally blocks: the server is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = RunInfo.now()
     result = run_load(args.database_url, reads=args.reads, writes=args.writes, seconds=args.seconds,
                       workers=args.workers)
