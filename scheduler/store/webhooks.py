@@ -183,21 +183,8 @@ def enqueue_publication(session: Session, publication: Publication, now: dt.date
     except Exception:
         log.exception("site %d version %d: no webhook payload", publication.site_id, publication.version)
         return None
-    row = DeliveryRow(
-        site_id=publication.site_id,
-        delivery_id=delivery_id,
-        event=EVENT_PUBLISHED,
-        version=publication.version,
-        job_id=publication.job_id,
-        payload=payload,
-        state=DeliveryState.pending.value,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+    return _queue(session, publication.site_id, delivery_id, EVENT_PUBLISHED, payload, now,
+                  version=publication.version, job_id=publication.job_id)
 
 
 def enqueue_event(
@@ -212,13 +199,22 @@ def enqueue_event(
         return None
     rest = {k: v for k, v in payload.items() if k not in ("id", "event")}
     body = {"id": payload.get("id") or new_delivery_id(), "event": payload.get("event", event), **rest}
+    return _queue(session, site_id, body["id"], event, json.loads(body_bytes(body)), now,
+                  version=body.get("version"), job_id=job_id)
+
+
+def _queue(
+    session: Session, site_id: int, delivery_id: str, event: str, payload: dict[str, Any],
+    now: dt.datetime, *, version: int | None, job_id: int | None,
+) -> DeliveryRow:
+    """A pending delivery, due now."""
     row = DeliveryRow(
         site_id=site_id,
-        delivery_id=body["id"],
+        delivery_id=delivery_id,
         event=event,
-        version=body.get("version"),
+        version=version,
         job_id=job_id,
-        payload=json.loads(body_bytes(body)),
+        payload=payload,
         state=DeliveryState.pending.value,
         attempts=0,
         created_at=now,
