@@ -126,10 +126,6 @@ def greedy_cover(
     mine: dict[str, list[tuple[str, str]]] = {}  # recruited person -> their assignments
     pairs = list(start)
 
-    def can_take(person_id: str, shift_id: str) -> bool:
-        trial = [*mine.get(person_id, ()), (person_id, shift_id)]
-        return not person_violations(problem, trial, person_id)
-
     open_places = {sf.shift: sf.missing for sf in before if sf.missing > 0}
     for sf in sorted(before, key=lambda sf: (shifts[sf.shift].start, sf.shift)):
         missing, skills = sf.missing, dict(sf.missing_skills)
@@ -143,7 +139,7 @@ def greedy_cover(
 
             chosen = next(
                 (p for p in sorted(mine, key=lambda p: -len(mine[p]))
-                 if (p, sf.shift) not in mine[p] and helps(p) and can_take(p, sf.shift)),
+                 if (p, sf.shift) not in mine[p] and helps(p) and _fits(problem, p, mine[p], sf.shift)),
                 None,
             )
             if chosen is None:
@@ -155,7 +151,7 @@ def greedy_cover(
                 }
                 for archetype in sorted(reach, key=lambda a: (-reach[a], extra.get(a, 0), a)):
                     left = fresh[archetype]
-                    if left and helps(left[0]) and can_take(left[0], sf.shift):
+                    if left and helps(left[0]) and _fits(problem, left[0], (), sf.shift):
                         chosen = left.pop(0)
                         mine[chosen] = []
                         break
@@ -166,11 +162,17 @@ def greedy_cover(
             for skill in people[chosen].skills:
                 if skills.get(skill, 0) > 0:
                     skills[skill] -= 1
-    _consolidate(problem, mine, can_take)
+    _consolidate(problem, mine)
     return pairs + [pair for person_pairs in mine.values() for pair in person_pairs]
 
 
-def _consolidate(problem: Problem, mine: dict[str, list[tuple[str, str]]], can_take) -> None:
+def _fits(problem: Problem, person_id: str, held, shift_id: str) -> bool:
+    """Whether ``person_id``, holding the assignments ``held``, can also take ``shift_id`` without
+    breaking a hard rule of theirs (the checker's verdict)."""
+    return not person_violations(problem, [*held, (person_id, shift_id)], person_id)
+
+
+def _consolidate(problem: Problem, mine: dict[str, list[tuple[str, str]]]) -> None:
     """Fewer recruits: the one with the fewest shifts hands every shift to recruits who can take it
     (keeping the skills the place needed), and leaves; repeated until nobody can leave."""
     people = problem.person
@@ -182,15 +184,13 @@ def _consolidate(problem: Problem, mine: dict[str, list[tuple[str, str]]], can_t
             moves: dict[str, list[tuple[str, str]]] = {}
             for _, shift_id in mine[leaving]:
                 needed = people(leaving).skills
-                taker = next(
-                    (
-                        p for p in sorted(others, key=lambda p: -len(mine[p]))
-                        if needed <= people(p).skills
-                        and all(sid != shift_id for _, sid in (*mine[p], *moves.get(p, ())))
-                        and _can_take_with(p, shift_id, mine, moves, can_take)
-                    ),
-                    None,
-                )
+                taker = None
+                for p in sorted(others, key=lambda p: -len(mine[p])):
+                    held = [*mine[p], *moves.get(p, ())]
+                    if (needed <= people(p).skills and all(sid != shift_id for _, sid in held)
+                            and _fits(problem, p, held, shift_id)):
+                        taker = p
+                        break
                 if taker is None:
                     break
                 moves.setdefault(taker, []).append((taker, shift_id))
@@ -200,17 +200,6 @@ def _consolidate(problem: Problem, mine: dict[str, list[tuple[str, str]]], can_t
                 del mine[leaving]
                 changed = True
                 break
-
-
-def _can_take_with(person_id, shift_id, mine, moves, can_take) -> bool:
-    if not moves.get(person_id):
-        return can_take(person_id, shift_id)
-    saved = mine[person_id]
-    mine[person_id] = [*saved, *moves[person_id]]
-    try:
-        return can_take(person_id, shift_id)
-    finally:
-        mine[person_id] = saved
 
 
 def advise(
