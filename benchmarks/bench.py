@@ -25,7 +25,7 @@ horizon|residents] [--quick]``
 * **pages** (issue 10): ``benchmarks.pages``: how long the console's Today, Rota grid and People pages
   take to render for a 200-volunteer, 28-day site with a published (greedy) schedule.
 * **horizon** (issue 13): ``benchmarks.horizon``: 200 volunteers x 84 days, the time to the first valid
-  schedule, the objective at checkpoints and after 60 s, and the weekly forecast.
+  schedule, the objective at checkpoints (60 s among them) and after 300 s, and the weekly forecast.
 
 Speed and quality targets live here, never in timed unit tests. Every benchmark owns one section of
 the document between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``, so a partial run replaces
@@ -1042,8 +1042,8 @@ def run_fairness(doc: Path, command: str, echo: Echo = _echo) -> list:
     from benchmarks import fairness
 
     info = RunInfo.now()
-    results = fairness.run(echo=echo)
-    body = fairness.markdown(results, fairness.TIME_LIMIT)
+    results = fairness.run_sizes(echo=echo)
+    body = fairness.markdown(results, {(v, d): t for v, d, t in fairness.SIZES})
     update_document(doc, "fairness", run_header(TITLES["fairness"], command, info) + "\n" + body.strip())
     return results
 
@@ -1223,7 +1223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _echo("== limits: solve's wall time against its limit")
             run_limits(args.doc, command)
         elif name == "horizon":
-            _echo("== horizon: 200 x 84 days, 60 s")
+            _echo("== horizon: 200 x 84 days, 300 s")
             run_horizon(args.doc, command)
     _echo(f"done in {time.perf_counter() - started:.0f}s; written to {args.doc}")
     return 0 if ok else 1

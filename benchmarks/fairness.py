@@ -1,7 +1,8 @@
 """Fair hours (issue 13): the busiest volunteer's hours against the minimum possible, and the spread.
 
-On generated sites (``scheduler.domain.generate.generate``), each seed is solved three times with the
-same time limit:
+On generated sites (``scheduler.domain.generate.generate``) of two sizes, 60 volunteers x 14 days
+(25 s a run) and 200 volunteers x 28 days (60 s a run), each seed is solved three times with the same
+time limit:
 
 * **capacity**: rota with ``load_measure = capacity`` (the load per mille of each volunteer's
   declared capacity, the default before issue 13);
@@ -17,8 +18,8 @@ Every schedule is scored by the independent checker on the *hours* measure: the 
 intensity-weighted hours (history included, the quantity ``load_max`` minimises), their plain hours
 in the horizon, the spread of the weighted hours, and the uncovered demand.
 
-``python -m benchmarks.fairness [--seeds 1-3] [--volunteers 60] [--days 14] [--time-limit 25]``, or
-``python -m benchmarks.bench --only fairness``.
+``python -m benchmarks.fairness [--seeds 1-3] [--volunteers 60] [--days 14] [--time-limit 25]`` (one
+size), or ``python -m benchmarks.bench --only fairness`` (both sizes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ SEEDS = (1, 2, 3)
 VOLUNTEERS = 60
 DAYS = 14
 TIME_LIMIT = 25.0
+#: The sites of ``make bench``: (volunteers, days, seconds a run).
+SIZES = ((60, 14, 25.0), (200, 28, 60.0))
 WORKERS = 2
 MODES = ("capacity", "hours", "min-max")
 UNITS_PER_HOUR = 60 // MINUTES_PER_UNIT
@@ -117,6 +120,12 @@ def score(problem: Problem, assignments, *, seed: int, volunteers: int, days: in
     )
 
 
+def run_sizes(sizes: Sequence[tuple[int, int, float]] = SIZES, seeds: Sequence[int] = SEEDS,
+              echo: Callable[[str], None] = print) -> list[FairnessResult]:
+    """:func:`run` for each (volunteers, days, seconds) of ``sizes``."""
+    return [r for v, d, t in sizes for r in run(seeds, v, d, t, echo)]
+
+
 def run(seeds: Sequence[int] = SEEDS, volunteers: int = VOLUNTEERS, days: int = DAYS,
         time_limit: float = TIME_LIMIT, echo: Callable[[str], None] = print) -> list[FairnessResult]:
     results = []
@@ -141,36 +150,40 @@ def run(seeds: Sequence[int] = SEEDS, volunteers: int = VOLUNTEERS, days: int = 
             r = score(problem, solution.assignments, seed=seed, volunteers=volunteers, days=days, mode=mode,
                       status=solution.status.value, seconds=seconds, bound=bound)
             results.append(r)
-            echo(f"seed {seed} {mode:>8}: busiest {r.busiest_weighted:.1f} weighted h "
+            echo(f"{volunteers} x {days}d seed {seed} {mode:>8}: busiest {r.busiest_weighted:.1f} weighted h "
                  f"({r.busiest_hours:.1f} h, mean {r.mean_hours:.1f} h), spread {r.spread_weighted:.1f}, "
                  f"uncovered {r.uncovered}+{r.skill_shortfall}, {r.violations} violations, {r.seconds:.0f} s")
     return results
 
 
-def markdown(results: Sequence[FairnessResult], time_limit: float) -> str:
-    """The table of the benchmark document, with the busiest against the min-max model of each seed."""
-    best = {r.seed: r for r in results if r.mode == "min-max"}
+def markdown(results: Sequence[FairnessResult], seconds: dict[tuple[int, int], float]) -> str:
+    """The table of the benchmark document, with the busiest against the min-max model of each seed;
+    ``seconds`` is the time limit of a run per (volunteers, days)."""
+    best = {(r.volunteers, r.days, r.seed): r for r in results if r.mode == "min-max"}
+    limits = ", ".join(f"{v} x {d} days {t:g} s" for (v, d), t in seconds.items())
     lines = [
-        f"Each seed solved three times, {time_limit:g} s each, {WORKERS} workers: `capacity` = rota with "
-        "`load_measure: capacity` (the default before issue 13), `hours` = rota now (the default), "
+        f"Each seed solved three times with the same limit ({limits}), {WORKERS} workers: "
+        "`capacity` = rota with `load_measure: capacity` (the default before issue 13), "
+        "`hours` = rota now (the default), "
         "`min-max` = the same hard rules with only coverage and `load_max` weighted, solved the same way; "
         "its `bound` is a valid lower bound on the busiest volunteer's weighted hours for that coverage "
         "(the mean weighted load of everyone who may work, or the heaviest history). All scored by "
         "the independent checker: weighted hours are intensity-weighted, history included (what `load_max` "
         "measures); plain hours are the horizon's.",
         "",
-        "| seed | run | busiest, weighted h | vs min-max | busiest, plain h | mean, plain h | busiest / mean "
-        "| spread, weighted h | uncovered (+skills) | violations |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| site | seed | run | busiest, weighted h | vs min-max | busiest, plain h | mean, plain h "
+        "| busiest / mean | spread, weighted h | uncovered (+skills) | violations |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        ref = best.get(r.seed)
+        ref = best.get((r.volunteers, r.days, r.seed))
         vs = f"{r.busiest_weighted / ref.busiest_weighted:.3f}" if ref and ref.busiest_weighted else "-"
         if r.mode == "min-max" and r.bound_weighted is not None:
             vs = f"bound {r.bound_weighted:.1f}"
         ratio = f"{r.busiest_hours / r.mean_hours:.2f}" if r.mean_hours else "-"
         lines.append(
-            f"| {r.seed} | {r.mode} | {r.busiest_weighted:.1f} | {vs} | {r.busiest_hours:.1f} | "
+            f"| {r.volunteers} x {r.days}d | {r.seed} | {r.mode} | {r.busiest_weighted:.1f} | {vs} | "
+            f"{r.busiest_hours:.1f} | "
             f"{r.mean_hours:.1f} | {ratio} | {r.spread_weighted:.1f} | {r.uncovered} (+{r.skill_shortfall}) "
             f"| {r.violations} |"
         )
@@ -194,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     args = parser.parse_args(argv)
     results = run(args.seeds, args.volunteers, args.days, args.time_limit)
-    print(markdown(results, args.time_limit))
+    print(markdown(results, {(args.volunteers, args.days): args.time_limit}))
     return 0
 
 
