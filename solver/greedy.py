@@ -23,10 +23,15 @@ _REPAIR_ROUNDS = 5
 class _State:
     """What one person has been given so far, with the counters the upper-limit rules need."""
 
-    def __init__(self, problem: Problem, person: Person):
+    def __init__(self, problem: Problem, person: Person, longest: int | None = None):
         self.problem = problem
+        # the longest shift of the problem, in minutes: how far apart two clashing shifts can start
+        self.problem_longest = longest if longest is not None else max(
+            (s.minutes for s in problem.shifts), default=0
+        )
         self.person = person
         self.shifts: list[Shift] = []
+        self.shifts_by_day: dict[int, list[Shift]] = defaultdict(list)
         self.minutes_by_day: dict[int, int] = defaultdict(int)
         self.count_by_day: dict[int, int] = defaultdict(int)
         self.nights: set[int] = set()
@@ -58,7 +63,7 @@ class _State:
         last = self.person.history.last_shift_end
         if last is not None and shift.start < last + rest:
             return False
-        for other in self.shifts:
+        for other in self._near(shift, rest):
             if shift.start < other.end + rest and other.start < shift.end + rest:
                 return False
         if rules.max_shifts_by_type.get(shift.type) is not None and (
@@ -113,6 +118,13 @@ class _State:
                 return False
         return True
 
+    def _near(self, shift: Shift, rest: int):
+        """The shifts taken so far that could overlap ``shift`` or its rest: those starting within a
+        few days of it (a day index is the local date, so a DST day is given a day's slack)."""
+        reach = (self.problem_longest + rest) // (24 * 60) + 2
+        for day in range(shift.day - reach, shift.day + reach + 1):
+            yield from self.shifts_by_day.get(day, ())
+
     def _runs_ok(self, day: int, flag, limit: int | None) -> bool:
         if limit is None:
             return True
@@ -126,6 +138,7 @@ class _State:
 
     def take(self, shift: Shift, share: int) -> None:
         self.shifts.append(shift)
+        self.shifts_by_day[shift.day].append(shift)
         self.minutes_by_day[shift.day] += shift.minutes
         self.count_by_day[shift.day] += 1
         if shift.night:
@@ -167,7 +180,8 @@ def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> li
     """A schedule built one place at a time; see the module docstring. Once ``deadline``
     (``time.monotonic()``) has passed the remaining shifts get nobody: a valid, partial start."""
     rng = random.Random(seed)
-    states = {p.id: _State(problem, p) for p in problem.people}
+    longest = max((s.minutes for s in problem.shifts), default=0)
+    states = {p.id: _State(problem, p, longest) for p in problem.people}
     order = list(problem.people)
     rng.shuffle(order)  # ties between equally loaded people are broken at random, reproducibly
     rank = {p.id: i for i, p in enumerate(order)}
@@ -199,34 +213,50 @@ def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> li
         if past(deadline):
             break
         wanted = shift.required if shift.max_staff is None else min(shift.required, shift.max_staff)
+        kinds = _kinds(problem, shift)
+        # Whom to ask, in order, is worked out once per shift and again only when the skills still
+        # missing change: taking a place changes only the taker's own counters, and the taker is off
+        # the list. Someone who cannot take the shift now cannot later in this shift either.
+        candidates = [
+            st
+            for pid, st in states.items()
+            if st.count_by_day.get(shift.day, 0) < st.person.rules.max_shifts_per_day
+            and pid not in on_shift[shift.id]
+            and st.person.may_work(shift.id)
+        ]
+        refused: set[str] = set()
+        ordered_for: frozenset[str] | None = None
+        ordered: list[_State] = []
         while len(on_shift[shift.id]) < wanted:
-            missing_skills = {
+            missing_skills = frozenset(
                 skill
                 for skill, need in shift.skills.items()
                 if sum(1 for pid in on_shift[shift.id] if skill in states[pid].person.skills) < need
-            }
-            kinds = _kinds(problem, shift)
-            # (people who already have the day's most shifts fail can_take first: left out before the
-            # sort, the same person is chosen, much faster on long horizons)
-            candidates = [
-                st
-                for pid, st in states.items()
-                if st.count_by_day.get(shift.day, 0) < st.person.rules.max_shifts_per_day
-                and pid not in on_shift[shift.id]
-                and st.person.may_work(shift.id)
-            ]
-            candidates.sort(
-                key=lambda st: (
-                    -len(missing_skills & st.person.skills),
-                    # the load as the objective weighs it against wishes: one unit of the busiest
-                    # person's load costs load_max, one unit of a wish costs preference
-                    busy_now(st)
-                    + wish_scale * (st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0)),
-                    sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
-                    rank[st.person.id],
-                )
             )
-            chosen = next((st for st in candidates if st.can_take(shift)), None)
+            if missing_skills != ordered_for:
+                ordered_for = missing_skills
+                ordered = sorted(
+                    candidates,
+                    key=lambda st: (
+                        -len(missing_skills & st.person.skills),
+                        # the load as the objective weighs it against wishes: one unit of the busiest
+                        # person's load costs load_max, one unit of a wish costs preference
+                        busy_now(st)
+                        + wish_scale * (st.person.avoids.get(shift.id, 0) - st.person.wants.get(shift.id, 0)),
+                        sum(st.kinds[k] for k in kinds),  # then share nights, weekends, heavy posts
+                        rank[st.person.id],
+                    ),
+                )
+            chosen = None
+            taken = on_shift[shift.id]
+            for st in ordered:
+                pid = st.person.id
+                if pid in refused or pid in taken:
+                    continue
+                if st.can_take(shift):
+                    chosen = st
+                    break
+                refused.add(pid)
             if chosen is None:
                 break
             chosen.take(shift, share(chosen.person, shift))
