@@ -17,14 +17,14 @@ import argparse
 import sys
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scheduler.domain.compile import compile_scenario
+from scheduler.domain.compile import Compiled, compile_scenario
 from scheduler.domain.generate import generate
+from scheduler.domain.report import build_schedule
 from solver.options import Progress, SolveOptions
-from solver.problem import WEEK, Problem, Solution
+from solver.problem import Solution
 from solver.solve import candidate_pairs, solve
 from solver.validate import validate
 
@@ -71,39 +71,28 @@ class HorizonResult:
     weeks: list[dict]
 
 
-def forecast(problem: Problem, solution: Solution) -> list[dict]:
-    """Per week of the horizon: places short, busiest and mean planned hours, people at their cap."""
-    shifts = {s.id: s for s in problem.shifts}
-    minutes: dict[tuple[int, str], int] = defaultdict(int)
-    for person_id, shift_id in solution.assignments:
-        shift = shifts[shift_id]
-        minutes[(shift.day // WEEK, person_id)] += shift.minutes
-    short: dict[int, int] = defaultdict(int)
-    for sf in solution.uncovered:
-        short[shifts[sf.shift].day // WEEK] += sf.missing + sum(sf.missing_skills.values())
-    rows = []
-    for week in range((problem.days + WEEK - 1) // WEEK):
-        hours = [minutes.get((week, p.id), 0) / 60 for p in problem.people]
-        at_cap = sum(
-            1 for p, h in zip(problem.people, hours, strict=True)
-            if p.rules.max_minutes_per_7_days and h * 60 >= p.rules.max_minutes_per_7_days
-        )
-        rows.append({
-            "week": week + 1,
-            "short": short.get(week, 0),
-            "busiest": max(hours, default=0.0),
-            "mean": sum(hours) / max(1, len(hours)),
-            "at_cap": at_cap,
-        })
-    return rows
+def forecast(compiled: Compiled, solution: Solution) -> list[dict]:
+    """Per week of the horizon: places short, busiest and mean planned hours, people at their cap, as
+    the schedule file reports them (:mod:`scheduler.domain.forecast`)."""
+    return [
+        {
+            "week": w.week,
+            "short": w.people_short + w.skilled_short,
+            "busiest": w.busiest_hours,
+            "mean": w.mean_hours,
+            "at_cap": len(w.at_cap),
+        }
+        for w in build_schedule(compiled, solution).weeks
+    ]
 
 
 def bench(volunteers: int = VOLUNTEERS, days: int = DAYS, time_limit: float = TIME_LIMIT,
           echo: Callable[[str], None] = _stderr) -> HorizonResult:
     scenario = generate(volunteers, days, SEED)
     began = time.monotonic()
-    problem = compile_scenario(scenario).problem
-    compiled = time.monotonic() - began
+    compiled = compile_scenario(scenario)
+    problem = compiled.problem
+    compile_seconds = time.monotonic() - began
     trace = _Trace()
     began = time.monotonic()
     solution = solve(problem, SolveOptions(time_limit=time_limit, workers=WORKERS, seed=0, on_progress=trace))
@@ -114,9 +103,9 @@ def bench(volunteers: int = VOLUNTEERS, days: int = DAYS, time_limit: float = TI
     return HorizonResult(
         volunteers=volunteers, days=days, time_limit=time_limit, shifts=len(problem.shifts),
         wanted=sum(s.required for s in problem.shifts), pairs=candidate_pairs(problem),
-        compile_seconds=compiled, solution=solution, wall=wall,
+        compile_seconds=compile_seconds, solution=solution, wall=wall,
         checkpoints={t: trace.at(t) for t in CHECKPOINTS if t < time_limit}, violations=violations,
-        weeks=forecast(problem, solution),
+        weeks=forecast(compiled, solution),
     )
 
 

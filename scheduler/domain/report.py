@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from scheduler.domain import forecast
 from scheduler.domain.compile import Compiled, shift_id
 from scheduler.domain.schedule import (
     Assignment,
@@ -87,6 +88,8 @@ def build_schedule(
             reason=why.reason, blocked_by=dict(why.blocked_by), detail=why.detail,
         ))
 
+    per_week = forecast.weekly_hours(scenario.horizon.start, scenario.horizon.days, assignments)
+    empty_weeks = [0.0] * ((scenario.horizon.days + forecast.WEEK_DAYS - 1) // forecast.WEEK_DAYS)
     by_person: dict[str, list[Shift]] = {}
     for pid, sid in pairs:
         by_person.setdefault(pid, []).append(problem.shift(sid))
@@ -103,7 +106,16 @@ def build_schedule(
             heavy_shifts=sum(1 for s in shifts if s.intensity == Intensity.HEAVY),
             weekend_shifts=sum(1 for s in shifts if problem.is_weekend(s.day)),
             load=load_per_mille(problem, person, shifts),
+            weekly_hours=per_week.get(volunteer.id, empty_weeks),
         ))
+    caps = {
+        p.id: None if p.rules.max_minutes_per_7_days is None else p.rules.max_minutes_per_7_days / 60
+        for p in problem.people
+    }
+    weeks = forecast.weekly(
+        scenario.horizon.start, scenario.horizon.days, assignments, uncovered,
+        [v.id for v in scenario.volunteers], caps,
+    )
 
     report = SolverReport(
         status=solution.status.value,
@@ -131,6 +143,7 @@ def build_schedule(
             ObjectiveTerm(name=t.name, value=t.value, weight=t.weight, weighted=t.weighted)
             for t in solution.terms
         ],
+        weeks=weeks,
     )
 
 
@@ -273,6 +286,19 @@ def summary_text(schedule: Schedule) -> str:
             lines.extend(row(v) for v in ranked[-SUMMARY_BOTTOM:])
         else:
             lines.extend(row(v) for v in ranked)
+
+    # weeks (a long horizon: the first weeks to publish, then the forecast)
+    if len(schedule.weeks) > 1:
+        lines.append("")
+        lines.append("Weeks (after the first weeks to publish, a forecast):")
+        lines.append(f"  {'week':>4}  {'from':<10}  {'':<8}  {'short':>5}  {'skilled':>7}  {'busiest h':>9}  "
+                     f"{'mean h':>6}  {'at cap':>6}")
+        for w in schedule.weeks:
+            lines.append(
+                f"  {w.week:>4}  {w.start.isoformat():<10}  {'forecast' if w.forecast else 'publish':<8}  "
+                f"{w.people_short:>5}  {w.skilled_short:>7}  {w.busiest_hours:>9.1f}  {w.mean_hours:>6.1f}  "
+                f"{len(w.at_cap):>6}"
+            )
 
     # objective
     if schedule.objective_terms:

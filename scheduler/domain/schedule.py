@@ -66,6 +66,27 @@ class VolunteerTotals(Model):
         description="Intensity-weighted load (history included) in the site's load measure: tenths of "
         "hours ('hours') or per mille of the volunteer's capacity ('capacity')"
     )
+    weekly_hours: list[float] = Field(
+        default_factory=list, description="Planned hours in each calendar week of the horizon (see weeks)"
+    )
+
+
+class WeekForecast(Model):
+    """One calendar week of the plan (7 days from the horizon's start): the first weeks are the ones
+    to publish, the later ones a forecast of where coverage fails or people reach a limit."""
+
+    week: int = Field(description="1 for the first 7 days of the horizon")
+    start: dt.date
+    end: dt.date = Field(description="The week's last day (the horizon's last day for a short last week)")
+    forecast: bool = Field(description="Beyond the first weeks to publish: a forecast, likely to change")
+    people_short: int = Field(description="People missing from the week's slots")
+    skilled_short: int = Field(description="Skilled people missing from the week's slots")
+    busiest_hours: float = Field(description="Planned hours of the busiest volunteer in the week")
+    mean_hours: float = Field(description="Mean planned hours over every volunteer")
+    at_cap: list[str] = Field(
+        default_factory=list,
+        description="Volunteers whose planned hours in the week reach their 7-day cap",
+    )
 
 
 class ObjectiveTerm(Model):
@@ -92,3 +113,7 @@ class Schedule(Model):
     volunteers: list[VolunteerTotals] = Field(default_factory=list)
     load_measure: str = Field(default="hours", description="The unit of each volunteer's load (see rules)")
     objective_terms: list[ObjectiveTerm] = Field(default_factory=list)
+    weeks: list[WeekForecast] = Field(
+        default_factory=list,
+        description="Per calendar week: places short, busiest and mean hours, who reaches their cap",
+    )

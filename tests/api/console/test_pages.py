@@ -463,3 +463,27 @@ def test_the_health_form_takes_a_reason_from_the_list_only(console, client, site
     records = client.get(f"{site.url}/volunteers/v004/health", headers=site.headers).json()
     assert [r["reason"] for r in records] == ["caring_for_someone"]
     assert "caring for someone" in console.get("/console/people/v004").text
+
+
+def test_a_long_plan_shows_its_weeks_the_later_ones_as_a_forecast(console, client, make_site, worker):
+    data = fixture()
+    data["horizon"]["days"] = 21
+    site = make_site(data)
+    job = solve(client, worker, site, time_limit=3)
+    result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers).json()
+    assert [w["forecast"] for w in result["weeks"]] == [False, False, True]
+    sign_in(console, site)
+    page = console.get(f"/console/jobs/{job['id']}", headers={"Accept-Language": "en"}).text
+    weeks = page[page.index('id="weeks"'):]
+    assert "Week by week" in weeks and weeks.count('<tr') == 4  # the header and three weeks
+    assert weeks.count('<span class="tag">forecast</span>') == 1
+    busiest = max(w["busiest_hours"] for w in result["weeks"])
+    assert f"{busiest:.0f} / " in weeks
+    zh = console.get(f"/console/jobs/{job['id']}", headers={"Accept-Language": "zh-CN"}).text
+    assert "逐周概览" in zh and "预测" in zh
+
+
+def test_a_one_week_plan_has_no_week_table(console, client, site, worker):
+    job = solve(client, worker, site, time_limit=2)
+    sign_in(console, site)
+    assert 'id="weeks"' not in console.get(f"/console/jobs/{job['id']}").text
