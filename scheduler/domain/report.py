@@ -24,6 +24,7 @@ from scheduler.domain.schedule import (
     SolverReport,
     Uncovered,
     VolunteerTotals,
+    WeekForecast,
 )
 from scheduler.domain.visits import all_posts
 from solver.explain import explain_shortfalls
@@ -89,33 +90,14 @@ def build_schedule(
         ))
 
     per_week = forecast.weekly_hours(scenario.horizon.start, scenario.horizon.days, assignments)
-    empty_weeks = [0.0] * ((scenario.horizon.days + forecast.WEEK_DAYS - 1) // forecast.WEEK_DAYS)
     by_person: dict[str, list[Shift]] = {}
     for pid, sid in pairs:
         by_person.setdefault(pid, []).append(problem.shift(sid))
-    totals = []
-    for volunteer in scenario.volunteers:
-        person = problem.person(volunteer.id)
-        shifts = by_person.get(volunteer.id, [])
-        totals.append(VolunteerTotals(
-            volunteer=volunteer.id,
-            name=volunteer.name,
-            shifts=len(shifts),
-            hours=sum(s.minutes for s in shifts) / 60,
-            nights=sum(1 for s in shifts if s.night),
-            heavy_shifts=sum(1 for s in shifts if s.intensity == Intensity.HEAVY),
-            weekend_shifts=sum(1 for s in shifts if problem.is_weekend(s.day)),
-            load=load_per_mille(problem, person, shifts),
-            weekly_hours=per_week.get(volunteer.id, empty_weeks),
-        ))
-    caps = {
-        p.id: None if p.rules.max_minutes_per_7_days is None else p.rules.max_minutes_per_7_days / 60
-        for p in problem.people
-    }
-    weeks = forecast.weekly(
-        scenario.horizon.start, scenario.horizon.days, assignments, uncovered,
-        [v.id for v in scenario.volunteers], caps,
-    )
+    totals = [
+        volunteer_totals(compiled, volunteer.id, volunteer.name, by_person.get(volunteer.id, []), per_week)
+        for volunteer in scenario.volunteers
+    ]
+    weeks = schedule_weeks(compiled, assignments, uncovered)
 
     report = SolverReport(
         status=solution.status.value,
@@ -145,6 +127,39 @@ def build_schedule(
         ],
         weeks=weeks,
     )
+
+
+def volunteer_totals(
+    compiled: Compiled, volunteer: str, name: str, shifts: list[Shift], per_week: dict[str, list[float]]
+) -> VolunteerTotals:
+    """One volunteer's totals for their ``shifts``; ``per_week``: everyone's weekly hours
+    (:func:`scheduler.domain.forecast.weekly_hours`)."""
+    problem = compiled.problem
+    weeks = (compiled.scenario.horizon.days + forecast.WEEK_DAYS - 1) // forecast.WEEK_DAYS
+    return VolunteerTotals(
+        volunteer=volunteer,
+        name=name,
+        shifts=len(shifts),
+        hours=sum(s.minutes for s in shifts) / 60,
+        nights=sum(1 for s in shifts if s.night),
+        heavy_shifts=sum(1 for s in shifts if s.intensity == Intensity.HEAVY),
+        weekend_shifts=sum(1 for s in shifts if problem.is_weekend(s.day)),
+        load=load_per_mille(problem, problem.person(volunteer), shifts),
+        weekly_hours=per_week.get(volunteer, [0.0] * weeks),
+    )
+
+
+def schedule_weeks(
+    compiled: Compiled, assignments: list[Assignment], uncovered: list[Uncovered]
+) -> list[WeekForecast]:
+    """The schedule's week-by-week view, with each volunteer's 7-day cap from the compiled rules."""
+    caps = {
+        p.id: None if p.rules.max_minutes_per_7_days is None else p.rules.max_minutes_per_7_days / 60
+        for p in compiled.problem.people
+    }
+    horizon = compiled.scenario.horizon
+    everyone = [v.id for v in compiled.scenario.volunteers]
+    return forecast.weekly(horizon.start, horizon.days, assignments, uncovered, everyone, caps)
 
 
 # --------------------------------------------------------------------------------------------------

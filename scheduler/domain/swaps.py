@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 from scheduler.domain.clock import utc
 from scheduler.domain.compile import Compiled, shift_id
-from scheduler.domain.report import assignments_of, load_per_mille
+from scheduler.domain.forecast import weekly_hours
+from scheduler.domain.report import assignments_of, load_per_mille, schedule_weeks, volunteer_totals
 from scheduler.domain.schedule import Assignment, ObjectiveTerm, Schedule, Uncovered, VolunteerTotals
 from solver import validate as checker
-from solver.problem import Intensity, Shift
+from solver.problem import Shift
 
 Pair = tuple[str, str]  # (volunteer id, shift id)
 
@@ -303,19 +304,10 @@ def _assignment(compiled: Compiled, volunteer: str, sid: str) -> Assignment:
     )
 
 
-def _totals(compiled: Compiled, volunteer: str, name: str, sids: list[str]) -> VolunteerTotals:
-    problem = compiled.problem
-    shifts = [problem.shift(s) for s in sids]
-    return VolunteerTotals(
-        volunteer=volunteer,
-        name=name,
-        shifts=len(shifts),
-        hours=sum(s.minutes for s in shifts) / 60,
-        nights=sum(1 for s in shifts if s.night),
-        heavy_shifts=sum(1 for s in shifts if s.intensity == Intensity.HEAVY),
-        weekend_shifts=sum(1 for s in shifts if problem.is_weekend(s.day)),
-        load=load_per_mille(problem, problem.person(volunteer), shifts),
-    )
+def _totals(
+    compiled: Compiled, volunteer: str, name: str, sids: list[str], per_week: dict[str, list[float]]
+) -> VolunteerTotals:
+    return volunteer_totals(compiled, volunteer, name, [compiled.problem.shift(s) for s in sids], per_week)
 
 
 def changed_schedule(
@@ -385,14 +377,18 @@ def changed_schedule(
     for pid, sid in pairs:
         by_person.setdefault(pid, []).append(sid)
     names = {v.id: v.name for v in compiled.scenario.volunteers}
+    horizon = compiled.scenario.horizon
+    per_week = weekly_hours(horizon.start, horizon.days, new.assignments)
     new.volunteers = [
-        _totals(compiled, t.volunteer, t.name, by_person.get(t.volunteer, [])) if t.volunteer in people else t
+        _totals(compiled, t.volunteer, t.name, by_person.get(t.volunteer, []), per_week)
+        if t.volunteer in people else t
         for t in new.volunteers
     ]
     listed = {t.volunteer for t in new.volunteers}
     new.volunteers += [
-        _totals(compiled, p, names.get(p, p), by_person.get(p, [])) for p in sorted(people - listed)
+        _totals(compiled, p, names.get(p, p), by_person.get(p, []), per_week) for p in sorted(people - listed)
     ]
+    new.weeks = schedule_weeks(compiled, new.assignments, new.uncovered)
     new.objective_terms = _terms(compiled, pairs)
     new.solver.objective = sum(t.weighted for t in new.objective_terms)
     return new

@@ -133,6 +133,13 @@ def test_the_changed_schedule_passes_the_checker():
     }
     totals = {t.volunteer: t for t in given.volunteers}
     assert totals["cat"].shifts == 2 and totals["ann"].shifts == 1
+    before = {t.volunteer: t for t in schedule.volunteers}
+    hours = {a.volunteer: 0.0 for a in given.assignments}
+    for a in given.assignments:
+        hours[a.volunteer] += a.hours
+    for who in ("ann", "cat"):  # the weekly view follows the change
+        assert sum(totals[who].weekly_hours) == hours.get(who, 0.0) != sum(before[who].weekly_hours)
+    assert given.weeks[0].busiest_hours == max(t.weekly_hours[0] for t in given.volunteers)
     claimed = swaps.changed_schedule(compiled, schedule, [], [("cat", f"gate/night/{TUE}")])
     assert validate(sc, claimed) == []
     assert f"gate/night/{TUE}" not in {f"{u.post}/{u.shift}/{u.date}" for u in claimed.uncovered}
