@@ -70,6 +70,10 @@ REASON_NOT_GUARDIAN = "home visit: only the resident's primary or backup volunte
 #: visit goes to the backup only when the primary cannot make it (above every load term's effect of a
 #: short visit, far below an uncovered place).
 BACKUP_VISIT_PENALTY = 5_000
+#: A home visit up to this long is a short visit of the rota (``solver.problem.Shift.visit``): it is not the
+#: day's one shift, needs no 11 h of rest around it (only a travel gap) and makes no working day on its own;
+#: a longer one is a shift like any other.
+SHORT_VISIT_MINUTES = 120
 #: A missed home visit counts this many missed places on a post: a vulnerable resident left without their
 #: visit weighs more than one person short at a gate.
 VISIT_UNDER_WEIGHT = 3
@@ -580,6 +584,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                     required=template.required, max_staff=template.required,
                     skills=dict(template.skills), night=night, intensity=intensity, pair=template.pairs,
                     under_weight=VISIT_UNDER_WEIGHT if is_visit_post(post.id) else 1,
+                    visit=is_visit_post(post.id) and end - start <= SHORT_VISIT_MINUTES,
                 )
                 slot = Slot(
                     shift_id=sid, post=post.id, template=template.id, date=date,

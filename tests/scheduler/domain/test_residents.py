@@ -152,13 +152,41 @@ def test_the_primary_makes_the_visits_and_the_backup_when_the_primary_cannot():
     assert totals["a"].shifts == sum(1 for a in schedule.assignments if a.volunteer == "a")
 
 
-def test_rest_rules_bind_visits():
-    """With one shift a day, the primary who works the gate cannot make the visit the same day."""
-    s = site([resident("r1", visits=[visit(start="18:00")], primary="a", backup="b")],
-             [volunteer("a"), volunteer("b")], days=1,
-             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
-             pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
-    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+def _gate_then_visit(start: str, minutes: int = 30) -> Scenario:
+    """``a`` is pinned to the gate 08:00-16:00 on the one day; r1's visit at ``start`` needs a or b."""
+    return site([resident("r1", visits=[visit(start=start, minutes=minutes)], primary="a", backup="b")],
+                [volunteer("a"), volunteer("b")], days=1,
+                posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
+                pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
+
+
+def test_a_guardian_with_a_gate_shift_also_makes_the_short_visit():
+    """A 30-minute visit is not the day's one shift and needs no 11 h of rest: the primary who works
+    the gate until 16:00 makes the 18:00 visit (it was the backup's before the short-visit rule)."""
+    s = _gate_then_visit("18:00")
+    compiled = compile_scenario(s)
+    assert all(sh.visit for sh in compiled.problem.shifts if sh.post == "visit:r1")
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
+    assert schedule.status in ("optimal", "feasible")
+    assert validate(s, schedule) == []
+    assert schedule.uncovered == []
+    assert _visitors(schedule) == {dt.date(2026, 12, 7): "a"}
+
+
+def test_a_visit_overlapping_or_too_close_to_the_gate_shift_goes_to_the_backup():
+    for start in ("15:30", "16:05"):  # overlapping; inside the 15-minute travel gap
+        s = _gate_then_visit(start)
+        schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+        assert validate(s, schedule) == []
+        assert _visitors(schedule) == {dt.date(2026, 12, 7): "b"}, start
+
+
+def test_rest_rules_bind_long_visits():
+    """A visit longer than two hours is a shift like any other: one shift a day, 11 h of rest."""
+    s = _gate_then_visit("18:00", minutes=180)
+    compiled = compile_scenario(s)
+    assert not any(sh.visit for sh in compiled.problem.shifts if sh.post == "visit:r1")
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
     assert validate(s, schedule) == []
     assert _visitors(schedule) == {dt.date(2026, 12, 7): "b"}
 
