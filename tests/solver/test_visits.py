@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from solver.problem import History, HistoryDay, Person, Problem, Rules
 from solver.validate import evaluate_terms, validate
-from tests.solver.test_rules import H, ONLY_COVERAGE, one_person, run, shift
+from tests.solver.test_rules import ONLY_COVERAGE, H, one_person, run, shift
 
 # the defaults of a site: one shift a day, 11 h of rest, at most 6 days in a row
 SITE = Rules(min_rest_minutes=11 * H, max_shifts_per_day=1, max_consecutive_days=6)
