@@ -134,10 +134,11 @@ class HistoryDay:
     heavy: bool = False  # worked a heavy shift
     night_end: int | None = None  # end (minutes since epoch) of the night worked, where known
     heavy_end: int | None = None  # end (minutes since epoch) of the heavy shift worked, where known
+    visit_minutes: int = 0  # of ``minutes``, those of short visits (``Shift.visit``): no working day alone
 
     @property
     def worked(self) -> bool:
-        return self.minutes > 0
+        return self.minutes > self.visit_minutes
 
 
 @dataclass(frozen=True)

@@ -399,6 +399,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     heavy: set[int] = set()
     heavy_end: dict[int, int] = {}
     types: dict[int, set[str]] = {}
+    visit_minutes: dict[int, int] = {}
     last_end: int | None = None
     if h.recent_shifts:
         for i, past in enumerate(h.recent_shifts):
@@ -410,6 +411,13 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
                     f"{where}.history.recent_shifts[{i}]: starts on {date}, inside the horizon "
                     f"(history must end before {horizon_start})"
                 )
+                continue
+            if past.post is not None and is_visit_post(past.post) and e - s <= SHORT_VISIT_MINUTES:
+                # a short visit, as in the horizon: its minutes count, but no working day, no night, no
+                # heavy day and no rest owed after it
+                if day >= -HISTORY_DAYS:
+                    minutes[day] = minutes.get(day, 0) + (e - s)
+                    visit_minutes[day] = visit_minutes.get(day, 0) + (e - s)
                 continue
             last_end = e if last_end is None else max(last_end, e)
             if day < -HISTORY_DAYS:
@@ -445,6 +453,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
         HistoryDay(
             minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ())),
             heavy=d in heavy, night_end=night_end.get(d), heavy_end=heavy_end.get(d),
+            visit_minutes=visit_minutes.get(d, 0),
         )
         for d in range(-span, 0)
     )

@@ -259,3 +259,27 @@ def test_a_primary_falling_ill_hands_every_visit_to_the_backup_and_a_new_backup_
     assert set(changed) == {"r1", "r2"} and all(c.changed_hands for c in changed.values())
     assert "kin" in {n.role for n in changed["r1"].notify}
     assert {"new_primary", "new_backup"} <= {n.role for n in changed["r1"].notify}
+
+
+def test_a_short_visit_in_the_history_owes_no_rest_and_makes_no_working_day():
+    """A visit made the evening before the horizon (from the published schedule: its post is the visit
+    post) counts its minutes but no working day and no rest: the 08:00 gate shift stays open to a."""
+    past = [{"start": "2026-12-06T21:00:00", "end": "2026-12-06T21:30:00", "post": "visit:r1",
+             "shift": "check"}]
+    s = site([resident("r1", visits=[visit()], primary="a", backup="b")],
+             [volunteer("a", history={"recent_shifts": past}), volunteer("b")], days=1,
+             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
+             pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
+    compiled = compile_scenario(s)
+    history = {p.id: p for p in compiled.problem.people}["a"].history
+    assert history.last_shift_end is None
+    assert history.day(-1).minutes == 30 and not history.day(-1).worked
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
+    assert schedule.status in ("optimal", "feasible")
+    assert validate(s, schedule) == []
+    # the same past shift on a gate is a working day with 11 h of rest owed after it
+    past[0]["post"] = "gate"
+    gate_history = {p.id: p for p in compile_scenario(
+        site([], [volunteer("a", history={"recent_shifts": past})], days=1)
+    ).problem.people}["a"].history
+    assert gate_history.day(-1).worked and gate_history.last_shift_end is not None
