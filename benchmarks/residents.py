@@ -45,6 +45,7 @@ class ResidentsResult:
     at_risk: int = 0
     risks: dict[str, int] = field(default_factory=dict)
     uncovered_reasons: dict[str, int] = field(default_factory=dict)
+    blocked_by: dict[str, int] = field(default_factory=dict)  # rule or absence -> guardians it keeps away
 
     @property
     def total_seconds(self) -> float:
@@ -89,6 +90,10 @@ def bench_residents(volunteers: int = SITE[0], days: int = SITE[1], residents: i
     r.visits_by_backup = sum(1 for a in visits if a.volunteer == backups.get(a.post))
     r.places_short = sum(u.missing for u in schedule.uncovered if not is_visit_post(u.post))
     r.uncovered_reasons = dict(Counter(u.reason for u in short).most_common(4))
+    blocked: Counter[str] = Counter()
+    for u in short:
+        blocked.update(u.blocked_by)
+    r.blocked_by = dict(blocked.most_common(6))
     now = dt.datetime.combine(scenario.horizon.start, dt.time(8), tzinfo=scenario.site.zone)
     rows = register(scenario, schedule, now)
     r.at_risk = sum(1 for row in rows if row.at_risk)
@@ -133,6 +138,8 @@ def section(r: ResidentsResult, header: str) -> str:
                    f"{r.visits_uncovered:,} uncovered"],
         ["why visits are uncovered",
          "; ".join(f"{k} ({v})" for k, v in r.uncovered_reasons.items()) or "-"],
+        ["what keeps their primary and backup away (guardians, a visit counts each)",
+         "; ".join(f"{k} ({v})" for k, v in r.blocked_by.items()) or "-"],
         ["places short on the posts", f"{r.places_short:,}"],
         ["residents at risk", f"{r.at_risk} of {r.residents}: "
          + (", ".join(f"{k} {v}" for k, v in sorted(r.risks.items())) or "none")],
