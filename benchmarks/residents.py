@@ -90,15 +90,43 @@ def bench_residents(volunteers: int = SITE[0], days: int = SITE[1], residents: i
     r.visits_by_backup = sum(1 for a in visits if a.volunteer == backups.get(a.post))
     r.places_short = sum(u.missing for u in schedule.uncovered if not is_visit_post(u.post))
     r.uncovered_reasons = dict(Counter(u.reason for u in short).most_common(4))
-    blocked: Counter[str] = Counter()
-    for u in short:
-        blocked.update(u.blocked_by)
-    r.blocked_by = dict(blocked.most_common(6))
+    r.blocked_by = _guardians_away(compiled, schedule, scenario)
     now = dt.datetime.combine(scenario.horizon.start, dt.time(8), tzinfo=scenario.site.zone)
     rows = register(scenario, schedule, now)
     r.at_risk = sum(1 for row in rows if row.at_risk)
     r.risks = dict(Counter(x for row in rows for x in row.risks))
     return r
+
+
+def _guardians_away(compiled, schedule, scenario) -> dict[str, int]:
+    """For every uncovered visit, why its primary and its backup could not make it: their absence, or
+    the hard rules the independent checker finds they would break by also making it."""
+    from scheduler.domain.report import assignments_of, uncovered_of
+    from solver.validate import person_violations
+
+    pairs, _ = assignments_of(compiled, schedule)
+    shortfalls, _ = uncovered_of(compiled, schedule)
+    problem = compiled.problem
+    people = {p.id: p for p in problem.people}
+    mine: dict[str, list[tuple[str, str]]] = {}
+    for pid, sid in pairs:
+        mine.setdefault(pid, []).append((pid, sid))
+    guardians = {f"visit:{res.id}": (res.primary, res.backup) for res in scenario.residents}
+    away: Counter[str] = Counter()
+    for sf in shortfalls:
+        post = problem.shift(sf.shift).post
+        for g in guardians.get(post, ()):
+            if g is None:
+                away["no guardian"] += 1
+                continue
+            reason = people[g].unavailable.get(sf.shift)
+            if reason is not None:
+                away[reason] += 1
+                continue
+            before = {v.rule for v in person_violations(problem, mine.get(g, []), g)}
+            after = {v.rule for v in person_violations(problem, [*mine.get(g, []), (g, sf.shift)], g)}
+            away.update(sorted(after - before) or ["nothing (the search stopped first)"])
+    return dict(away.most_common(8))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -138,7 +166,8 @@ def section(r: ResidentsResult, header: str) -> str:
                    f"{r.visits_uncovered:,} uncovered"],
         ["why visits are uncovered",
          "; ".join(f"{k} ({v})" for k, v in r.uncovered_reasons.items()) or "-"],
-        ["what keeps their primary and backup away (guardians, a visit counts each)",
+        ["why their primary and backup could not (each guardian of each visit: absence or the rules "
+         "the checker finds broken)",
          "; ".join(f"{k} ({v})" for k, v in r.blocked_by.items()) or "-"],
         ["places short on the posts", f"{r.places_short:,}"],
         ["residents at risk", f"{r.at_risk} of {r.residents}: "

@@ -489,6 +489,7 @@ def _rules(scenario: Scenario, volunteer: Volunteer) -> Rules:
         max_heavy_per_mille_28_days=round(share * 1000) if share is not None else None,
         min_rest_minutes=round(pick("min_rest_hours") * 60),
         max_shifts_per_day=pick("max_shifts_per_day"),
+        visit_gap_minutes=site.visit_travel_minutes,
         max_consecutive_days=pick("max_consecutive_days"),
         min_days_off_per_7=days_off or None,
         max_minutes_per_7_days=round(min(weekly) * 60),

@@ -283,3 +283,17 @@ def test_a_short_visit_in_the_history_owes_no_rest_and_makes_no_working_day():
         site([], [volunteer("a", history={"recent_shifts": past})], days=1)
     ).problem.people}["a"].history
     assert gate_history.day(-1).worked and gate_history.last_shift_end is not None
+
+
+def test_the_site_sets_the_travel_gap_of_short_visits():
+    s = _gate_then_visit("16:05")
+    data = s.model_dump(mode="json", by_alias=True)
+    data["rules"]["visit_travel_minutes"] = 0  # the resident lives at the gate
+    s = Scenario.model_validate(data)
+    assert {p.rules.visit_gap_minutes for p in compile_scenario(s).problem.people} == {0}
+    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+    assert validate(s, schedule) == []
+    assert _visitors(schedule) == {dt.date(2026, 12, 7): "a"}
+    data["rules"]["visit_travel_minutes"] = -5
+    with pytest.raises(ValidationError, match="visit_travel_minutes"):
+        Scenario.model_validate(data)
