@@ -150,7 +150,8 @@ def section(r: ResidentsResult, header: str) -> str:
         "working day of its own, only 15 min of travel to and from the guardian's other shifts; its "
         "minutes count in the hours caps and the load. So a guardian with a gate shift that day still "
         "makes the visit; the visits left uncovered are those whose primary and backup are both away "
-        "(sick, unavailable, in a rest block) or at an hours limit, or on a shift at that hour. Before the "
+        "(outside their availability, on limited duty, sick), on another shift at that hour or at an hours "
+        "limit (counted in the table). Before the "
         f"rule (every visit took its volunteer's whole working day; {BEFORE}) the same run left "
         f"{BEFORE_UNCOVERED} of 1,620 visits uncovered and {BEFORE_AT_RISK} of 120 residents at risk.\n"
     )
