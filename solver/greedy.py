@@ -15,7 +15,7 @@ from collections import defaultdict
 from solver import validate
 from solver.load import balanced, history_load, load_share, target_load
 from solver.options import past
-from solver.problem import WEEK, Intensity, Person, Problem, Shift
+from solver.problem import WEEK, Intensity, Person, Problem, Shift, gap_needed
 
 _REPAIR_ROUNDS = 5
 
@@ -57,14 +57,15 @@ class _State:
         problem = self.problem
         if not self.person.may_work(shift.id):
             return False
-        if self.count_by_day.get(shift.day, 0) >= rules.max_shifts_per_day:
+        if not shift.visit and self.count_by_day.get(shift.day, 0) >= rules.max_shifts_per_day:
             return False
-        rest = max(0, rules.min_rest_minutes)
         last = self.person.history.last_shift_end
-        if last is not None and shift.start < last + rest:
+        if last is not None and shift.start < last + gap_needed(rules, shift, shift):
             return False
-        for other in self._near(shift, rest):
-            if shift.start < other.end + rest and other.start < shift.end + rest:
+        reach = max(0, rules.min_rest_minutes, rules.visit_gap_minutes)
+        for other in self._near(shift, reach):
+            gap = gap_needed(rules, shift, other)
+            if shift.start < other.end + gap and other.start < shift.end + gap:
                 return False
         if rules.max_shifts_by_type.get(shift.type) is not None and (
             self.count_by_type[shift.type] >= rules.max_shifts_by_type[shift.type]
@@ -76,11 +77,12 @@ class _State:
         ):
             return False
         day = shift.day
-        new_day = not self.works(day)
+        new_day = not shift.visit and not self.works(day)  # a short visit makes no working day
         if new_day and not self._runs_ok(day, self.works, rules.max_consecutive_days):
             return False
         if (
             shift.night
+            and not shift.visit
             and day not in self.nights
             and not self._runs_ok(day, lambda d: d in self.nights, rules.max_consecutive_nights)
         ):
@@ -140,9 +142,10 @@ class _State:
         self.shifts.append(shift)
         self.shifts_by_day[shift.day].append(shift)
         self.minutes_by_day[shift.day] += shift.minutes
-        self.count_by_day[shift.day] += 1
-        if shift.night:
-            self.nights.add(shift.day)
+        if not shift.visit:
+            self.count_by_day[shift.day] += 1
+            if shift.night:
+                self.nights.add(shift.day)
         self.types_by_day[shift.day].add(shift.type)
         self.count_by_type[shift.type] += 1
         self.total_minutes += shift.minutes
@@ -220,7 +223,7 @@ def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> li
         candidates = [
             st
             for pid, st in states.items()
-            if st.count_by_day.get(shift.day, 0) < st.person.rules.max_shifts_per_day
+            if (shift.visit or st.count_by_day.get(shift.day, 0) < st.person.rules.max_shifts_per_day)
             and pid not in on_shift[shift.id]
             and st.person.may_work(shift.id)
         ]

@@ -99,8 +99,10 @@ class Model:
         return self.by_shift[s]
 
     def vars_on_day(self, p: int, day: int) -> list[cp_model.IntVar]:
+        """Person p's shifts that start on the day and make it a working day: not the short visits
+        (``Shift.visit``), which never make a working day, a night or a heavy day on their own."""
         a = self.assign[p]
-        return [a[s] for s in self.shifts_on_day[day] if s in a]
+        return [a[s] for s in self.shifts_on_day[day] if s in a and not self.shifts[s].visit]
 
     def works(self, p: int, day: int) -> Literal:
         """1 if person p works on the given day; history days (< 0) are constants."""
@@ -120,7 +122,11 @@ class Model:
         key = (p, day)
         if key not in self._nights:
             a = self.assign[p]
-            nights = [a[s] for s in self.shifts_on_day[day] if s in a and self.shifts[s].night]
+            nights = [
+                a[s]
+                for s in self.shifts_on_day[day]
+                if s in a and self.shifts[s].night and not self.shifts[s].visit
+            ]
             self._nights[key] = self.same_day_any(p, nights, f"night[{self.people[p].id},d{day}]")
         return self._nights[key]
 
@@ -134,7 +140,7 @@ class Model:
             heavy = [
                 a[s]
                 for s in self.shifts_on_day[day]
-                if s in a and self.shifts[s].intensity is Intensity.HEAVY
+                if s in a and self.shifts[s].intensity is Intensity.HEAVY and not self.shifts[s].visit
             ]
             self._heavy[key] = self.same_day_any(p, heavy, f"heavy[{self.people[p].id},d{day}]")
         return self._heavy[key]

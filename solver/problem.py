@@ -73,6 +73,10 @@ class Shift:
     under_weight: int = 1  # multiplier on Weights.uncovered for each missing person
     over_weight: int = 1  # multiplier on Weights.overstaffed for each person beyond ``required``
     pair: bool = False  # worked by two people together or not at all (outreach in pairs): 0 or >= 2
+    # a short visit (a resident's home visit): not the day's shift, no rest rule of its own, no working
+    # day, night or heavy day on its own; only a travel gap to the person's other shifts (see
+    # ``Rules.visit_gap_minutes``); its minutes count in every hours cap and in the load terms
+    visit: bool = False
 
     @property
     def minutes(self) -> int:
@@ -83,7 +87,9 @@ class Shift:
 class Rules:
     """Hard limits for one person. ``None`` (or 0 for rest) means the rule does not apply."""
 
-    min_rest_minutes: int = 0  # between the end of one shift and the start of the next
+    min_rest_minutes: int = 0  # between the end of one shift and the start of the next (not visits)
+    # between a visit (``Shift.visit``) and any other shift of the person, history's last shift included
+    visit_gap_minutes: int = 15
     max_shifts_per_day: int = 1
     max_consecutive_days: int | None = None
     min_consecutive_days: int | None = None  # length of every block of working days
@@ -109,6 +115,15 @@ class Rules:
     max_heavy_per_mille_28_days: int | None = None
 
 
+def gap_needed(rules: Rules, a: Shift, b: Shift) -> int:
+    """The least time one person needs between shifts ``a`` and ``b`` (either order): the travel gap
+    where either is a short visit, else the minimum rest (used by the quick tests of the greedy start
+    and the repair; the model and the checker state the rules themselves)."""
+    if a.visit or b.visit:
+        return max(0, rules.visit_gap_minutes)
+    return max(0, rules.min_rest_minutes)
+
+
 @dataclass(frozen=True)
 class HistoryDay:
     """What a person worked on one local day before the horizon."""
@@ -119,10 +134,11 @@ class HistoryDay:
     heavy: bool = False  # worked a heavy shift
     night_end: int | None = None  # end (minutes since epoch) of the night worked, where known
     heavy_end: int | None = None  # end (minutes since epoch) of the heavy shift worked, where known
+    visit_minutes: int = 0  # of ``minutes``, those of short visits (``Shift.visit``): no working day alone
 
     @property
     def worked(self) -> bool:
-        return self.minutes > 0
+        return self.minutes > self.visit_minutes
 
 
 @dataclass(frozen=True)

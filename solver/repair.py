@@ -17,7 +17,7 @@ from dataclasses import replace
 from solver import validate as solver_validate
 from solver.greedy import greedy
 from solver.options import Progress
-from solver.problem import MINUTES_PER_DAY, Problem, Shortfall, Solution, Status, Term
+from solver.problem import MINUTES_PER_DAY, Problem, Shortfall, Solution, Status, Term, gap_needed
 from solver.validate import change_cost
 
 
@@ -284,17 +284,17 @@ def _chain(problem, sid, need, here, mine, on, pinned, broken, takers):
 def _clashes(problem: Problem, pid: str, sids: Iterable[str], shift) -> bool:
     """Whether ``shift`` surely breaks a rule for ``pid`` next to their ``sids``: the day's most
     shifts already taken, or one of them overlapping or closer than the minimum rest (the checker's
-    ``max_shifts_per_day``, ``no_double_booking`` and ``min_rest``)."""
+    ``max_shifts_per_day``, ``no_double_booking``, ``min_rest`` and ``visit_gap``)."""
     rules = problem.person(pid).rules
-    rest = max(0, rules.min_rest_minutes)
     same_day = 0
     for sid in sids:
         other = problem.shift(sid)
-        if other.day == shift.day:
+        if other.day == shift.day and not other.visit:
             same_day += 1
-        if shift.start < other.end + rest and other.start < shift.end + rest:
+        gap = gap_needed(rules, shift, other)
+        if shift.start < other.end + gap and other.start < shift.end + gap:
             return True
-    return rules.max_shifts_per_day is not None and same_day >= rules.max_shifts_per_day
+    return not shift.visit and rules.max_shifts_per_day is not None and same_day >= rules.max_shifts_per_day
 
 
 def worth_searching(

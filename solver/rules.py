@@ -7,6 +7,7 @@ build a model with one rule skipped to show that the rule alone decides its case
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Callable
 
 from solver.model import Model
@@ -94,16 +95,46 @@ def min_rest(m: Model) -> None:
         rest = person.rules.min_rest_minutes
         if rest <= 0:
             continue
-        _at_most_one_per_clique(m, p, gap=rest, name="min_rest")
+        _at_most_one_per_clique(m, p, gap=rest, name="min_rest", visits=False)
         last = person.history.last_shift_end
         if last is not None:
             for s, var in m.assign[p].items():
-                if m.shifts[s].start < last + rest:
+                if m.shifts[s].start < last + rest and not m.shifts[s].visit:
                     m.cp.add(var == 0).with_name(f"min_rest[{person.id},{m.shifts[s].id},history]")
 
 
+def visit_gap(m: Model) -> None:
+    """Short visits (``Shift.visit``) need no rest of their own, only a travel gap: a visit and any
+    other shift of the same person, or the last shift before the horizon, are at least
+    ``visit_gap_minutes`` apart (and never overlap)."""
+    for p, person in enumerate(m.people):
+        a = m.assign[p]
+        visits = [s for s in a if m.shifts[s].visit]
+        if not visits:
+            continue
+        gap = max(0, person.rules.visit_gap_minutes)
+        last = person.history.last_shift_end
+        items = sorted((m.shifts[t].start, t) for t in a)
+        starts = [start for start, _ in items]
+        longest = max(m.shifts[t].minutes for t in a)
+        done: set[tuple[int, int]] = set()
+        for s in visits:
+            visit = m.shifts[s]
+            if last is not None and visit.start < last + gap:
+                m.cp.add(a[s] == 0).with_name(f"visit_gap[{person.id},{visit.id},history]")
+            lo = bisect_left(starts, visit.start - longest - gap)
+            hi = bisect_left(starts, visit.end + gap)
+            for _, t in items[lo:hi]:
+                other = m.shifts[t]
+                if t == s or (min(s, t), max(s, t)) in done:
+                    continue
+                if other.start < visit.end + gap and visit.start < other.end + gap:
+                    done.add((min(s, t), max(s, t)))
+                    m.cp.add(a[s] + a[t] <= 1).with_name(f"visit_gap[{person.id},{visit.id},{other.id}]")
+
+
 def max_shifts_per_day(m: Model) -> None:
-    """At most ``max_shifts_per_day`` shifts start on one day."""
+    """At most ``max_shifts_per_day`` shifts start on one day; short visits do not count."""
     for p, person in enumerate(m.people):
         limit = person.rules.max_shifts_per_day
         for day in range(m.problem.days):
@@ -232,7 +263,8 @@ def max_shifts_by_type(m: Model) -> None:
 
 
 def forbidden_succession(m: Model) -> None:
-    """A shift of type b never follows a shift of type a on the next day, for each forbidden (a, b)."""
+    """A shift of type b never follows a shift of type a on the next day, for each forbidden (a, b)
+    (short visits are neither)."""
     forbidden = m.problem.forbidden_successions
     if not forbidden:
         return
@@ -240,7 +272,10 @@ def forbidden_succession(m: Model) -> None:
         a = m.assign[p]
 
         def of_type(day: int, shift_type: str, p: int = p, a: dict = a) -> list:
-            return [a[s] for s in m.shifts_on_day[day] if s in a and m.shifts[s].type == shift_type]
+            return [
+                a[s] for s in m.shifts_on_day[day]
+                if s in a and m.shifts[s].type == shift_type and not m.shifts[s].visit
+            ]
 
         for first, second in sorted(forbidden):
             if first in person.history.day(-1).types:
@@ -301,7 +336,7 @@ def _rest_after_run(
         else:
             ends = {}
             for s in m.shifts_on_day[d]:
-                if s in a and of_kind(m.shifts[s]):
+                if s in a and of_kind(m.shifts[s]) and not m.shifts[s].visit:
                     ends.setdefault(m.shifts[s].end, []).append(a[s])
         following = flag(p, d + 1)
         for end, last_ones in sorted(ends.items()):
@@ -379,6 +414,7 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
     "pairs": pairs,
     "no_double_booking": no_double_booking,
     "min_rest": min_rest,
+    "visit_gap": visit_gap,
     "max_shifts_per_day": max_shifts_per_day,
     "max_consecutive_days": max_consecutive_days,
     "min_consecutive_days": min_consecutive_days,
@@ -400,14 +436,17 @@ HARD_RULES: dict[str, Callable[[Model], None]] = {
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _at_most_one_per_clique(m: Model, p: int, gap: int, name: str) -> None:
-    """Shifts whose intervals [start, end + gap) overlap exclude each other.
+def _at_most_one_per_clique(m: Model, p: int, gap: int, name: str, visits: bool = True) -> None:
+    """Shifts whose intervals [start, end + gap) overlap exclude each other (with ``visits=False``,
+    among the shifts that are not short visits).
 
     Those intervals form an interval graph, whose maximal cliques are the sets of intervals alive at
     some start point; one at-most-one constraint per maximal clique states all pairwise exclusions.
     A sweep over the start points finds them in O(n log n).
     """
-    items = sorted((m.shifts[s].start, m.shifts[s].end + gap, s) for s in m.assign[p])
+    items = sorted(
+        (m.shifts[s].start, m.shifts[s].end + gap, s) for s in m.assign[p] if visits or not m.shifts[s].visit
+    )
     alive: list[tuple[int, int]] = []  # (end, shift) heap of the intervals alive at the sweep point
     i = 0
     while i < len(items):

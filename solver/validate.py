@@ -51,6 +51,7 @@ HARD_RULES: tuple[str, ...] = (
     "pairs",
     "no_double_booking",
     "min_rest",
+    "visit_gap",
     "max_shifts_per_day",
     "max_consecutive_days",
     "min_consecutive_days",
@@ -278,10 +279,10 @@ class _Days:
         for s in shifts:
             if 0 <= s.day < self.days:
                 i = s.day - lo
-                self.worked[i] = True
                 self.minutes[i] += s.minutes
-                if s.night:
-                    self.night[i] = True
+                if not s.visit:  # a short visit alone makes no working day and no night
+                    self.worked[i] = True
+                    self.night[i] = self.night[i] or s.night
             self.on_day.setdefault(s.day, []).append(s)
 
     def plus(self, shift: Shift) -> _Days:
@@ -293,10 +294,10 @@ class _Days:
         new.on_day[shift.day] = sorted([*self.on_day.get(shift.day, ()), shift], key=_shift_key)
         if 0 <= shift.day < self.days:
             i = shift.day - self.lo
-            new.worked[i] = True
             new.minutes[i] += shift.minutes
-            if shift.night:
-                new.night[i] = True
+            if not shift.visit:
+                new.worked[i] = True
+                new.night[i] = new.night[i] or shift.night
         return new
 
     def works(self, day: int) -> bool:
@@ -373,6 +374,9 @@ def min_rest(problem: Problem, person: Person, shifts: list[Shift], days: _Days)
     rest = person.rules.min_rest_minutes or 0
     if rest <= 0:
         return
+    shifts = [s for s in shifts if not s.visit]  # short visits keep only visit_gap
+    if days.focus is not None and days.focus.visit:
+        return
     last_end = person.history.last_shift_end
     if last_end is not None:
         for s in shifts if days.focus is None else (days.focus,):
@@ -398,14 +402,56 @@ def min_rest(problem: Problem, person: Person, shifts: list[Shift], days: _Days)
             )
 
 
+def visit_gap(problem: Problem, person: Person, shifts: list[Shift], days: _Days) -> Iterator[Violation]:
+    """A short visit and any other shift of the person (or their last shift before the horizon) are at
+    least ``visit_gap_minutes`` apart; overlaps are no_double_booking."""
+    gap = max(0, person.rules.visit_gap_minutes)
+    focus = days.focus
+    visits = [s for s in shifts if s.visit] if focus is None else ([focus] if focus.visit else [])
+    last_end = person.history.last_shift_end
+    for v in visits:
+        if last_end is not None and v.start < last_end + gap:
+            yield Violation(
+                "visit_gap",
+                person.id,
+                (v.id,),
+                v.day,
+                f"{person.id}'s visit {v.id} starts {v.start - last_end} min after their last shift before "
+                f"the horizon, {gap} min needed to get there",
+            )
+    others = shifts if focus is None else [s for s in shifts if s is not focus]
+    pairs: set[tuple[str, str]] = set()
+    candidates = visits if focus is None or focus.visit else [s for s in others if s.visit]
+    for v in candidates:
+        for t in others if focus is None or focus.visit else (focus,):
+            if t is v or not (t.start < v.end + gap and v.start < t.end + gap):
+                continue
+            if t.start < v.end and v.start < t.end:
+                continue  # an overlap is no_double_booking
+            a, b = (v, t) if _shift_key(v) <= _shift_key(t) else (t, v)
+            if (a.id, b.id) in pairs:
+                continue
+            pairs.add((a.id, b.id))
+            yield Violation(
+                "visit_gap",
+                person.id,
+                (a.id, b.id),
+                b.day,
+                f"{person.id} has {b.start - a.end} min between {a.id} and {b.id}, a visit needs {gap} min "
+                "to get to or from",
+            )
+
+
 def max_shifts_per_day(
     problem: Problem, person: Person, shifts: list[Shift], days: _Days
 ) -> Iterator[Violation]:
     limit = person.rules.max_shifts_per_day
     if limit is None:
         return
+    if days.focus is not None and days.focus.visit:
+        return
     for day in sorted(days.on_day) if days.focus is None else (days.focus.day,):
-        on = days.on_day[day]
+        on = [s for s in days.on_day[day] if not s.visit]  # short visits are not the day's shifts
         if len(on) > limit:
             yield Violation(
                 "max_shifts_per_day",
@@ -422,12 +468,14 @@ def _long_runs(days: _Days, flags: list[bool], limit: int) -> Iterator[tuple[int
             yield a, b
 
 
-def _shift_ids(days: _Days, a: int, b: int, night: bool = False) -> tuple[str, ...]:
+def _shift_ids(days: _Days, a: int, b: int, night: bool = False, visits: bool = False) -> tuple[str, ...]:
+    """The shifts of days [a, b] (only nights with ``night``; short visits, which make no working day,
+    only with ``visits``)."""
     on_day = days.on_day
     ids = []
     for d in range(max(a, 0), b + 1):
         for s in on_day.get(d, ()):
-            if s.night or not night:
+            if (s.night or not night) and (visits or not s.visit):
                 ids.append(s.id)
     return tuple(ids)
 
@@ -555,7 +603,7 @@ def max_minutes_per_7_days(
             yield Violation(
                 "max_minutes_per_7_days",
                 person.id,
-                _shift_ids(days, s, s + 6),
+                _shift_ids(days, s, s + 6, visits=True),
                 s,
                 f"{person.id} works {minutes} min in {_span(s, s + 6)}, limit {limit}",
             )
@@ -601,7 +649,7 @@ def max_weekends(problem: Problem, person: Person, shifts: list[Shift], days: _D
         return
     weeks: dict[int, list[str]] = {}
     for s in shifts:
-        if 0 <= s.day < problem.days and problem.is_weekend(s.day):
+        if 0 <= s.day < problem.days and problem.is_weekend(s.day) and not s.visit:
             weeks.setdefault((problem.first_weekday + s.day) // WEEK, []).append(s.id)
     if len(weeks) > limit:
         ids = tuple(sid for week in sorted(weeks) for sid in weeks[week])
@@ -640,8 +688,11 @@ def forbidden_succession(
     if not forbidden:
         return
     focus = days.focus
+    if focus is not None and focus.visit:
+        return  # short visits are of no type a succession forbids
+    on_day = {d: [s for s in on if not s.visit] for d, on in days.on_day.items()}
     if days.near(0, 0):
-        for b in days.on_day.get(0, ()) if focus is None else (focus,):
+        for b in on_day.get(0, ()) if focus is None else (focus,):
             for kind in sorted(person.history.day(-1).types):
                 if (kind, b.type) in forbidden:
                     yield Violation(
@@ -651,11 +702,11 @@ def forbidden_succession(
                         0,
                         f"{person.id} works {b.id} (type {b.type}) right after a {kind} shift on day -1",
                     )
-    for day in sorted(days.on_day) if focus is None else (focus.day - 1, focus.day):
-        following = days.on_day.get(day + 1)
+    for day in sorted(on_day) if focus is None else (focus.day - 1, focus.day):
+        following = on_day.get(day + 1)
         if not following:
             continue
-        for a in days.on_day.get(day, ()):
+        for a in on_day.get(day, ()):
             for b in following:
                 if (a.type, b.type) in forbidden and (focus is None or focus is a or focus is b):
                     yield Violation(
@@ -672,7 +723,8 @@ def rest_after_nights(
 ) -> Iterator[Violation]:
     yield from _rest_after_run(
         person, shifts, days, person.rules.rest_after_nights, person.rules.rest_after_nights_minutes,
-        days.night, lambda s: s.night, person.history.night_end, "rest_after_nights", "nights",
+        days.night, lambda s: s.night and not s.visit, person.history.night_end, "rest_after_nights",
+        "nights",
     )
 
 
@@ -681,7 +733,7 @@ def rest_after_heavy(
 ) -> Iterator[Violation]:
     yield from _rest_after_run(
         person, shifts, days, person.rules.rest_after_heavy, person.rules.rest_after_heavy_minutes,
-        _heavy_flags(person, shifts, days), lambda s: s.intensity == Intensity.HEAVY,
+        _heavy_flags(person, shifts, days), lambda s: s.intensity == Intensity.HEAVY and not s.visit,
         person.history.heavy_end, "rest_after_heavy", "days with a heavy shift",
     )
 
@@ -724,9 +776,9 @@ def _heavy_flags(person: Person, shifts: list[Shift], days: _Days) -> list[bool]
     """Per day from ``days.lo``: worked a heavy shift (history included)."""
     flags = [person.history.day(d).heavy if d < 0 else False for d in range(days.lo, days.days)]
     for s in shifts:
-        if s.intensity == Intensity.HEAVY and 0 <= s.day < days.days:
+        if s.intensity == Intensity.HEAVY and not s.visit and 0 <= s.day < days.days:
             flags[s.day - days.lo] = True
-    if days.focus is not None and days.focus.intensity == Intensity.HEAVY:
+    if days.focus is not None and days.focus.intensity == Intensity.HEAVY and not days.focus.visit:
         flags[days.focus.day - days.lo] = True
     return flags
 
@@ -743,7 +795,7 @@ def max_consecutive_heavy_days(
             s.id
             for d in range(max(a, 0), b + 1)
             for s in days.on_day.get(d, ())
-            if s.intensity == Intensity.HEAVY
+            if s.intensity == Intensity.HEAVY and not s.visit
         )
         yield Violation(
             "max_consecutive_heavy_days",
@@ -767,7 +819,10 @@ def max_heavy_share_28_days(
         span = range(first, last + 1)
         heavy_days = sum(heavy[d - days.lo] for d in span)
         worked = sum(days.works(d) for d in span)
-        new = [s for d in span if d >= 0 for s in days.on_day.get(d, ()) if s.intensity == Intensity.HEAVY]
+        new = [
+            s for d in span if d >= 0 for s in days.on_day.get(d, ())
+            if s.intensity == Intensity.HEAVY and not s.visit
+        ]
         if not new or 1000 * heavy_days <= limit * worked:
             continue
         # (the message leaves out the days worked: a light shift more must not make it a new violation)
@@ -785,6 +840,7 @@ PERSON_RULES = (
     eligibility,
     no_double_booking,
     min_rest,
+    visit_gap,
     max_shifts_per_day,
     max_consecutive_days,
     min_consecutive_days,
@@ -1093,7 +1149,7 @@ def _terms(problem: Problem, ix: _Index, assigned: _Assigned) -> dict[str, int]:
         preference += sum(v for sid, v in person.wants.items() if sid not in ids)
         preference += sum(v for sid, v in person.avoids.items() if sid in ids)
         if problem.days >= 2:
-            works = {s.day for s in shifts}
+            works = {s.day for s in shifts if not s.visit}  # a short visit alone is no working day
             if person.history.day(-1).worked:
                 works.add(-1)
             for d in range(problem.days - 1):

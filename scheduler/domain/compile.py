@@ -70,6 +70,10 @@ REASON_NOT_GUARDIAN = "home visit: only the resident's primary or backup volunte
 #: visit goes to the backup only when the primary cannot make it (above every load term's effect of a
 #: short visit, far below an uncovered place).
 BACKUP_VISIT_PENALTY = 5_000
+#: A home visit up to this long is a short visit of the rota (``solver.problem.Shift.visit``): it is not the
+#: day's one shift, needs no 11 h of rest around it (only a travel gap) and makes no working day on its own;
+#: a longer one is a shift like any other.
+SHORT_VISIT_MINUTES = 120
 #: A missed home visit counts this many missed places on a post: a vulnerable resident left without their
 #: visit weighs more than one person short at a gate.
 VISIT_UNDER_WEIGHT = 3
@@ -395,6 +399,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
     heavy: set[int] = set()
     heavy_end: dict[int, int] = {}
     types: dict[int, set[str]] = {}
+    visit_minutes: dict[int, int] = {}
     last_end: int | None = None
     if h.recent_shifts:
         for i, past in enumerate(h.recent_shifts):
@@ -406,6 +411,13 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
                     f"{where}.history.recent_shifts[{i}]: starts on {date}, inside the horizon "
                     f"(history must end before {horizon_start})"
                 )
+                continue
+            if past.post is not None and is_visit_post(past.post) and e - s <= SHORT_VISIT_MINUTES:
+                # a short visit, as in the horizon: its minutes count, but no working day, no night, no
+                # heavy day and no rest owed after it
+                if day >= -HISTORY_DAYS:
+                    minutes[day] = minutes.get(day, 0) + (e - s)
+                    visit_minutes[day] = visit_minutes.get(day, 0) + (e - s)
                 continue
             last_end = e if last_end is None else max(last_end, e)
             if day < -HISTORY_DAYS:
@@ -441,6 +453,7 @@ def _history(volunteer: Volunteer, clock: _Clock, nights: _Nights, horizon_start
         HistoryDay(
             minutes=minutes.get(d, 0), night=d in night, types=frozenset(types.get(d, ())),
             heavy=d in heavy, night_end=night_end.get(d), heavy_end=heavy_end.get(d),
+            visit_minutes=visit_minutes.get(d, 0),
         )
         for d in range(-span, 0)
     )
@@ -476,6 +489,7 @@ def _rules(scenario: Scenario, volunteer: Volunteer) -> Rules:
         max_heavy_per_mille_28_days=round(share * 1000) if share is not None else None,
         min_rest_minutes=round(pick("min_rest_hours") * 60),
         max_shifts_per_day=pick("max_shifts_per_day"),
+        visit_gap_minutes=site.visit_travel_minutes,
         max_consecutive_days=pick("max_consecutive_days"),
         min_days_off_per_7=days_off or None,
         max_minutes_per_7_days=round(min(weekly) * 60),
@@ -580,6 +594,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                     required=template.required, max_staff=template.required,
                     skills=dict(template.skills), night=night, intensity=intensity, pair=template.pairs,
                     under_weight=VISIT_UNDER_WEIGHT if is_visit_post(post.id) else 1,
+                    visit=is_visit_post(post.id) and end - start <= SHORT_VISIT_MINUTES,
                 )
                 slot = Slot(
                     shift_id=sid, post=post.id, template=template.id, date=date,

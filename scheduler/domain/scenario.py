@@ -230,6 +230,11 @@ class Rules(Model):
     max_hours_per_7_days: Hours = 40
     max_consecutive_nights: int = Field(default=3, ge=0, le=366)
     max_shifts_per_day: int = Field(default=1, ge=1, le=4)
+    visit_travel_minutes: int = Field(
+        default=15, ge=0, le=240,
+        description="Minutes between a resident's short home visit (up to 2 h) and the volunteer's other "
+        "shifts, to get there and back; a short visit needs no min_rest_hours and is not the day's shift",
+    )
     max_weekends: int | None = Field(default=None, ge=0, description="Worked weekends over the horizon")
     rest_after_nights: RestAfterNights | None = Field(
         default=None,

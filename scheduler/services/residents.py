@@ -63,6 +63,27 @@ def match_site(session: Session, site: SiteRow, now: dt.datetime) -> MatchReport
     )
 
 
+def rematch_ineligible(session: Session, site: SiteRow, scenario: Scenario, now: dt.datetime) -> Scenario:
+    """Before a full solve: the residents whose primary or backup is sick or isolating from ``now`` on are
+    re-matched (the backup takes over, a new backup is found; every other pair stays) and the new pairs
+    stored with their reason in the pair history. ``scenario`` is returned as it is when no guardian is
+    concerned, else with the new pairs."""
+    guardians = {g for r in scenario.residents for g in (r.primary, r.backup) if g}
+    if not guardians:
+        return scenario
+    # only health takes a guardian away here: a pair the coordinator chose against a language or a
+    # skill stays theirs to change (the matching, or the resident's page)
+    unwell = {g.id for g in domain.guardian_problem(scenario, now).guardians if not g.available}
+    if not guardians & unwell:
+        return scenario
+    new = domain.rematch(scenario, guardians & unwell, now)
+    if new is scenario:
+        return scenario
+    changes = domain.changed_residents(scenario, new, now)
+    persist_pairs(session, site.id, changes, now)
+    return new
+
+
 def register(session: Session, site: SiteRow, now: dt.datetime) -> list[domain.ResidentStatus]:
     """Every resident with their pair and next visit (by the published schedule), at risk first."""
     scenario: Scenario = sites.export_scenario(session, site)

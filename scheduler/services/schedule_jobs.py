@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
 from scheduler.domain.limits import SizeLimits
+from scheduler.services import residents
 from scheduler.settings import Settings
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
@@ -28,14 +29,17 @@ def queue_schedule(
 ) -> jobs.JobRow:
     """A queued job planning ``site``; a new period after the published one starts from its shifts
     (history from the previous period), so the summary form of a volunteer's history is needed only
-    for imports."""
+    for imports. Residents whose guardian became ineligible are re-matched first
+    (:func:`scheduler.services.residents.rematch_ineligible`)."""
     previous = None
     if site.published_version is not None:
         previous = schedule_store.published(session, site).model
+    # a guardian who fell ill since the matching hands their residents over first (stored, with history)
+    scenario = residents.rematch_ineligible(session, site, sites.export_scenario(session, site), now)
     return jobs.create_job(
         session,
         site.id,
-        sites.export_scenario(session, site),
+        scenario,
         request,
         default_time_limit=default_time_limit,
         max_time_limit=max_time_limit,

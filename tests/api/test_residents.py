@@ -98,3 +98,32 @@ def test_match_report_and_sick_call_hand_over(client, make_site, worker):
     result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers).json()
     after = [a for a in result["assignments"] if a["post"] == "visit:r1" and a["start"] >= "2027-01-12T06"]
     assert after and all(a["volunteer"] in (backup, now["r1"]["backup"]) for a in after)
+
+
+def test_a_full_solve_re_matches_a_sick_guardian_first(client, make_site, worker):
+    """A guardian reported sick without a re-solve: the next full solve hands their residents over
+    first (stored with the reason in the pair history) and plans the visits with the new pair."""
+    site = _site_with_residents(make_site)
+    assert client.post(f"{site.url}/guardians/match", headers=site.headers).status_code == 200
+    pairs = {r["id"]: r for r in client.get(f"{site.url}/residents", headers=site.headers).json()}
+    primary, backup = pairs["r1"]["primary"], pairs["r1"]["backup"]
+    sick = client.post(f"{site.url}/volunteers/{primary}/health",
+                       json={"status": "sick", "from": "2027-01-12T06:00"}, headers=site.headers)
+    assert sick.status_code in (200, 201), sick.text
+    unchanged = {r["id"]: r for r in client.get(f"{site.url}/residents", headers=site.headers).json()}
+    assert unchanged["r1"]["primary"] == primary  # nothing re-planned yet
+
+    job = solve(client, worker, site, time_limit=5)
+    now = {r["id"]: r for r in client.get(f"{site.url}/residents", headers=site.headers).json()}
+    assert now["r1"]["primary"] == backup and now["r1"]["backup"] not in (None, primary, backup)
+    if primary not in (pairs["r2"]["primary"], pairs["r2"]["backup"]):  # only theirs change
+        assert (now["r2"]["primary"], now["r2"]["backup"]) == (pairs["r2"]["primary"], pairs["r2"]["backup"])
+    history = client.get(f"{site.url}/residents/r1/history", headers=site.headers).json()
+    assert history[-1]["old_primary"] == primary and "sick" in history[-1]["reason"]
+    result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers).json()
+    visits = [a for a in result["assignments"] if a["post"] == "visit:r1"]
+    assert visits and all(a["volunteer"] in (backup, now["r1"]["backup"]) for a in visits)
+    # continuity: another full solve changes no pair
+    solve(client, worker, site, time_limit=5)
+    again = client.get(f"{site.url}/residents/r1/history", headers=site.headers).json()
+    assert len(again) == len(history)

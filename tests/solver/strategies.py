@@ -1,8 +1,9 @@
 """Hypothesis strategies for random small solver problems (used by the checker's and the solver's tests).
 
 ``problems()`` builds realistic little rotas: 1-6 people, 2-10 days, one or two posts with one to three
-shift kinds (early, late, day, evening, long day, and a night shift crossing midnight), sometimes a
-23- or 25-hour day to mimic a DST change, random hard rules (each ``None`` half the time), history,
+shift kinds (early, late, day, evening, long day, a night shift crossing midnight, a 30-minute short
+visit with ``Shift.visit``), sometimes a 23- or 25-hour day to mimic a DST change, random hard rules
+(each ``None`` half the time), history,
 unavailability, skills, preferences, forbidden successions, pins and a previous schedule with a freeze.
 
 ``assignments(problem)`` draws random (person, shift) pairs for it, optionally with junk (duplicates
@@ -36,7 +37,9 @@ TEMPLATES: dict[str, tuple[int, int, bool]] = {
     "S": (18 * 60, 21 * 60, False),
     "W": (8 * 60, 20 * 60, False),
     "N": (22 * 60, 7 * 60, True),
+    "V": (13 * 60, 13 * 60 + 30, False),  # a short visit (Shift.visit): inside E, D and W, next to L
 }
+VISITS = frozenset({"V"})
 SKILLS = ("medic", "driver")
 REASONS = ("outside availability", "sick", "vacation", "limited duty")
 DST_SWITCH = 3 * 60  # local times from 03:00 on a DST day are shifted by the change
@@ -79,6 +82,7 @@ def _rules(draw, kinds: list[str], days: int) -> Rules:
         by_type = draw(st.dictionaries(st.sampled_from(kinds), st.integers(0, 3), max_size=1))
     return Rules(
         min_rest_minutes=draw(st.sampled_from((0, 0, 480, 660, 720))),
+        visit_gap_minutes=draw(st.sampled_from((0, 15, 15, 60))),
         max_shifts_per_day=draw(st.sampled_from((1, 1, 1, 2))),
         max_consecutive_days=draw(_maybe(st.integers(1, 6))),
         min_consecutive_days=draw(_maybe(st.integers(1, 3))),
@@ -184,6 +188,7 @@ def problems(
                         under_weight=under,
                         over_weight=over,
                         pair=pair,
+                        visit=kind in VISITS,
                     )
                 )
     shifts.sort(key=lambda s: (s.start, s.id))

@@ -98,6 +98,18 @@ CASES: dict[str, Problem] = {
     "max_shifts_per_day": one_person(
         (shift(0, 6, 4, id="a"), shift(0, 14, 4, id="b")), Rules(max_shifts_per_day=1)
     ),
+    # a gate shift to 14:00 and a 30-minute visit 5 min later: the visit needs no rest and is not the
+    # day's one shift, but 15 min to get there
+    "visit_gap": one_person(
+        (shift(0, 6, 8, id="gate"), shift(0, 14 + 5 / 60, 0.5, id="visit", type="visit", visit=True)),
+        Rules(min_rest_minutes=11 * H),
+    ),
+    # the last shift before the horizon ended at 07:55 on day 0; a visit at 08:00 is too close
+    "visit_gap_history": one_person(
+        (shift(0, 8, 0.5, id="visit", type="visit", visit=True),),
+        Rules(min_rest_minutes=11 * H),
+        history=History(last_shift_end=7 * H + 55),
+    ),
     "max_consecutive_days": one_person(daily(5), Rules(max_consecutive_days=3)),
     "max_consecutive_days_history": one_person(
         daily(3), Rules(max_consecutive_days=4), history=History(days=(HistoryDay(480),) * 3)
@@ -222,6 +234,7 @@ RULE_OF_CASE = {
             "min_total_minutes",
             "max_total_minutes",
             "min_rest",
+            "visit_gap",
             "forbidden_succession",
             "eligibility",
             "pinned",

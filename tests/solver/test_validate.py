@@ -93,6 +93,13 @@ def _case(rule: str):
         s = [shift("late", 0, 14, 22), shift("early", 1, 6, 14), shift("day", 1, 9, 17)]
         p = problem(2, s, [person(rules={"min_rest_minutes": 11 * H})])
         return p, on("a", "late", "early"), on("a", "late", "day")  # 8 h, then exactly 11 h
+    if rule == "visit_gap":
+        # a gate shift to 14:00; a 30-minute visit 5 min after it breaks the travel gap, one 15 min after
+        # it keeps it (and needs neither the day's one shift nor 11 h of rest)
+        s = [shift("gate", 0, 6, 14), shift("near", 0, 14 + 5 / 60, 14.5 + 5 / 60, visit=True),
+             shift("later", 0, 14.25, 14.75, visit=True)]
+        p = problem(1, s, [person(rules={"min_rest_minutes": 11 * H})])
+        return p, on("a", "gate", "near"), on("a", "gate", "later")
     if rule == "max_shifts_per_day":
         s = [shift("x", 0, 6, 10), shift("y", 0, 14, 18)]
         p = problem(1, s, [person(rules={"max_shifts_per_day": 1})])

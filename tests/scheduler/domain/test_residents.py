@@ -152,13 +152,41 @@ def test_the_primary_makes_the_visits_and_the_backup_when_the_primary_cannot():
     assert totals["a"].shifts == sum(1 for a in schedule.assignments if a.volunteer == "a")
 
 
-def test_rest_rules_bind_visits():
-    """With one shift a day, the primary who works the gate cannot make the visit the same day."""
-    s = site([resident("r1", visits=[visit(start="18:00")], primary="a", backup="b")],
-             [volunteer("a"), volunteer("b")], days=1,
-             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
-             pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
-    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+def _gate_then_visit(start: str, minutes: int = 30) -> Scenario:
+    """``a`` is pinned to the gate 08:00-16:00 on the one day; r1's visit at ``start`` needs a or b."""
+    return site([resident("r1", visits=[visit(start=start, minutes=minutes)], primary="a", backup="b")],
+                [volunteer("a"), volunteer("b")], days=1,
+                posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
+                pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
+
+
+def test_a_guardian_with_a_gate_shift_also_makes_the_short_visit():
+    """A 30-minute visit is not the day's one shift and needs no 11 h of rest: the primary who works
+    the gate until 16:00 makes the 18:00 visit (it was the backup's before the short-visit rule)."""
+    s = _gate_then_visit("18:00")
+    compiled = compile_scenario(s)
+    assert all(sh.visit for sh in compiled.problem.shifts if sh.post == "visit:r1")
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
+    assert schedule.status in ("optimal", "feasible")
+    assert validate(s, schedule) == []
+    assert schedule.uncovered == []
+    assert _visitors(schedule) == {dt.date(2026, 12, 7): "a"}
+
+
+def test_a_visit_overlapping_or_too_close_to_the_gate_shift_goes_to_the_backup():
+    for start in ("15:30", "16:05"):  # overlapping; inside the 15-minute travel gap
+        s = _gate_then_visit(start)
+        schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+        assert validate(s, schedule) == []
+        assert _visitors(schedule) == {dt.date(2026, 12, 7): "b"}, start
+
+
+def test_rest_rules_bind_long_visits():
+    """A visit longer than two hours is a shift like any other: one shift a day, 11 h of rest."""
+    s = _gate_then_visit("18:00", minutes=180)
+    compiled = compile_scenario(s)
+    assert not any(sh.visit for sh in compiled.problem.shifts if sh.post == "visit:r1")
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
     assert validate(s, schedule) == []
     assert _visitors(schedule) == {dt.date(2026, 12, 7): "b"}
 
@@ -231,3 +259,41 @@ def test_a_primary_falling_ill_hands_every_visit_to_the_backup_and_a_new_backup_
     assert set(changed) == {"r1", "r2"} and all(c.changed_hands for c in changed.values())
     assert "kin" in {n.role for n in changed["r1"].notify}
     assert {"new_primary", "new_backup"} <= {n.role for n in changed["r1"].notify}
+
+
+def test_a_short_visit_in_the_history_owes_no_rest_and_makes_no_working_day():
+    """A visit made the evening before the horizon (from the published schedule: its post is the visit
+    post) counts its minutes but no working day and no rest: the 08:00 gate shift stays open to a."""
+    past = [{"start": "2026-12-06T21:00:00", "end": "2026-12-06T21:30:00", "post": "visit:r1",
+             "shift": "check"}]
+    s = site([resident("r1", visits=[visit()], primary="a", backup="b")],
+             [volunteer("a", history={"recent_shifts": past}), volunteer("b")], days=1,
+             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00"}])],
+             pinned=[{"volunteer": "a", "post": "gate", "shift": "day", "date": "2026-12-07"}])
+    compiled = compile_scenario(s)
+    history = {p.id: p for p in compiled.problem.people}["a"].history
+    assert history.last_shift_end is None
+    assert history.day(-1).minutes == 30 and not history.day(-1).worked
+    schedule = plan(compiled, time_limit=5, workers=1, seed=0)
+    assert schedule.status in ("optimal", "feasible")
+    assert validate(s, schedule) == []
+    # the same past shift on a gate is a working day with 11 h of rest owed after it
+    past[0]["post"] = "gate"
+    gate_history = {p.id: p for p in compile_scenario(
+        site([], [volunteer("a", history={"recent_shifts": past})], days=1)
+    ).problem.people}["a"].history
+    assert gate_history.day(-1).worked and gate_history.last_shift_end is not None
+
+
+def test_the_site_sets_the_travel_gap_of_short_visits():
+    s = _gate_then_visit("16:05")
+    data = s.model_dump(mode="json", by_alias=True)
+    data["rules"]["visit_travel_minutes"] = 0  # the resident lives at the gate
+    s = Scenario.model_validate(data)
+    assert {p.rules.visit_gap_minutes for p in compile_scenario(s).problem.people} == {0}
+    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+    assert validate(s, schedule) == []
+    assert _visitors(schedule) == {dt.date(2026, 12, 7): "a"}
+    data["rules"]["visit_travel_minutes"] = -5
+    with pytest.raises(ValidationError, match="visit_travel_minutes"):
+        Scenario.model_validate(data)
