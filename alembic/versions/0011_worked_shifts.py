@@ -47,7 +47,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worked_shifts")),
         sa.UniqueConstraint(
-            "volunteer_id", "post", "shift", "date", name=op.f("uq_worked_shifts_volunteer_id_post_shift_date")
+            "volunteer_id", "post", "shift", "date",
+            name=op.f("uq_worked_shifts_volunteer_id_post_shift_date"),
         ),
     )
     op.create_index(op.f("ix_worked_shifts_site_id"), "worked_shifts", ["site_id"])

@@ -87,7 +87,10 @@ def _as_worked(a: Assignment, record: WorkedShift | None) -> PastShift | None:
         return None
     zone = a.start.tzinfo
     start = record.start.astimezone(zone) if record.start is not None else a.start
-    end = record.end.astimezone(zone) if record.end is not None else max(a.end, start + dt.timedelta(minutes=1))
+    if record.end is not None:
+        end = record.end.astimezone(zone)
+    else:
+        end = max(a.end, start + dt.timedelta(minutes=1))
     return PastShift(start=start, end=end, post=a.post, shift=a.shift, night=a.night)
 
 

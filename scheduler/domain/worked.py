@@ -72,7 +72,8 @@ class ShiftKey:
                 raise ValueError
             return cls(parts[0], parts[1], parts[2], dt.date.fromisoformat(parts[3]))
         except ValueError:
-            raise InputError("worked", [FieldProblem(field, "expected volunteer/post/shift/YYYY-MM-DD")]) from None
+            problem = FieldProblem(field, "expected volunteer/post/shift/YYYY-MM-DD")
+            raise InputError("worked", [problem]) from None
 
 
 @dataclass(frozen=True)

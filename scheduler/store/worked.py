@@ -59,7 +59,9 @@ def get(session: Session, site_id: int, record_id: int) -> WorkedShiftRow:
     return row
 
 
-def for_shift(session: Session, volunteer_id: int, post: str, shift: str, date: dt.date) -> WorkedShiftRow | None:
+def for_shift(
+    session: Session, volunteer_id: int, post: str, shift: str, date: dt.date
+) -> WorkedShiftRow | None:
     return session.scalar(select(WorkedShiftRow).where(
         WorkedShiftRow.volunteer_id == volunteer_id, WorkedShiftRow.post == post,
         WorkedShiftRow.shift == shift, WorkedShiftRow.date == date,

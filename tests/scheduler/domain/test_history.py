@@ -78,10 +78,12 @@ def test_a_worked_record_wins_over_the_published_shift():
         record(ann_sun, WorkStatus.worked, ann_sun.start + dt.timedelta(minutes=30), late_out),
         record(cid_sun, WorkStatus.worked, cid_sun.start),  # checked in, not out yet
         WorkedShift(volunteer="bob", status=WorkStatus.extra, post="gate",
-                    start=dt.datetime(2026, 12, 12, 17, tzinfo=UTC), end=dt.datetime(2026, 12, 12, 21, tzinfo=UTC)),
+                    start=dt.datetime(2026, 12, 12, 17, tzinfo=UTC),
+                    end=dt.datetime(2026, 12, 12, 21, tzinfo=UTC)),
         # an extra shift inside the new horizon is not history
         WorkedShift(volunteer="bob", status=WorkStatus.extra, post="gate",
-                    start=dt.datetime(2026, 12, 14, 17, tzinfo=UTC), end=dt.datetime(2026, 12, 14, 18, tzinfo=UTC)),
+                    start=dt.datetime(2026, 12, 14, 17, tzinfo=UTC),
+                    end=dt.datetime(2026, 12, 14, 18, tzinfo=UTC)),
     ]
     new = with_published_history(site, plan, worked)
     ann, bob, cid = new.volunteers
@@ -91,7 +93,8 @@ def test_a_worked_record_wins_over_the_published_shift():
     ]
     # the extra shift is added, beside the published one without a record
     assert [(s.start.astimezone(UTC), s.post, s.shift) for s in bob.history.recent_shifts] == [
-        (dt.datetime(2026, 12, 12, 17, tzinfo=UTC), "gate", None), (bob_sun.start.astimezone(UTC), "gate", "day")
+        (dt.datetime(2026, 12, 12, 17, tzinfo=UTC), "gate", None),
+        (bob_sun.start.astimezone(UTC), "gate", "day"),
     ]
     # checked in without a check-out: the published end stands
     assert [(s.start, s.end) for s in cid.history.recent_shifts] == [(cid_sun.start, cid_sun.end)]
