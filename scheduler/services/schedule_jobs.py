@@ -1,5 +1,6 @@
 """Queueing a full solve of a site: the site's scenario as it is now, over the requested horizon, with
-the published schedule's shifts before that horizon as the volunteers' exact history."""
+the published schedule's shifts before that horizon as the volunteers' exact history, as they were
+worked where that is recorded (:mod:`scheduler.services.worked`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
 from scheduler.domain.limits import SizeLimits
+from scheduler.services import worked
 from scheduler.settings import Settings
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
@@ -32,6 +34,7 @@ def queue_schedule(
     previous = None
     if site.published_version is not None:
         previous = schedule_store.published(session, site).model
+    horizon = request.horizon or site.horizon
     return jobs.create_job(
         session,
         site.id,
@@ -44,6 +47,7 @@ def queue_schedule(
         limits=limits,
         previous=previous,
         size=size,
+        worked=worked.history_of(session, site.id, horizon.start),
     )
 
 

@@ -84,9 +84,8 @@ def of_site(session: Session, site_id: int, since: dt.datetime | None = None,
 
 def keys_of(session: Session, site_id: int) -> dict[int, str]:
     """Volunteer row id -> volunteer id (key) for the site."""
-    return dict(session.execute(
-        select(VolunteerRow.id, VolunteerRow.key).where(VolunteerRow.site_id == site_id)
-    ).tuples().all())
+    rows = session.execute(select(VolunteerRow.id, VolunteerRow.key).where(VolunteerRow.site_id == site_id))
+    return {row_id: key for row_id, key in rows}
 
 
 def to_domain(row: WorkedShiftRow, volunteer: str) -> WorkedShift:
