@@ -309,7 +309,20 @@ class Line:
 
     @property
     def key(self) -> ShiftKey | None:
-        return ShiftKey.of(self.planned) if self.planned is not None else None
+        if self.planned is not None:
+            return ShiftKey.of(self.planned)
+        r = self.record
+        if r is not None and r.shift is not None and r.date is not None:
+            return ShiftKey(self.volunteer, r.post, r.shift, r.date)
+        return None
+
+    @property
+    def planned_start(self) -> dt.datetime | None:
+        return self.planned.start if self.planned is not None else (self.record and self.record.planned_start)
+
+    @property
+    def planned_end(self) -> dt.datetime | None:
+        return self.planned.end if self.planned is not None else (self.record and self.record.planned_end)
 
     @property
     def state(self) -> str:
@@ -337,13 +350,25 @@ class Line:
 
     @property
     def sort_key(self) -> tuple:
-        first = self.planned.start if self.planned is not None else self.record.start  # type: ignore[union-attr]
+        first = self.planned_start or self.start or dt.datetime.min.replace(tzinfo=dt.UTC)
         return (first, self.volunteer, self.post)
 
     def hours(self) -> float:
         if self.record is None:
             return self.planned.hours if self.planned is not None else 0.0
         return hours_of(worked.to_domain(self.record, self.volunteer), self.planned)
+
+
+def line_of(session: Session, site: SiteRow, row: WorkedShiftRow) -> Line:
+    """The line of one record, with its published shift if that is still published."""
+    volunteer = worked.keys_of(session, site.id)[row.volunteer_id]
+    planned = None
+    schedule = published_schedule(session, site)
+    if schedule is not None and row.shift is not None and row.date is not None:
+        same = schedule_store.select_assignments(schedule, volunteer=volunteer, post=row.post,
+                                                 first=row.date, last=row.date)
+        planned = next((a for a in same if a.shift == row.shift), None)
+    return Line(volunteer, row.post, planned, row)
 
 
 def listing(session: Session, site: SiteRow, first: dt.date, last: dt.date, now: dt.datetime,
