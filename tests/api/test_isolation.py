@@ -117,7 +117,9 @@ def test_without_a_valid_token_nothing_but_health_and_docs(client, app, site):
     for method, path in site_routes(app):
         url = _PARAM.sub(
             lambda m: (
-                "1" if m.group(1) in ("site_id", "job_id", "record_id", "number", "change_id", "worked_id") else "v002"
+                "1"
+                if m.group(1) in ("site_id", "job_id", "record_id", "number", "change_id", "worked_id")
+                else "v002"
             ),
             path,
         )
