@@ -43,8 +43,10 @@ def test_record_list_correct_and_confirm(client, site, worker):
                                                     "end": "2026-11-30T10:00:00+01:00"}, headers=site.headers)
     assert fixed.status_code == 200 and fixed.json()["hours"] == 2
     for bad, field in (
-        ({"status": "extra", "start": "2026-11-30T10:00:00+01:00", "end": "2026-11-30T09:00:00+01:00"}, "end"),
-        ({"status": "extra", "start": "2026-11-30T10:00:00+01:00", "end": "2026-12-01T11:00:00+01:00"}, "end"),
+        ({"status": "extra", "start": "2026-11-30T10:00:00+01:00", "end": "2026-11-30T09:00:00+01:00"},
+         "end"),
+        ({"status": "extra", "start": "2026-11-30T10:00:00+01:00", "end": "2026-12-01T11:00:00+01:00"},
+         "end"),
         ({"status": "extra", "start": "2026-11-30T10:00:00", "end": "2026-11-30T11:00:00+01:00"}, "start"),
         ({"status": "late"}, "status"),
         ({"status": "worked"}, "status"),  # an extra shift stays extra
