@@ -16,6 +16,7 @@ from scheduler.domain import clock
 from scheduler.domain import scenario as sc
 from scheduler.domain.health import Status, next_status, status_at
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered
+from scheduler.domain.worked import ShiftKey, WorkedShift, hours_by_shift, hours_of
 
 #: How far ahead the Today page looks.
 TODAY_HOURS = 72
@@ -372,10 +373,12 @@ def people_loads(
     timezone: str,
     now: dt.datetime,
     recent: list[Worked] | None = None,
+    worked: list[WorkedShift] | None = None,
 ) -> tuple[tuple[dt.date, dt.date], list[PersonLoad]]:
     """Everyone with their status now, hours in the week (Monday to Sunday) holding today, or the
     schedule's first week if it starts later, against their cap, nights and heavy shifts in ``recent``
-    (the last RECENT_DAYS days of :func:`past_work`), and warnings."""
+    (the last RECENT_DAYS days of :func:`past_work`), and warnings. The hours count what was worked where
+    ``worked`` records it (actual times, none for a no-show, extra shifts added)."""
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
     reference = local.date()
@@ -388,10 +391,14 @@ def people_loads(
     loads = {t.volunteer: t.load for t in schedule.volunteers} if schedule is not None else {}
     people = people_of(volunteers)
     by_id = {v.id: v for v in volunteers}
+    by_shift, extra = hours_by_shift(worked or [], schedule)
+    for r in extra:
+        if r.start is not None and monday <= r.start.astimezone(zone).date() <= sunday:
+            hours[r.volunteer] += hours_of(r, None)
     if schedule is not None:
         for a in schedule.assignments:
             if monday <= a.date <= sunday:
-                hours[a.volunteer] += a.hours
+                hours[a.volunteer] += by_shift.get(ShiftKey.of(a), a.hours)
                 nights[a.volunteer] += int(a.night)
             if a.end > now and a.volunteer in by_id:
                 at = status_at(by_id[a.volunteer].health, a.start, zone)

@@ -19,11 +19,12 @@ Pure: no DB, no HTTP.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from scheduler.domain.errors import FieldProblem, InputError
-from scheduler.domain.schedule import Assignment
+from scheduler.domain.schedule import Assignment, Schedule
 
 
 class WorkStatus(StrEnum):
@@ -130,3 +131,19 @@ def hours_of(record: WorkedShift, planned: Assignment | None) -> float:
     if record.start is not None and record.end is not None:
         return round((record.end - record.start).total_seconds() / 3600, 2)
     return planned.hours if planned is not None else 0.0
+
+
+def hours_by_shift(records: Iterable[WorkedShift], schedule: Schedule | None
+                   ) -> tuple[dict[ShiftKey, float], list[WorkedShift]]:
+    """(hours of each published shift with a record, the extra shifts): what the hours this week count
+    instead of the published hours."""
+    planned = {ShiftKey.of(a): a for a in schedule.assignments} if schedule is not None else {}
+    by_shift: dict[ShiftKey, float] = {}
+    extra: list[WorkedShift] = []
+    for r in records:
+        if r.key is None:
+            if r.status == WorkStatus.extra and r.start is not None and r.end is not None:
+                extra.append(r)
+        else:
+            by_shift[r.key] = hours_of(r, planned.get(r.key))
+    return by_shift, extra

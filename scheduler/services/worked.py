@@ -11,7 +11,6 @@ this week on the volunteer's page (:func:`hours_this_week`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -103,14 +102,16 @@ class Outcome:
 
 def check_in(session: Session, site: SiteRow, volunteer: volunteers.VolunteerRow,
              now: dt.datetime) -> Outcome:
-    """Check the volunteer in to their shift now (InputError ``check_in`` outside every window); a
-    second check-in changes nothing."""
+    """Check the volunteer in to their shift now (InputError ``check_in`` unless it starts within the
+    hour or is on now); a second check-in changes nothing."""
     own = own_shift(session, site, volunteer, now)
     if own is None:
         raise _problem("check_in", "no shift of yours starts within the hour or is on now")
     if own.record is not None:
         return Outcome(own.record, False)
     a = own.shift
+    if now > a.end:
+        raise _problem("check_in", "the shift has ended: ask your coordinator to record it")
     row = worked.add(session, WorkedShiftRow(
         site_id=site.id, volunteer_id=volunteer.id, post=a.post, shift=a.shift, date=a.date,
         planned_start=a.start, planned_end=a.end, start=now, end=None, status=WorkStatus.worked.value,
@@ -396,24 +397,16 @@ def listing(session: Session, site: SiteRow, first: dt.date, last: dt.date, now:
 # ------------------------------------------------------------------------------- what they add up to
 
 
+def records_of(session: Session, site_id: int, since: dt.datetime,
+               volunteer: volunteers.VolunteerRow | None = None) -> list[WorkedShift]:
+    """The site's records (or one volunteer's) from ``since`` on, as the history and the hours read them."""
+    keys = worked.keys_of(session, site_id)
+    rows = worked.of_site(session, site_id, since, volunteer_id=volunteer.id if volunteer else None)
+    return [worked.to_domain(r, keys[r.volunteer_id]) for r in rows if r.volunteer_id in keys]
+
+
 def history_of(session: Session, site_id: int, horizon_start: dt.date) -> list[WorkedShift]:
     """The records a new period starting on ``horizon_start`` reads as its history."""
     since = dt.datetime.combine(horizon_start - dt.timedelta(days=HISTORY_WINDOW_DAYS + 1), dt.time(),
                                 tzinfo=dt.UTC)
-    return worked.history_records(session, site_id, since)
-
-
-def hours_by_shift(records: Iterable[WorkedShift], schedule: Schedule | None
-                   ) -> tuple[dict[ShiftKey, float], list[WorkedShift]]:
-    """(hours of each published shift with a record, the extra shifts): what the hours this week count
-    instead of the published hours."""
-    planned = {ShiftKey.of(a): a for a in schedule.assignments} if schedule is not None else {}
-    by_shift: dict[ShiftKey, float] = {}
-    extra: list[WorkedShift] = []
-    for r in records:
-        if r.key is None:
-            if r.status == WorkStatus.extra and r.start is not None and r.end is not None:
-                extra.append(r)
-        else:
-            by_shift[r.key] = hours_of(r, planned.get(r.key))
-    return by_shift, extra
+    return records_of(session, site_id, since)

@@ -92,10 +92,3 @@ def to_domain(row: WorkedShiftRow, volunteer: str) -> WorkedShift:
     key = ShiftKey(volunteer, row.post, row.shift, row.date) if row.shift and row.date else None
     return WorkedShift(volunteer=volunteer, status=WorkStatus(row.status), start=row.start, end=row.end,
                        key=key, post=row.post)
-
-
-def history_records(session: Session, site_id: int, since: dt.datetime) -> list[WorkedShift]:
-    """The site's records from ``since`` on, as the history reads them."""
-    keys = keys_of(session, site_id)
-    return [to_domain(r, keys[r.volunteer_id]) for r in of_site(session, site_id, since)
-            if r.volunteer_id in keys]
