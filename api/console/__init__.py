@@ -19,6 +19,7 @@ from api.console import (
     posts,
     residents,
     scenario_upload,
+    settings,
     spreadsheets,
     swaps,
     worked,
@@ -31,7 +32,7 @@ def install(app: FastAPI) -> None:
     # people/new before people/{key}
     for module in (
         auth, spreadsheets, people_edit, pages, jobs, posts, residents, scenario_upload, swaps, worked,
-        me_swaps, me,
+        settings, me_swaps, me,
     ):
         app.include_router(module.router)
     install_error_pages(app)
