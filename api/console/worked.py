@@ -158,7 +158,7 @@ def _key(form: dict) -> ShiftKey | None:
 
 def _back(form: dict, done: str) -> Response:
     day = _day(form.get("day"))
-    return redirect(f"{PAGE}?done={done}" + (f"&day={day.isoformat()}" if day else "") + "#worked")
+    return redirect(f"{PAGE}?done={done}" + (f"&day={day.isoformat()}" if day else ""))
 
 
 @router.post("/worked/confirm")
