@@ -124,3 +124,15 @@ def test_coordinator_confirms_corrects_and_adds(client, console, site, first, mo
     assert [w["state"] for w in listed].count("extra") == 1
     forged = console.post("/console/worked/confirm-day", data={"csrf": "forged", "date": day})
     assert forged.status_code == 403
+
+
+def test_the_pages_before_anything_is_published(client, console, site):
+    sign_in(console, site)
+    page = console.get("/console/worked", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "No shifts." in page.text
+    token = feed_token(client, site, "v002")
+    mine = client.get(f"/me/{token}", headers={"Accept-Language": "en"})
+    assert mine.status_code == 200 and 'id="duty"' not in mine.text
+    csrf = csrf_of(mine.text)
+    refused = client.post(f"/me/{token}/check-out", data={"csrf": csrf}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and "Check in first." in refused.text
