@@ -19,8 +19,10 @@ from api.console import (
     posts,
     residents,
     scenario_upload,
+    settings,
     spreadsheets,
     swaps,
+    worked,
 )
 from api.console.i18n import HERE
 from api.console.web import install_error_pages
@@ -29,7 +31,8 @@ from api.console.web import install_error_pages
 def install(app: FastAPI) -> None:
     # people/new before people/{key}
     for module in (
-        auth, spreadsheets, people_edit, pages, jobs, posts, residents, scenario_upload, swaps, me_swaps, me
+        auth, spreadsheets, people_edit, pages, jobs, posts, residents, scenario_upload, swaps, worked,
+        settings, me_swaps, me,
     ):
         app.include_router(module.router)
     install_error_pages(app)

@@ -10,6 +10,8 @@ all the same 404 page, which names nothing.
 * ``POST /me/{token}/unwell``: :func:`scheduler.services.unwell.report_unwell`.
 * ``POST /me/{token}/absences``, ``POST /me/{token}/absences/{i}/delete``, ``POST /me/{token}/wishes``:
   :mod:`scheduler.services.own_wishes`, checked like ``PUT /sites/{id}/volunteers/{v}``.
+* ``POST /me/{token}/check-in``, ``POST /me/{token}/check-out``: on the day of a shift (an hour before
+  its start to 12 hours after its end), :mod:`scheduler.services.worked`; the times are the server's clock.
 * ``GET /me/{token}/lang/{locale}``: the language switch (else the browser's Accept-Language).
 
 CSRF: there is no session, so every form carries the value of a random ``rota_me_csrf`` cookie
@@ -38,7 +40,7 @@ from api.deps import DB, Config
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, NotFoundError, TooBusyError
 from scheduler.domain.schedule import Schedule
-from scheduler.services import own_wishes, unwell
+from scheduler.services import own_wishes, unwell, worked
 from scheduler.settings import Settings
 from scheduler.store import access, sites, volunteers
 from scheduler.store import posts as post_store
@@ -214,6 +216,29 @@ def _labelled(refs: list[dict], post_models: list[sc.Post], zone: ZoneInfo) -> l
     ]
 
 
+#: The hours this week read the volunteer's worked records of this many days back.
+RECORDS_DAYS = 14
+
+
+def _duty(own: worked.OwnShift | None, post_models: list[sc.Post], zone: ZoneInfo) -> dict | None:
+    """The shift to check in to or out of now, for the page (local times)."""
+    if own is None:
+        return None
+    names = {p.id: p.name for p in post_models}
+    r = own.record
+    return {
+        "post_name": names.get(own.shift.post, own.shift.post),
+        "date": own.shift.date,
+        "start": own.shift.start.astimezone(zone),
+        "end": own.shift.end.astimezone(zone),
+        "checked_in_at": r.start.astimezone(zone) if r is not None and r.start is not None else None,
+        "checked_out_at": r.end.astimezone(zone) if r is not None and r.end is not None else None,
+        "no_show": own.no_show,
+        "can_check_in": r is None,
+        "can_check_out": own.checked_in and not own.checked_out and not own.no_show,
+    }
+
+
 def _hours(hours: float) -> str:
     return f"{hours:g}"
 
@@ -245,7 +270,10 @@ def _page(
     schedule = None
     if site.published_version is not None:
         schedule = schedule_store.published(session, site).model
-    week, loads = views.people_loads(schedule, [model], sites.rules_of(site), site.timezone, now)
+    own = worked.own_shift(session, site, me.volunteer, now, schedule)
+    records = worked.records_of(session, site.id, now - dt.timedelta(days=RECORDS_DAYS), me.volunteer)
+    week, loads = views.people_loads(schedule, [model], sites.rules_of(site), site.timezone, now,
+                                     worked=records)
     load = loads[0]
     reports = unwell.volunteer_reports(session, site, me.volunteer, schedule)
     for r in reports:
@@ -269,6 +297,7 @@ def _page(
         name=model.name,
         status=views.status_at(model.health, now, zone),
         shifts=_shifts(schedule, model, people, post_models, now, zone),
+        duty=_duty(own, post_models, zone),
         published=schedule is not None,
         week=week,
         hours=load.hours,
@@ -302,7 +331,8 @@ def _page(
     return _harden(response)
 
 
-NOTICES = ("unwell", "absence", "absence-removed", "wishes")
+NOTICES = ("unwell", "absence", "absence-removed", "wishes", "checked-in", "already-in", "checked-out",
+           "already-out")
 
 
 @router.get("/{token}")
@@ -410,3 +440,34 @@ def set_wishes(request: Request, me: Mine, form: Checked, session: DB, settings:
         names = {f"preferences.{k}": v for k, v in WISH_FIELDS.items()} | WISH_FIELDS
         return _refused(request, me, session, settings, exc, FormErrors(), names, None, "wishes")
     return _harden(redirect(f"{me.base}?done=wishes#wishes"))
+
+
+@router.post("/{token}/check-in")
+def check_in(request: Request, me: Mine, form: Checked, session: DB, settings: Config) -> Response:
+    try:
+        out = worked.check_in(session, me.site, me.volunteer, utcnow())
+    except InputError:
+        return _duty_refused(request, me, session, settings, "check_in")
+    return _harden(redirect(f"{me.base}?done={'checked-in' if out.changed else 'already-in'}#duty"))
+
+
+@router.post("/{token}/check-out")
+def check_out(request: Request, me: Mine, form: Checked, session: DB, settings: Config) -> Response:
+    try:
+        out = worked.check_out(session, me.site, me.volunteer, utcnow())
+    except InputError:
+        return _duty_refused(request, me, session, settings, "check_out")
+    return _harden(redirect(f"{me.base}?done={'checked-out' if out.changed else 'already-out'}#duty"))
+
+
+def _duty_refused(request, me, session, settings, step: str) -> Response:
+    _ = gettext_of(request)
+    rollback(session)
+    me.site = sites.get_site(session, me.site.id)
+    me.volunteer = session.get(volunteers.VolunteerRow, me.volunteer.id)
+    errors = FormErrors()
+    if step == "check_in":
+        errors.add("duty", _("You can check in from an hour before your shift starts until it ends."))
+    else:
+        errors.add("duty", _("Check in first."))
+    return _page(request, me, session, settings, 422, errors=errors, form="duty")

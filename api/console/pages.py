@@ -37,7 +37,7 @@ from api.deps import DB, Config, check_id, check_key
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.schedule import Schedule
-from scheduler.services import health_data, unwell
+from scheduler.services import health_data, unwell, worked
 from scheduler.services import replan_jobs as resolve_job
 from scheduler.store import access, sites, unwell_reports, volunteers
 from scheduler.store import health_records as health
@@ -190,8 +190,9 @@ def people_page(request: Request, who: Signed, session: DB) -> Response:
     health_data.audit(session, who.site_id, who.actor, AuditAction.read, "console: people", now)
     zone = ZoneInfo(who.site.timezone)
     recent = views.past_work(versions_since(session, who.site, since, schedule), people, since, now, zone)
+    records = worked.records_of(session, who.site_id, now - dt.timedelta(days=14))
     week, rows = views.people_loads(
-        schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent
+        schedule, people, sites.rules_of(who.site), who.site.timezone, now, recent, worked=records
     )
     return render(request, "people.html", who=who, week=week, rows=rows, page="people",
                   published=schedule is not None, recent_days=views.RECENT_DAYS)

@@ -35,6 +35,14 @@ KNOWN: dict[str, str] = {
     "withdrawn": N_("withdrawn"),
     "isolating (contact)": N_("isolating (contact)"),
     "new volunteer": N_("new volunteer"),
+    # worked hours (scheduler.domain.worked, scheduler.services.worked)
+    "required": N_("required"),
+    "must not be in the future": N_("must not be in the future"),
+    "must be after the start": N_("must be after the start"),
+    "at most 24 hours after the start": N_("at most 24 hours after the start"),
+    "the shift has not ended yet": N_("the shift has not ended yet"),
+    "the shift has not started yet": N_("the shift has not started yet"),
+    "marked as a no-show: correct the times instead": N_("marked as a no-show: correct the times instead"),
 }
 
 

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from scheduler.domain import clock
 from scheduler.domain import scenario as sc
+from scheduler.domain.health import Status, next_status, status_at
 from scheduler.domain.schedule import Assignment, Schedule, Uncovered
+from scheduler.domain.worked import ShiftKey, WorkedShift, hours_by_shift, hours_of
 
 #: How far ahead the Today page looks.
 TODAY_HOURS = 72
@@ -266,51 +268,6 @@ def grid(
 # ---------------------------------------------------------------------------------------- people
 
 
-@dataclass
-class Status:
-    status: str  # fit, limited, recovering, sick, isolating
-    start: sc.When | None
-    until: sc.When | None
-    infectious: bool = False
-
-
-def _instant(value: sc.When, zone: ZoneInfo, *, end: bool) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
-    day = value + dt.timedelta(days=1) if end else value  # a date until is inclusive
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone)
-
-
-def status_at(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -> Status:
-    """The health status that holds at ``at``: of the records covering it, the one that starts latest
-    (for equal starts, the later recorded) wins, as in the scheduler; none is fit."""
-    best: tuple[dt.datetime, int, sc.HealthRecord] | None = None
-    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-    for index, r in enumerate(records):
-        start = _instant(r.start, zone, end=False) if r.start is not None else floor
-        if start > at or (r.until is not None and _instant(r.until, zone, end=True) <= at):
-            continue
-        if best is None or (start, index) >= (best[0], best[1]):
-            best = (start, index, r)
-    if best is None:
-        return Status("fit", None, None)
-    r = best[2]
-    return Status(r.status.value, r.start, r.until, r.infectious)
-
-
-def next_status(records: list[sc.HealthRecord], at: dt.datetime, zone: ZoneInfo) -> Status | None:
-    """The soonest change of status after ``at`` (a record that starts later), if any."""
-    later = [
-        (_instant(r.start, zone, end=False), i, r)
-        for i, r in enumerate(records)
-        if r.start is not None and _instant(r.start, zone, end=False) > at
-    ]
-    if not later:
-        return None
-    _, _, r = min(later, key=lambda item: (item[0], -item[1]))
-    return Status(r.status.value, r.start, r.until, r.infectious)
-
-
 # ------------------------------------------------------------------------------------- past work
 
 
@@ -416,10 +373,12 @@ def people_loads(
     timezone: str,
     now: dt.datetime,
     recent: list[Worked] | None = None,
+    worked: list[WorkedShift] | None = None,
 ) -> tuple[tuple[dt.date, dt.date], list[PersonLoad]]:
     """Everyone with their status now, hours in the week (Monday to Sunday) holding today, or the
     schedule's first week if it starts later, against their cap, nights and heavy shifts in ``recent``
-    (the last RECENT_DAYS days of :func:`past_work`), and warnings."""
+    (the last RECENT_DAYS days of :func:`past_work`), and warnings. The hours count what was worked where
+    ``worked`` records it (actual times, none for a no-show, extra shifts added)."""
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
     reference = local.date()
@@ -432,10 +391,14 @@ def people_loads(
     loads = {t.volunteer: t.load for t in schedule.volunteers} if schedule is not None else {}
     people = people_of(volunteers)
     by_id = {v.id: v for v in volunteers}
+    by_shift, extra = hours_by_shift(worked or [], schedule)
+    for r in extra:
+        if r.start is not None and monday <= r.start.astimezone(zone).date() <= sunday:
+            hours[r.volunteer] += hours_of(r, None)
     if schedule is not None:
         for a in schedule.assignments:
             if monday <= a.date <= sunday:
-                hours[a.volunteer] += a.hours
+                hours[a.volunteer] += by_shift.get(ShiftKey.of(a), a.hours)
                 nights[a.volunteer] += int(a.night)
             if a.end > now and a.volunteer in by_id:
                 at = status_at(by_id[a.volunteer].health, a.start, zone)

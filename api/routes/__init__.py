@@ -14,12 +14,13 @@ from api.routes import (
     tokens,
     volunteers,
     webhooks,
+    worked,
 )
 
 ROUTERS = tuple(
     module.router
     for module in (
         sites, tokens, posts, volunteers, health_records, residents, schedules, replans, swaps, webhooks,
-        reminders, calendar,
+        reminders, worked, calendar,
     )
 )

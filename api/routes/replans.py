@@ -87,9 +87,7 @@ def put_resolve_settings(
     if rules.contact_tracing_days != body.contact_tracing_days:
         rules.contact_tracing_days = body.contact_tracing_days
         sites.set_rules(site, rules)
-    if site.auto_resolve != body.auto_resolve:
-        site.auto_resolve = body.auto_resolve
-        site.version += 1
+    sites.set_auto_resolve(site, body.auto_resolve)
     session.flush()
     response.headers["ETag"] = etag(site)
     return _settings_of(site)

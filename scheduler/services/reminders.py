@@ -7,18 +7,24 @@ Each reminder of a shift goes out once (:mod:`scheduler.store.reminders`: keyed 
 start and the offset), so a re-solve that keeps a shift does not send it again, and two workers do not
 both send it. When several offsets are due at once (a shift published an hour before it starts), only
 the nearest one is sent; the others are marked sent so they never follow late.
+
+No reminder goes to someone off sick: a shift whose volunteer is sick or isolating at its start (a health
+record covering it, even before the re-solve has moved the shift) is skipped, and nothing is marked sent,
+so a record deleted in time lets the reminder go out after all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain import calendar as cal
 from scheduler.domain import publication
+from scheduler.domain.health import status_at
 from scheduler.store import posts, reminders, volunteers, webhooks
 from scheduler.store.calendars import CalendarEventRow
 from scheduler.store.sites import SiteRow, reminders_of
@@ -52,10 +58,14 @@ def queue_due(session: Session, now: dt.datetime) -> int:
             continue
         people = {v.id: v for v in volunteers.models(session, site.id)}
         post_names = {p.key: p.name for p in posts.list_posts(session, site.id)}
+        zone = ZoneInfo(site.timezone)
         for row in rows:
             due = [h for h in hours if row.start - dt.timedelta(hours=h) <= now]
             if not due:
                 continue
+            person = people.get(row.volunteer)
+            if person is not None and status_at(person.health, row.start, zone).off_duty:
+                continue  # off sick: no reminder (the re-solve will move the shift)
             nearest = min(due)
             fresh = [
                 h for h in due if reminders.claim(session, site.id, row.uid, row.start, round(h * 60), now)

@@ -1,5 +1,6 @@
 """Queueing a full solve of a site: the site's scenario as it is now, over the requested horizon, with
-the published schedule's shifts before that horizon as the volunteers' exact history."""
+the published schedule's shifts before that horizon as the volunteers' exact history, as they were
+worked where that is recorded (:mod:`scheduler.services.worked`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
 from scheduler.domain.limits import SizeLimits
-from scheduler.services import residents
+from scheduler.services import residents, worked
 from scheduler.settings import Settings
 from scheduler.store import jobs, sites
 from scheduler.store import schedules as schedule_store
@@ -36,6 +37,7 @@ def queue_schedule(
         previous = schedule_store.published(session, site).model
     # a guardian who fell ill since the matching hands their residents over first (stored, with history)
     scenario = residents.rematch_ineligible(session, site, sites.export_scenario(session, site), now)
+    horizon = request.horizon or site.horizon
     return jobs.create_job(
         session,
         site.id,
@@ -48,6 +50,7 @@ def queue_schedule(
         limits=limits,
         previous=previous,
         size=size,
+        worked=worked.history_of(session, site.id, horizon.start),
     )
 
 

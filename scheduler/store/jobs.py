@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -45,6 +46,7 @@ from scheduler.domain.history import with_published_history
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
 from scheduler.domain.limits import SizeLimits, check_size
 from scheduler.domain.schedule import Schedule
+from scheduler.domain.worked import WorkedShift
 from scheduler.store.db import Base, UTCDateTime
 
 MAX_SEED = 2**31 - 1
@@ -174,11 +176,12 @@ def create_job(
     limits: SiteLimits | None = None,
     previous: Schedule | None = None,
     size: SizeLimits = DEFAULT_SIZE,
+    worked: Sequence[WorkedShift] = (),
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
     it now, so the coordinator hears at once rather than from a failed job), TooBusyError over the
     site's ``limits``. The shifts of ``previous`` (the published schedule) before the horizon become the
-    volunteers' exact history."""
+    volunteers' exact history, as ``worked`` records them (actual times, no-shows, extra shifts)."""
 
     time_limit = request.time_limit if request.time_limit is not None else default_time_limit
     if time_limit > max_time_limit:
@@ -189,7 +192,7 @@ def create_job(
         check_share(session, site_id, time_limit, limits)
     horizon = request.horizon or site_scenario.horizon
     check_size(site_scenario, size, days=horizon.days, source="job")  # before the compile
-    scenario = with_published_history(job_scenario(site_scenario, horizon), previous)
+    scenario = with_published_history(job_scenario(site_scenario, horizon), previous, worked)
     try:
         compile_scenario(scenario)
     except ScenarioError as exc:

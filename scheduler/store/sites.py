@@ -241,6 +241,13 @@ def reminders_of(row: SiteRow) -> list[float]:
     return sorted((float(h) for h in row.reminder_hours or []), reverse=True)
 
 
+def set_auto_resolve(row: SiteRow, value: bool) -> None:
+    """Whether every health update re-solves the published schedule (the site's re-solve policy)."""
+    if row.auto_resolve != value:
+        row.auto_resolve = value
+        row.version += 1
+
+
 def set_reminders(row: SiteRow, hours: list[float]) -> None:
     row.reminder_hours = sorted({float(h) for h in hours}, reverse=True)
     row.version += 1

@@ -17,6 +17,7 @@ from scheduler.store import (  # noqa: F401  (imported for their tables)
     unwell_reports,
     volunteers,
     webhooks,
+    worked,
 )
 from scheduler.store.db import Base
 

@@ -51,6 +51,10 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
     publish(client, b, job["id"])
     record = client.post(f"{b.url}/volunteers/v002/health", json={"status": "sick"}, headers=b.headers).json()
     queued = client.post(f"{b.url}/schedules", json={}, headers=b.headers).json()
+    worked = client.post(f"{b.url}/worked", json={
+        "volunteer": "v001", "post": "gate", "status": "extra",
+        "start": "2026-01-05T08:00:00+00:00", "end": "2026-01-05T12:00:00+00:00"}, headers=b.headers)
+    assert worked.status_code == 201, worked.text
     before = client.get(f"{b.url}/scenario", headers=b.headers).json()
     values = {
         "site_id": b.id,
@@ -62,6 +66,7 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         "token_id": _token_id(app, b.id),
         "change_id": 1,
         "resident_id": "r1",
+        "worked_id": worked.json()["id"],
     }
     routes = list(site_routes(app))
     assert len(routes) > 30
@@ -93,6 +98,12 @@ def test_a_token_of_one_site_opens_nothing_of_another(client, app, make_site, wo
         client.delete(f"{a.url}/volunteers/v002/health/{record['id']}", headers=a.headers).status_code == 404
     )
     assert client.get(f"{a.url}/schedule/versions/1", headers=a.headers).status_code == 404
+    # B's worked records: not in A's listing, not A's to correct
+    assert client.get(f"{a.url}/worked?from=2026-01-01&to=2026-01-31", headers=a.headers).json() == []
+    assert client.put(f"{a.url}/worked/{worked.json()['id']}", json={"status": "no_show"},
+                      headers=a.headers).status_code == 404
+    assert [w["id"] for w in client.get(f"{b.url}/worked?from=2026-01-01&to=2026-01-31",
+                                        headers=b.headers).json()] == [worked.json()["id"]]
     assert client.delete(f"{a.url}/tokens/{values['token_id']}", headers=a.headers).status_code == 404
     assert [s["id"] for s in client.get("/sites", headers=a.headers).json()] == [a.id]
     # B's residents: not in A's register, its report or its scenario
@@ -106,7 +117,9 @@ def test_without_a_valid_token_nothing_but_health_and_docs(client, app, site):
     for method, path in site_routes(app):
         url = _PARAM.sub(
             lambda m: (
-                "1" if m.group(1) in ("site_id", "job_id", "record_id", "number", "change_id") else "v002"
+                "1"
+                if m.group(1) in ("site_id", "job_id", "record_id", "number", "change_id", "worked_id")
+                else "v002"
             ),
             path,
         )

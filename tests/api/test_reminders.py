@@ -98,3 +98,36 @@ def test_a_shift_published_late_gets_only_the_nearest_reminder(app, client, site
     worker.queue_reminders(now=lambda: start - dt.timedelta(minutes=20))
     again = [p for p in _reminders(app) if dt.datetime.fromisoformat(p["shift"]["start"]) == start]
     assert len(again) == len(firsts)
+
+
+def test_no_reminder_to_someone_off_sick_even_before_the_re_solve(app, client, site, worker):
+    publish(client, site, solve(client, worker, site)["id"])
+    client.put(f"{site.url}/reminders", json={"hours_before": [1]}, headers=site.headers)
+    client.put(f"{site.url}/webhook", json={"url": "https://hooks.example.org/rota"}, headers=site.headers)
+    assignments = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    first = min(assignments, key=lambda a: (a["start"], a["volunteer"]))
+    start = dt.datetime.fromisoformat(first["start"])
+    sick_one = first["volunteer"]
+    same_start = [a for a in assignments if dt.datetime.fromisoformat(a["start"]) == start]
+    # sick from the day before, no re-solve asked for: the published shift is still theirs
+    day_before = (start - dt.timedelta(days=1)).date().isoformat()
+    record = client.post(f"{site.url}/volunteers/{sick_one}/health?resolve=false",
+                         json={"status": "sick", "from": day_before}, headers=site.headers)
+    assert record.status_code == 201, record.text
+    still = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    assert any(a["volunteer"] == sick_one and a["start"] == first["start"] for a in still)
+
+    at = start - dt.timedelta(minutes=30)
+    worker.queue_reminders(now=lambda: at)
+    sent = [p for p in _reminders(app) if dt.datetime.fromisoformat(p["shift"]["start"]) == start]
+    assert sick_one not in {p["volunteer"]["id"] for p in sent}
+    others = {a["volunteer"] for a in same_start} - {sick_one}
+    assert {p["volunteer"]["id"] for p in sent} == others
+
+    # the record was a mistake, deleted before the shift: the reminder goes out after all, once
+    assert client.delete(record.headers["Location"], headers=site.headers).status_code == 204
+    worker.queue_reminders(now=lambda: at + dt.timedelta(minutes=1))
+    worker.queue_reminders(now=lambda: at + dt.timedelta(minutes=2))
+    mine = [p for p in _reminders(app) if dt.datetime.fromisoformat(p["shift"]["start"]) == start
+            and p["volunteer"]["id"] == sick_one]
+    assert len(mine) == 1
