@@ -15,13 +15,18 @@ from solver.guardian_problem import Guardian, GuardianProblem, Pair, Ward
 from solver.guardians import distance, ineligible
 
 
-def _pick(ward: Ward, candidates: list[Guardian], taken: Counter[str], cap: int,
+def _pick(problem: GuardianProblem, ward: Ward, candidates: list[Guardian], taken: Counter[str], cap: int,
           preferred: tuple[str | None, ...], exclude: str | None) -> str | None:
     free = [g for g in candidates if taken[g.id] < cap and g.id != exclude]
     for gid in preferred:
         if gid is not None and any(g.id == gid for g in free):
             return gid
-    best = min(free, key=lambda g: (distance(ward, g), taken[g.id], g.id), default=None)
+    w = problem.weights
+
+    def cost(g: Guardian) -> int:  # the primary's weights (the backup's are half of them)
+        return w.distance * distance(ward, g) + w.visit_fit * problem.misfit.get((ward.id, g.id), 0)
+
+    best = min(free, key=lambda g: (cost(g), taken[g.id], g.id), default=None)
     return best.id if best is not None else None
 
 
@@ -34,10 +39,11 @@ def greedy(problem: GuardianProblem) -> tuple[Pair, ...]:
     chosen: dict[str, Pair] = {}
     for ward in sorted(problem.wards, key=lambda w: (len(eligible[w.id]), w.id)):
         candidates = eligible[ward.id]
-        primary = _pick(ward, candidates, primaries, problem.max_primary, (ward.primary, ward.backup), None)
+        preferred = (ward.primary, ward.backup)
+        primary = _pick(problem, ward, candidates, primaries, problem.max_primary, preferred, None)
         if primary is not None:
             primaries[primary] += 1
-        backup = _pick(ward, candidates, backups, problem.max_backup, (ward.backup,), primary)
+        backup = _pick(problem, ward, candidates, backups, problem.max_backup, (ward.backup,), primary)
         if backup is not None:
             backups[backup] += 1
         chosen[ward.id] = Pair(ward.id, primary, backup)

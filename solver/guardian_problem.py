@@ -5,6 +5,7 @@ The model is :mod:`solver.guardians`; the independent checker, :mod:`solver.guar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from solver.problem import Status, Term
@@ -48,6 +49,7 @@ class GuardianWeights:
     no_backup: int = 100_000
     guardian_change: int = 1_000  # per tenth of a change: 10,000 a whole one
     distance: int = 100
+    visit_fit: int = 300  # per weekly visit the guardian's availability cannot make
     guardian_load: int = 10
 
 
@@ -59,6 +61,9 @@ class GuardianProblem:
     max_backup: int = 3
     shield_risk_group: bool = True
     weights: GuardianWeights = field(default_factory=GuardianWeights)
+    #: (ward id, guardian id) -> how many of the ward's weekly visits fall outside the guardian's
+    #: weekly availability (missing: 0, every visit fits)
+    misfit: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def guardian(self, guardian_id: str) -> Guardian:
         return next(g for g in self.guardians if g.id == guardian_id)

@@ -20,8 +20,10 @@ Soft terms (weights in :class:`GuardianWeights`)
     ``unguarded`` (a resident without a primary), ``no_backup``, ``guardian_change`` (continuity: a pair
     is kept across re-plans unless it must change; the old backup taking over as primary costs half a
     change, anyone else a whole one; a new backup a tenth), ``distance`` (0 in the same building, 1 in the
-    same zone, 3 elsewhere; the primary's counts twice, the backup's once), ``guardian_load`` (the most
-    residents any volunteer is primary for).
+    same zone, 3 elsewhere; the primary's counts twice, the backup's once), ``visit_fit`` (the resident's
+    weekly visits that fall outside the guardian's weekly availability, :attr:`GuardianProblem.misfit`;
+    the primary's count twice, the backup's once), ``guardian_load`` (the most residents any volunteer
+    is primary for).
 """
 
 from __future__ import annotations
@@ -152,6 +154,13 @@ def distance_term(m: GuardianModel) -> cp_model.LinearExpr:
     )
 
 
+def visit_fit(m: GuardianModel) -> cp_model.LinearExpr:
+    wards, guardians, misfit = m.problem.wards, m.problem.guardians, m.problem.misfit
+    return sum(
+        2 * misfit.get((wards[w].id, guardians[g].id), 0) * var for (w, g), var in m.primary.items()
+    ) + sum(misfit.get((wards[w].id, guardians[g].id), 0) * var for (w, g), var in m.backup.items())
+
+
 def guardian_load(m: GuardianModel) -> cp_model.LinearExpr:
     most = m.cp.new_int_var(0, max(1, len(m.problem.wards)), "guardian_load")
     for g, _ in enumerate(m.problem.guardians):
@@ -171,6 +180,7 @@ SOFT_TERMS: dict[str, Callable[[GuardianModel], cp_model.LinearExpr]] = {
     "no_backup": no_backup,
     "guardian_change": guardian_change,
     "distance": distance_term,
+    "visit_fit": visit_fit,
     "guardian_load": guardian_load,
 }
 

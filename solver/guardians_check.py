@@ -79,7 +79,7 @@ def score(problem: GuardianProblem, pairs: tuple[Pair, ...] | list[Pair]) -> dic
     """Every soft term's raw value (residents missing from ``pairs`` count as unguarded, without backup)."""
     by_ward = {p.ward: p for p in pairs}
     guardians = {g.id: g for g in problem.guardians}
-    unguarded = no_backup = change = distance = 0
+    unguarded = no_backup = change = distance = fit = 0
     for ward in problem.wards:
         pair = by_ward.get(ward.id, Pair(ward.id, None, None))
         if pair.primary is None:
@@ -93,12 +93,14 @@ def score(problem: GuardianProblem, pairs: tuple[Pair, ...] | list[Pair]) -> dic
         for gid, times in ((pair.primary, 2), (pair.backup, 1)):  # the primary visits: nearness counts twice
             if gid is not None and gid in guardians:
                 distance += times * _steps(ward, guardians[gid])
+                fit += times * problem.misfit.get((ward.id, gid), 0)
     load = Counter(p.primary for p in pairs if p.primary is not None)
     return {
         "unguarded": unguarded,
         "no_backup": no_backup,
         "guardian_change": change,
         "distance": distance,
+        "visit_fit": fit,
         "guardian_load": max(load.values(), default=0),
     }
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from scheduler.domain.compile import off_duty
-from scheduler.domain.scenario import VISIT_POST_PREFIX, Resident, Scenario
+from scheduler.domain.scenario import (
+    ALL_WEEKDAYS,
+    VISIT_POST_PREFIX,
+    AvailabilityWindow,
+    Resident,
+    Scenario,
+    Weekday,
+)
 from scheduler.domain.schedule import Schedule
 from scheduler.domain.visits import is_visit_post
 from solver.guardian_greedy import greedy
@@ -104,7 +111,57 @@ def guardian_problem(scenario: Scenario, since: dt.datetime | None = None) -> Gu
         max_primary=rules.max_primary,
         max_backup=rules.max_backup,
         shield_risk_group=rules.shield_risk_group,
+        misfit=misfits(scenario),
     )
+
+
+_DAY = 24 * 60
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def visit_fits(
+    windows: list[AvailabilityWindow] | None, weekday: Weekday, start: dt.time, minutes: int
+) -> bool:
+    """Whether a weekly visit (on ``weekday`` from ``start`` for ``minutes``) lies inside one of a
+    volunteer's weekly availability windows (None: available at any time). A window whose end is not
+    after its start runs past midnight into the next day."""
+    if windows is None:
+        return True
+    day = ALL_WEEKDAYS.index(weekday)
+    begin = _minutes(start)
+    for window in windows:
+        first, last = _minutes(window.start), _minutes(window.end)
+        if last <= first:
+            last += _DAY
+        for w_day in window.weekdays:
+            offset = (day - ALL_WEEKDAYS.index(w_day)) % 7 * _DAY  # the visit's start, from the window's day
+            for at in (begin + offset, begin + offset - 7 * _DAY):
+                if first <= at and at + minutes <= last:
+                    return True
+    return False
+
+
+def misfits(scenario: Scenario) -> dict[tuple[str, str], int]:
+    """(resident, volunteer) -> how many of the resident's weekly visits fall outside the volunteer's
+    weekly availability; pairs where every visit fits are left out. What the matching's ``visit_fit``
+    term weighs, so a guardian is chosen who can make the visits."""
+    out: dict[tuple[str, str], int] = {}
+    limited = [v for v in scenario.volunteers if v.availability is not None]
+    for resident in scenario.residents:
+        visits = [(day, visit) for visit in resident.visits for day in visit.weekdays]
+        if not visits:
+            continue
+        for volunteer in limited:
+            missed = sum(
+                1 for day, visit in visits
+                if not visit_fits(volunteer.availability, day, visit.start, visit.minutes)
+            )
+            if missed:
+                out[resident.id, volunteer.id] = missed
+    return out
 
 
 def with_pairs(scenario: Scenario, pairs: tuple[Pair, ...] | list[Pair]) -> Scenario:

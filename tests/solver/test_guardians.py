@@ -33,7 +33,9 @@ def test_the_rule_book_names():
     assert set(HARD_RULES) == {
         "guardian_eligibility", "one_primary", "one_backup", "distinct_guardians", "guardian_caps"
     }
-    assert set(SOFT_TERMS) == {"unguarded", "no_backup", "guardian_change", "distance", "guardian_load"}
+    assert set(SOFT_TERMS) == {
+        "unguarded", "no_backup", "guardian_change", "distance", "visit_fit", "guardian_load"
+    }
 
 
 def test_every_resident_gets_a_distinct_eligible_primary_and_backup():
@@ -119,6 +121,22 @@ def test_a_matched_pair_is_kept_although_someone_is_nearer():
     assert moved.pair("r1").primary == "near"
 
 
+def test_visit_fit_alone_chooses_the_guardian_who_can_make_the_visits():
+    # "near" lives in the resident's building but is free only when none of the 3 weekly visits are
+    problem = GuardianProblem(
+        wards=(Ward("r1", building="b1"),),
+        guardians=(Guardian("near", building="b1"), Guardian("free1"), Guardian("free2")),
+        misfit={("r1", "near"): 3},
+    )
+    solution = solve(problem)
+    assert_clean(problem, solution)
+    assert solution.pair("r1").primary != "near"
+    assert guardians_check.score(problem, solution.pairs)["visit_fit"] <= 3  # near as backup at most
+    nearest = solve(problem, skip=("visit_fit",))
+    assert nearest.pair("r1").primary == "near"
+    assert guardians_check.score(problem, nearest.pairs)["visit_fit"] == 6  # the primary's count twice
+
+
 def test_when_the_primary_falls_ill_the_backup_takes_over_and_a_new_backup_is_found():
     problem = GuardianProblem(
         wards=(Ward("r1", building="b1", primary="v1", backup="v2"),),
@@ -186,12 +204,18 @@ def problems(draw) -> GuardianProblem:
         )
         for i in range(draw(st.integers(1, 6)))
     )
+    misfit = {
+        (w.id, g.id): n
+        for w in wards for g in guardians
+        if (n := draw(st.sampled_from([0, 0, 1, 3])))
+    }
     return GuardianProblem(
         wards=wards,
         guardians=guardians,
         max_primary=draw(st.integers(1, 3)),
         max_backup=draw(st.integers(1, 3)),
         shield_risk_group=draw(st.booleans()),
+        misfit=misfit,
     )
 
 

@@ -297,3 +297,37 @@ def test_the_site_sets_the_travel_gap_of_short_visits():
     data["rules"]["visit_travel_minutes"] = -5
     with pytest.raises(ValidationError, match="visit_travel_minutes"):
         Scenario.model_validate(data)
+
+
+def test_a_visit_fits_a_volunteers_weekly_window_including_one_past_midnight():
+    import datetime as _dt
+
+    from scheduler.domain.residents import visit_fits
+    from scheduler.domain.scenario import AvailabilityWindow, Weekday
+
+    days = [Weekday("mon"), Weekday("wed")]
+    mornings = [AvailabilityWindow(weekdays=days, start=_dt.time(8), end=_dt.time(12))]
+    assert visit_fits(mornings, Weekday("mon"), _dt.time(9), 30)
+    assert not visit_fits(mornings, Weekday("mon"), _dt.time(11, 45), 30)  # runs past the window's end
+    assert not visit_fits(mornings, Weekday("tue"), _dt.time(9), 30)
+    nights = [AvailabilityWindow(weekdays=[Weekday("sun")], start=_dt.time(22), end=_dt.time(6))]
+    assert visit_fits(nights, Weekday("mon"), _dt.time(1), 60)  # Sunday night's window runs into Monday
+    assert not visit_fits(nights, Weekday("sun"), _dt.time(1), 60)
+    assert visit_fits(None, Weekday("tue"), _dt.time(3), 30)  # no windows: any time
+
+
+def test_the_matching_prefers_the_guardian_who_is_free_at_the_visit_time():
+    from scheduler.domain.residents import misfits
+
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    evenings = [{"weekdays": every_day, "start": "17:00", "end": "22:00"}]
+    volunteers = [
+        volunteer("near", building="B1", zone="north", availability=evenings),  # same building, busy mornings
+        volunteer("free", building="B2", zone="north"),
+        volunteer("other", building="B3", zone="north"),
+    ]
+    sc = site([resident("r1", visits=[visit(start="10:00", weekdays=["mon", "wed", "fri"])])], volunteers)
+    assert misfits(sc) == {("r1", "near"): 3}
+    pairs = {p.ward: p for p in match(sc).solution.pairs}
+    assert pairs["r1"].primary == "free"  # nearer would be "near", who cannot make a 10:00 visit
+    assert check(guardian_problem(sc), list(pairs.values())) == []
