@@ -66,7 +66,8 @@ def visit_post(resident: Resident) -> Post | None:
         id=visit_post_id(resident.id),
         name=VISIT_POST_NAME,
         kind=VISIT_KIND,
-        intensity=Intensity.normal,
+        # a check-in, a delivery: light work a volunteer on limited duty may do; close-contact care is not
+        intensity=Intensity.normal if resident.is_close_contact else Intensity.light,
         location=address_of(resident),
         instructions=needs_text(resident) or None,
         shifts=[

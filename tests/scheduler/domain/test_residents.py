@@ -331,3 +331,18 @@ def test_the_matching_prefers_the_guardian_who_is_free_at_the_visit_time():
     pairs = {p.ward: p for p in match(sc).solution.pairs}
     assert pairs["r1"].primary == "free"  # nearer would be "near", who cannot make a 10:00 visit
     assert check(guardian_problem(sc), list(pairs.values())) == []
+
+
+@pytest.mark.parametrize("needs, visitor", [
+    ({"daily_check_in": True}, "a"),  # a check-in is light work: the primary on limited duty makes it
+    ({"mobility_help": True}, "b"),  # close-contact care is not: the backup goes
+])
+def test_a_guardian_on_limited_duty_makes_check_ins_but_not_close_contact_care(needs, visitor):
+    limited = [{"status": "limited", "from": "2026-12-07", "reason": "injury"}]
+    s = site([resident("r1", needs=needs, visits=[visit()], primary="a", backup="b")],
+             [volunteer("a", health=limited), volunteer("b")], days=1,
+             posts=[gate(shifts=[{"id": "day", "start": "08:00", "end": "16:00", "required": 0}])])
+    schedule = plan(compile_scenario(s), time_limit=5, workers=1, seed=0)
+    assert schedule.status in ("optimal", "feasible")
+    assert validate(s, schedule) == []
+    assert _visitors(schedule) == {dt.date(2026, 12, 7): visitor}
