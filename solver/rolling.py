@@ -29,8 +29,8 @@ AHEAD_DAYS = 7  # days planned beyond them (relaxed: re-planned by the next bloc
 BACK_DAYS = 7  # fixed days before the block, pinned in its model (minimum runs across the boundary)
 HISTORY_DAYS = 28  # fixed days before those, as history (runs, weekly limits, the heavy share)
 MIN_BLOCK_TIME = 0.5  # seconds at least per block
-MAX_BLOCK_TIME = 10.0
-ALONE_TIME = 0.5  # seconds at most to check that one person can meet their share alone  # seconds at most per block (the neighbourhood search makes better use of more)
+MAX_BLOCK_TIME = 10.0  # seconds at most per block (the neighbourhood search makes better use of more)
+ALONE_TIME = 0.5  # seconds at most to check that one person can meet their share alone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +96,8 @@ def rolling_start(
                 break
             if relaxed is None or time.monotonic() >= deadline:
                 break
-            stuck = _stuck(window, options, deadline) if not relaxed else set()
+            infeasible = result.status is Status.INFEASIBLE
+            stuck = _stuck(window, options, deadline) if infeasible and not relaxed else set()
             relaxed = relaxed | stuck if stuck else None
         if found is None:
             if time.monotonic() >= deadline:
@@ -177,7 +178,8 @@ who are asked no minimum and allowed all that is left."""
     people = tuple(
         _person_in_block(
             problem, person, mine.get(person.id, []), block,
-            None if relaxed is None or person.id in relaxed else 1, offset, ids, free, pinned_days, availability,
+            None if relaxed is None or person.id in relaxed else 1,
+            offset, ids, free, pinned_days, availability,
         )
         for person in problem.people
     )
@@ -225,17 +227,14 @@ def _person_in_block(
             part = 0 if low else rest
         elif exact:
             part = rest
-        elif low:
-            part = max(0, math.floor(rest * fraction) - slack * unit)
+        elif low:  # measured: a lower share per block is often out of reach (days off, runs, weekends)
+            part = 0  # and its checks cost more than the repair of who is short at the end
         else:
             part = min(rest, math.ceil(rest * fraction) + slack * unit)
         return used_inside + part
 
     first, end = block.first, block.end
     share = availability.share(availability.days[person.id], first, end)
-    # the lower share is only that of the days to fix (days off and runs can make a whole window's share
-    # unreachable); what falls behind is asked of the next blocks
-    fix_share = availability.share(availability.days[person.id], first, block.fix)
     weekend_share = availability.share(availability.weekends[person.id], first, end)
     by_type: dict[str, int] = {}
     blocked = {s: why for s, why in person.unavailable.items() if s in ids}
@@ -258,7 +257,7 @@ def _person_in_block(
     weekends = (len(_weekends(problem, before)), len(_weekends(problem, inside)))
     block_rules = dataclasses.replace(
         rules,
-        min_total_minutes=cut(rules.min_total_minutes, _minutes(before), _minutes(inside), fix_share, longest,
+        min_total_minutes=cut(rules.min_total_minutes, _minutes(before), _minutes(inside), share, longest,
                               low=True),
         max_total_minutes=cut(rules.max_total_minutes, _minutes(before), _minutes(inside), share, longest),
         max_weekends=cut(rules.max_weekends, *weekends, weekend_share, 0),

@@ -32,13 +32,16 @@ def _problem(days: int = 35, people: int = 6) -> Problem:
         max_weekends=3,
         max_shifts_by_type={"L": 8},
     )
+    off = [(3 * i + 2) % days for i in range(people)]  # one day off each
     staff = tuple(
-        Person(f"p{i}", rules=rules, unavailable={f"d{(3 * i + 2) % days}-D": "day off", f"d{(3 * i + 2) % days}-L": "day off"})
+        Person(f"p{i}", rules=rules, unavailable={f"d{off[i]}-D": "day off", f"d{off[i]}-L": "day off"})
         for i in range(people)
     )
     weights = Weights(load_max=0, load_spread=0, isolated_day_off=0, isolated_work_day=0)
-    return Problem(days=days, shifts=tuple(shifts), people=staff, forbidden_successions=frozenset({("L", "D")}),
-                   weights=weights, name="rolling")
+    return Problem(
+        days=days, shifts=tuple(shifts), people=staff, forbidden_successions=frozenset({("L", "D")}),
+        weights=weights, name="rolling",
+    )
 
 
 @pytest.mark.parametrize("days", [1, 6, 7, 14, 20, 21, 35, 182, 364])
@@ -61,8 +64,8 @@ def test_a_block_gets_its_share_of_the_totals_and_the_last_one_exactly_the_rest(
     assert first.days == 14 and len(first.shifts) == 28
     assert rules.max_total_minutes <= person.rules.max_total_minutes * 14 / 34 + DAY_MINUTES + 1
     assert rules.max_total_minutes >= person.rules.max_total_minutes * 13 / 34
-    # the lower share is that of the 7 days to fix, less a shift
-    assert rules.min_total_minutes <= person.rules.min_total_minutes * 7 / 34
+    # no lower share before the last block (measured: often out of reach; who is short is repaired)
+    assert rules.min_total_minutes == 0
     assert rules.max_weekends < person.rules.max_weekends
     relaxed = block_problem(problem, [], Block(0, 0, 7, 14), None).person(person.id).rules
     assert relaxed.min_total_minutes == 0 and relaxed.max_total_minutes == person.rules.max_total_minutes
@@ -71,8 +74,8 @@ def test_a_block_gets_its_share_of_the_totals_and_the_last_one_exactly_the_rest(
     last = block_problem(problem, fixed, Block(14, 21, 35, 35)).person(person.id).rules
     assert last.min_total_minutes == person.rules.min_total_minutes - 3 * DAY_MINUTES
     assert last.max_total_minutes == person.rules.max_total_minutes - 3 * DAY_MINUTES
-    # the fixed days before the block are its history (two days worked, the last of them day 9)
-    history = last and block_problem(problem, fixed, Block(14, 21, 35, 35)).person(person.id).history
+    # the fixed days before the block are its history (three days worked, the last of them day 9)
+    history = block_problem(problem, fixed, Block(14, 21, 35, 35)).person(person.id).history
     assert sum(d.worked for d in history.days) == 3 and history.days[-5].worked
 
 
