@@ -49,7 +49,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
     first_schedule, origin = None, "greedy"
-    if _sets_minimums(problem) and options.hint is None and not problem.reference:
+    if options.rolling_start and _sets_minimums(problem) and options.hint is None and not problem.reference:
         # the greedy start would break the minimums (runs of days, hours over the horizon): plan the
         # horizon a block of weeks at a time instead (solver.rolling), then repair who is still short
         rolled_until = started + ROLLING_SHARE * (deadline - started)

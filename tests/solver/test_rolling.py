@@ -90,14 +90,16 @@ def test_the_blocks_give_a_schedule_that_breaks_no_rule():
 
 
 def test_large_problem_with_minimums_starts_from_the_blocks_and_stays_valid():
-    """Forced into the neighbourhood search: the greedy start breaks the minimum runs and hours, the
-    old code then needed the whole model for a first schedule; now the blocks give it."""
+    """Forced into the neighbourhood search with ``rolling_start``: the greedy start would break the
+    minimum runs and hours; the blocks give the first schedule instead, and the answer stays valid."""
     problem = _problem()
     limit = 8.0
     began = time.monotonic()
-    solution = solve(problem, SolveOptions(time_limit=limit, workers=1, seed=0, direct_limit=100))
+    options = SolveOptions(time_limit=limit, workers=1, seed=0, direct_limit=100, rolling_start=True)
+    solution = solve(problem, options)
     assert time.monotonic() - began <= limit * 1.05 + 0.5
     assert solution.status is Status.FEASIBLE
     assert solution.stats["first_schedule"] == "blocks of weeks"
     assert validate(problem, list(solution.assignments)) == []
     assert solution.objective == objective(problem, solution.assignments)
+
