@@ -90,7 +90,7 @@ def test_the_blocks_give_a_schedule_that_breaks_no_rule():
 
 
 def test_large_problem_with_minimums_starts_from_the_blocks_and_stays_valid():
-    """Forced into the neighbourhood search with ``rolling_start``: the greedy start would break the
+    """Forced into the neighbourhood search with ``rolling_start``: the greedy start may break the
     minimum runs and hours; the blocks give the first schedule instead, and the answer stays valid."""
     problem = _problem()
     limit = 8.0
