@@ -24,6 +24,7 @@ from solver.greedy import greedy, repair_start
 from solver.load import load
 from solver.options import Progress, SolveOptions
 from solver.problem import Intensity, Problem, Solution, Status, Term
+from solver.rolling import rolling_start
 from solver.search import solve_model
 from solver.start import FIRST_SCHEDULE_SHARE, GREEDY_SHARE, stopped, sub_options, valid_start
 
@@ -32,6 +33,7 @@ MIN_PAIRS, MAX_PAIRS = 3_000, 40_000
 SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
+ROLLING_SHARE = 0.5  # at most this share of the time limit goes to the block-by-block first schedule
 
 
 @dataclasses.dataclass
@@ -46,8 +48,18 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     deadline = options.deadline_from(started)
     options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
-    greedy_until = started + GREEDY_SHARE * (deadline - started)
-    current, broken = valid_start(problem, _start(problem, options, greedy_until), options, deadline)
+    first_schedule, origin = None, "greedy"
+    if options.rolling_start and _sets_minimums(problem) and options.hint is None and not problem.reference:
+        # the greedy start would break the minimums (runs of days, hours over the horizon): plan the
+        # horizon a block of weeks at a time instead (solver.rolling), then repair who is still short
+        rolled_until = started + ROLLING_SHARE * (deadline - started)
+        first_schedule = rolling_start(problem, options, deadline, until=rolled_until)
+        origin = "blocks of weeks"
+    if first_schedule is None:
+        origin = "greedy"
+        greedy_until = time.monotonic() + GREEDY_SHARE * (deadline - time.monotonic())
+        first_schedule = _start(problem, options, greedy_until)
+    current, broken = valid_start(problem, first_schedule, options, deadline)
     if broken:
         # Rules that set a minimum (blocks, total hours) defeat the greedy start: let CP-SAT find a
         # valid schedule on the whole model first, from the greedy one as a hint (within the deadline,
@@ -65,7 +77,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         )
         if not first.has_schedule:
             return dataclasses.replace(first, wall_time=time.monotonic() - started)
-        current = list(first.assignments)
+        current, origin = list(first.assignments), "whole model"
     scoring = time.monotonic()
     best = validate.objective(problem, current)
     scoring = time.monotonic() - scoring
@@ -127,6 +139,8 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
         stats={
             "method": "large neighbourhood search",
+            "first_schedule": origin,  # greedy, blocks of weeks (solver.rolling) or the whole model
+            "first_schedule_seconds": round(first_solution_time, 3),
             "bound": "staffing (slots short of everyone who may work them)",
             "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
             "neighbourhoods": tried,
@@ -143,6 +157,15 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
 
 
+
+
+def _sets_minimums(problem: Problem) -> bool:
+    """Does anyone's rules ask for a minimum the greedy start cannot plan for (blocks of days, hours
+    over the horizon)?"""
+    return any(
+        (p.rules.min_consecutive_days or 0) > 1 or (p.rules.min_consecutive_days_off or 0) > 1
+        or p.rules.min_total_minutes for p in problem.people
+    )
 
 
 def _start(problem: Problem, options: SolveOptions, deadline: float) -> list[tuple[str, str]]:

@@ -43,6 +43,11 @@ class SolveOptions:
     coverage_first: bool | None = None
     coverage_share: float = 0.4  # at most this share of the time limit goes to the coverage phase
     greedy_start: bool = True  # start from a greedy schedule when there is no other hint
+    # Neighbourhood search only, where the rules set minimums the greedy start cannot meet: plan the first
+    # schedule a block of weeks at a time (solver.rolling) instead of greedy + per-person repair. Off by
+    # default: measured on Curtois 20 (600 s) valid but later and worse than the default start
+    # (docs/BENCHMARKS.md, notes on the large instances).
+    rolling_start: bool = False
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000
     # CP-SAT's worker portfolio. "max_lp" adds CP-SAT's strong-LP full worker (its root relaxation
