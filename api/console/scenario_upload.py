@@ -84,7 +84,7 @@ def scenario_upload(request: Request, who: Checked, session: DB, settings: Confi
                                 % {"line": exc.lineno, "column": exc.colno, "message": exc.msg})
             else:
                 try:
-                    scenario = sc.Scenario.model_validate(data)
+                    scenario = sc.Scenario.model_validate(data, context=sc.OLD_DATA)
                 except ValidationError as exc:
                     problems = validation_problems(exc)
                     listed = [str(p) for p in problems[:MAX_PROBLEMS]]

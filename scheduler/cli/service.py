@@ -220,12 +220,12 @@ def purge(
 
 def _import(path: Path, session) -> int:
     from scheduler.domain.limits import SizeLimits
-    from scheduler.domain.scenario import Scenario
+    from scheduler.domain.scenario import OLD_DATA, Scenario
     from scheduler.store import sites
     from scheduler.store.db import utcnow
 
     try:
-        scenario = load_model(Scenario, path)
+        scenario = load_model(Scenario, path, OLD_DATA)
     except InputError as exc:
         raise input_error(exc) from None
     row = sites.import_scenario(session, scenario, utcnow(), SizeLimits.of(_settings()))

@@ -155,7 +155,7 @@ def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
 def export_scenario(session: Session, row: SiteRow) -> sc.Scenario:
     """The site as a scenario (raises ConflictError if its rows do not make one, e.g. it has no post)."""
     try:
-        return sc.Scenario.model_validate(scenario_data(session, row))
+        return sc.Scenario.model_validate(scenario_data(session, row), context=sc.OLD_DATA)
     except ValidationError as exc:
         raise ConflictError("the site is not a complete scenario", validation_problems(exc)) from None
 
@@ -181,7 +181,7 @@ def validate_site(
     session.flush()
     data = scenario_data(session, row)
     try:
-        scenario = sc.Scenario.model_validate(data)
+        scenario = sc.Scenario.model_validate(data, context=sc.OLD_DATA)
     except ValidationError as exc:
         problems = validation_problems(exc)
     else:

@@ -44,7 +44,7 @@ from scheduler.domain.compile import compile_scenario
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.planning import plan
 from scheduler.domain.replan import ResolveFailed, resolve
-from scheduler.domain.scenario import Scenario
+from scheduler.domain.scenario import OLD_DATA, Scenario
 from scheduler.domain.schedule import Schedule
 from scheduler.services import reminders, retention, webhook_delivery
 from scheduler.services.replan_jobs import DISRUPTIONS
@@ -112,7 +112,7 @@ class _Search(threading.Thread):
     def run(self) -> None:
 
         try:
-            scenario = Scenario.model_validate(self.snapshot)
+            scenario = Scenario.model_validate(self.snapshot, context=OLD_DATA)
             compiled = compile_scenario(scenario)
             self.schedule = plan(compiled, on_progress=self.tracker, stop=self.stop, **self.options)
             if self.schedule.uncovered and self.schedule.status in jobs.USABLE and not self.stop.is_set():
@@ -152,9 +152,9 @@ class _Resolve(_Search):
 
         try:
             result = resolve(
-                Scenario.model_validate(self.snapshot),
+                Scenario.model_validate(self.snapshot, context=OLD_DATA),
                 Schedule.model_validate(self.previous),
-                DISRUPTIONS.validate_python(self.disruptions),
+                DISRUPTIONS.validate_python(self.disruptions, context=OLD_DATA),
                 cutoff=self.cutoff,
                 on_progress=self.tracker,
                 stop=self.stop,
