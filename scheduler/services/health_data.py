@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from scheduler.domain import erasure
-from scheduler.domain.scenario import HealthRecord
+from scheduler.domain.scenario import HealthRecord, Scenario
 from scheduler.store import health_audit, health_records, sites, volunteers
 from scheduler.store.health_audit import Actor, AuditAction
 from scheduler.store.jobs import JobRow
@@ -41,6 +41,20 @@ def audit(
     record_id: int | None = None,
 ) -> None:
     health_audit.log(session, site_id, actor, action, what, now, volunteer=volunteer, record_id=record_id)
+
+
+def audit_import(
+    session: Session, site_id: int, actor: Actor, scenario: Scenario, where: str, now: dt.datetime
+) -> int:
+    """A scenario imported as site ``site_id`` (API, console upload, CLI): one ``create`` entry for each
+    volunteer it brought with health records (``where``: ``API``, ``console``...). How many."""
+    count = 0
+    for v in scenario.volunteers:
+        if v.health:
+            audit(session, site_id, actor, AuditAction.create, f"{where}: site imported with health records",
+                  now, volunteer=v.id)
+            count += 1
+    return count
 
 
 def _rewrite(row: Any, column: str, change: Callable[[Any], bool]) -> bool:

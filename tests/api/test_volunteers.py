@@ -83,3 +83,14 @@ def test_an_absence_reason_is_from_the_list_and_free_text_is_refused(client, sit
     assert put.status_code == 200, put.text
     assert put.json()["unavailable"] == [{**absent, "reason": "appointment"}]
     assert "hospital" not in client.get(url, headers=site.headers).text
+
+
+def test_a_scenario_import_with_a_free_text_absence_reason_is_refused(client, make_site):
+    from tests.api.conftest import fixture
+
+    admin = make_site(admin=True)
+    data = fixture()
+    data["volunteers"][3]["unavailable"] = [{"from": "2027-01-14", "reason": "oncology"}]
+    refused = client.post("/sites", json=data, headers=admin.headers)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["volunteers[3].unavailable[0].reason"]
