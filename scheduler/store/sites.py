@@ -48,6 +48,9 @@ class SiteRow(Base):
     reminder_hours: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
+    #: raised by every change of the site's calendar events (scheduler.store.calendars.sync_site): a
+    #: rendered feed cached under one value is still right while it holds (not the site's ETag version)
+    calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

@@ -1,4 +1,4 @@
-"""absences: a reason from a fixed list instead of free text
+"""absences: a reason from a fixed list instead of free text; the sites' calendar version
 
 Revision ID: 0013
 Revises: 0008
@@ -17,7 +17,11 @@ reason off the list becomes ``other`` in
   progress, published schedule versions and webhook payloads): each text found above is replaced there
   by ``other``.
 
-No schema change; the downgrade keeps the scrubbed data (the texts are gone for good).
+``sites.calendar_version`` (new, 0): raised with every change of the site's calendar events, so a feed
+read can tell with one query whether the feed it rendered before still holds
+(:func:`scheduler.store.calendars.subscribed_volunteer_feed`).
+
+The downgrade drops the column and keeps the scrubbed data (the texts are gone for good).
 """
 
 from __future__ import annotations
@@ -98,6 +102,8 @@ def scrub_text(value: Any, texts: set[str]) -> tuple[Any, bool]:
 
 
 def upgrade() -> None:
+    # a plain ALTER TABLE (a batch would recreate ``sites`` on SQLite, and its cascades empty the site)
+    op.add_column("sites", sa.Column("calendar_version", sa.Integer(), nullable=False, server_default="0"))
     connection = op.get_bind()
     texts: set[str] = set()
 
@@ -144,4 +150,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("sites", "calendar_version")
