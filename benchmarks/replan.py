@@ -29,7 +29,7 @@ from scheduler.domain.generate import generate
 from scheduler.domain.planning import plan
 from scheduler.domain.replan import Resolution, resolve
 from scheduler.domain.report import build_schedule
-from scheduler.domain.scenario import Scenario
+from scheduler.domain.scenario import OLD_DATA, Scenario
 from scheduler.domain.schedule import Schedule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ class SiteResult:
 
 def _demo() -> Scenario:
     path = ROOT / "fixtures" / "lockdown-community.json"
-    return Scenario.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    return Scenario.model_validate(json.loads(path.read_text(encoding="utf-8")), context=OLD_DATA)
 
 
 def _plan(scenario: Scenario, time_limit: float) -> tuple[Schedule, str]:

@@ -309,6 +309,7 @@ def _page(
         today=today,
         max_until=today + dt.timedelta(days=unwell.MAX_DAYS),
         absences=[(i, p) for i, p in enumerate(model.unavailable)],
+        absence_reasons=[r.value for r in sc.AbsenceReason],
         posts=post_models,
         shift_ids=sorted(shift_ids.items()),
         weekdays=WEEKDAYS,
@@ -319,7 +320,8 @@ def _page(
         },
         errors=errors or FormErrors(),
         form=form,
-        values=values or {"status": "sick", "until": "", "from": "", "absence_until": ""},
+        values=values
+        or {"status": "sick", "until": "", "from": "", "absence_until": "", "absence_reason": ""},
         notice=notice,
         csrf=csrf,
         swaps=SWAPS.format(token=me.token),
@@ -393,6 +395,7 @@ def report_unwell(request: Request, me: Mine, form: Checked, session: DB, settin
 
 
 ABSENCE_FIELDS = {"unavailable.from": "absence_from", "unavailable.until": "absence_until",
+                  "unavailable.reason": "absence_reason", "reason": "absence_reason",
                   "unavailable": "absence_from", "from": "absence_from", "until": "absence_until"}
 
 
@@ -400,18 +403,22 @@ ABSENCE_FIELDS = {"unavailable.from": "absence_from", "unavailable.until": "abse
 def add_absence(request: Request, me: Mine, form: Checked, session: DB, settings: Config) -> Response:
     _ = gettext_of(request)
     errors = FormErrors()
-    values = {"absence_from": form.one("absence_from"), "absence_until": form.one("absence_until")}
+    values = {"absence_from": form.one("absence_from"), "absence_until": form.one("absence_until"),
+              "absence_reason": form.one("absence_reason")}
     start = parse_date(values["absence_from"], "absence_from", errors, _)
     until = parse_date(values["absence_until"], "absence_until", errors, _)
     if not values["absence_from"]:
         errors.add("absence_from", _("pick the first day"))
     if not values["absence_until"]:
         errors.add("absence_until", _("pick the last day"))
+    if values["absence_reason"] and values["absence_reason"] not in {r.value for r in sc.AbsenceReason}:
+        errors.add("absence_reason", _("choose one of the reasons"))
     if errors:
         return _page(request, me, session, settings, 422, errors=errors, values=values, form="absence")
     zone = ZoneInfo(me.site.timezone)
     try:
-        own_wishes.add_absence(session, me.site, me.volunteer, start, until, utcnow().astimezone(zone).date())
+        own_wishes.add_absence(session, me.site, me.volunteer, start, until, utcnow().astimezone(zone).date(),
+                               values["absence_reason"] or None)
     except InputError as exc:
         return _refused(request, me, session, settings, exc, errors, ABSENCE_FIELDS, values, "absence")
     return _harden(redirect(f"{me.base}?done=absence#absences"))

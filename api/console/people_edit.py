@@ -34,6 +34,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 FIELDS = ("id", "name", "phone", "email", "skills", "max_hours_per_week", "languages", "building", "zone")
 MAX_ROWS = 50
+ABSENCE_REASONS = [r.value for r in sc.AbsenceReason]
 
 
 def _blank_window() -> dict:
@@ -62,7 +63,8 @@ def _values_of(v: sc.Volunteer | None) -> dict:
         ] + [_blank_window()],
         "absences": [
             {"from": "" if p.start is None else p.start.isoformat(),
-             "until": "" if p.until is None else p.until.isoformat(), "reason": p.reason or ""}
+             "until": "" if p.until is None else p.until.isoformat(),
+             "reason": p.reason.value if p.reason else ""}
             for p in v.unavailable
         ] + [_blank_absence()],
     }
@@ -70,7 +72,7 @@ def _values_of(v: sc.Volunteer | None) -> dict:
 
 def _page(request: Request, who: Coordinator, key: str | None, values: dict, errors=None, status_code=200):
     return render(request, "person_form.html", status_code, who=who, page="people", key=key, values=values,
-                  errors=errors or FormErrors(), weekdays=WEEKDAYS)
+                  errors=errors or FormErrors(), weekdays=WEEKDAYS, absence_reasons=ABSENCE_REASONS)
 
 
 @router.get("/people/new")
@@ -137,6 +139,9 @@ def _read(
         row = {f: clean(form, p + f, errors, _) for f in ("from", "until", "reason")}
         if form.get(p + "remove") or not (row["from"] or row["until"]):
             continue
+        if row["reason"] and row["reason"] not in ABSENCE_REASONS:
+            errors.add(p + "reason", _("choose one of the reasons"))
+            row["reason"] = ""
         shown.append(row)
         j = len(absences)
         for f in ("from", "until", "reason"):

@@ -1,6 +1,7 @@
 """Upload a scenario file from the console: the same step as ``POST /sites`` (:mod:`api.routes.sites`):
 ``sites.import_scenario`` makes a new site holding the whole scenario and an admin token for it, shown
-once. As in the API, it needs an admin token: the form asks for one of the signed-in site (a console
+once; each volunteer it brings with health records is written to the new site's health audit log (as
+the API does). As in the API, it needs an admin token: the form asks for one of the signed-in site (a console
 session does not carry the admin role). Bad JSON, an invalid scenario (each problem naming its field
 path) and a refused token are shown beside their field, never a 500.
 """
@@ -20,6 +21,7 @@ from api.deps import DB, Config
 from scheduler.domain import scenario as sc
 from scheduler.domain.errors import ConflictError, InputError, validation_problems
 from scheduler.domain.limits import SizeLimits
+from scheduler.services import health_data
 from scheduler.settings import token_expiry
 from scheduler.store import access, sites
 from scheduler.store.db import utcnow
@@ -84,7 +86,7 @@ def scenario_upload(request: Request, who: Checked, session: DB, settings: Confi
                                 % {"line": exc.lineno, "column": exc.colno, "message": exc.msg})
             else:
                 try:
-                    scenario = sc.Scenario.model_validate(data)
+                    scenario = sc.Scenario.model_validate(data, context=sc.OLD_DATA)
                 except ValidationError as exc:
                     problems = validation_problems(exc)
                     listed = [str(p) for p in problems[:MAX_PROBLEMS]]
@@ -96,6 +98,7 @@ def scenario_upload(request: Request, who: Checked, session: DB, settings: Confi
     now = utcnow()
     try:
         site = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
+        health_data.audit_import(session, site.id, who.actor, scenario, "console", now)
         new_token = access.create_api_token(
             session, site.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
         )

@@ -46,14 +46,31 @@ KNOWN: dict[str, str] = {
 }
 
 
+#: An absence's reasons (scheduler.domain.scenario.AbsenceReason), as in ``unavailable: study``.
+ABSENCE_REASONS: dict[str, str] = {
+    "travel": N_("travel"),
+    "work": N_("work"),
+    "study": N_("study or exams"),
+    "family": N_("family"),
+    "caring_for_someone": N_("caring for someone"),
+    "appointment": N_("an appointment"),
+    "unwell": N_("unwell"),
+    "injury": N_("injury"),
+    "quarantine_order": N_("quarantine order"),
+    "personal": N_("personal"),
+    "other": N_("other"),
+}
+
+
 def known(text: str | None, gettext: Callable[[str], str]) -> str:
-    """``text`` translated if it is one of the scheduler's fixed words (``unavailable: exam`` keeps its
-    own part), else as it is."""
+    """``text`` translated if it is one of the scheduler's fixed words (``unavailable: study`` with its
+    reason), else as it is."""
     if not text:
         return ""
     if text in KNOWN:
         return gettext(KNOWN[text])
     head, sep, rest = text.partition(": ")
     if sep and head in KNOWN:
+        rest = gettext(ABSENCE_REASONS[rest]) if rest in ABSENCE_REASONS else rest
         return f"{gettext(KNOWN[head])}: {rest}"
     return text

@@ -62,6 +62,9 @@ def _link(settings: Settings, token: str) -> FeedLink:
 
 @feed_route("/calendar/{token}.ics", "A calendar feed, opened by its secret token", name="subscribed_feed")
 def subscribed_feed(token: str, request: Request, session: DB, settings: Config) -> Response:
+    fast = calendar_store.subscribed_volunteer_feed(session, token, refresh(settings))
+    if fast is not None:  # a volunteer's feed, most likely unchanged since it was last rendered
+        return _feed_response(request, *fast)
     feed = access.resolve_feed_token(session, token)
     site = sites.get_site(session, feed.site_id)
     if feed.volunteer_id is not None:

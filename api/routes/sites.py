@@ -49,10 +49,7 @@ def import_site(
 ) -> SiteCreated:
     now = utcnow()
     row = sites.import_scenario(session, scenario, now, SizeLimits.of(settings))
-    for v in scenario.volunteers:
-        if v.health:
-            health_data.audit(session, row.id, Actor("token", token.id), AuditAction.create,
-                              "API: site imported with health records", now, volunteer=v.id)
+    health_data.audit_import(session, row.id, Actor("token", token.id), scenario, "API", now)
     token = access.create_api_token(
         session, row.id, "created with the site", now, expires_at=token_expiry(settings, now), admin=True
     )

@@ -38,10 +38,10 @@ def input_error(exc: InputError) -> typer.Exit:
 
 
 def load_scenario(path: Path, *, start: dt.datetime | None = None, days: int | None = None):
-    from scheduler.domain.scenario import Scenario
+    from scheduler.domain.scenario import OLD_DATA, Scenario
 
     try:
-        scenario = load_model(Scenario, path)
+        scenario = load_model(Scenario, path, OLD_DATA)
     except InputError as exc:
         raise input_error(exc) from None
     if start is not None or days is not None:

@@ -220,15 +220,19 @@ def purge(
 
 def _import(path: Path, session) -> int:
     from scheduler.domain.limits import SizeLimits
-    from scheduler.domain.scenario import Scenario
+    from scheduler.domain.scenario import OLD_DATA, Scenario
+    from scheduler.services import health_data
     from scheduler.store import sites
     from scheduler.store.db import utcnow
+    from scheduler.store.health_audit import SYSTEM
 
     try:
-        scenario = load_model(Scenario, path)
+        scenario = load_model(Scenario, path, OLD_DATA)
     except InputError as exc:
         raise input_error(exc) from None
-    row = sites.import_scenario(session, scenario, utcnow(), SizeLimits.of(_settings()))
+    now = utcnow()
+    row = sites.import_scenario(session, scenario, now, SizeLimits.of(_settings()))
+    health_data.audit_import(session, row.id, SYSTEM, scenario, "CLI", now)
     return row.id
 
 

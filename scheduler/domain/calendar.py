@@ -575,9 +575,11 @@ class FeedCache:
     (the render is most of a feed read: about 1 ms per event with icalendar). Least recently used
     entries go first once the bodies held pass ``max_bytes``. Thread-safe; one per process."""
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_versions: int = 20_000) -> None:
         self.max_bytes = max_bytes
+        self.max_versions = max_versions
         self._entries: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._versions: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -615,9 +617,30 @@ class FeedCache:
                     self._bytes -= len(body)
         return result
 
+    def versioned(self, key: tuple) -> tuple[bytes, str] | None:
+        """A feed remembered under ``key`` (see :meth:`remember`), or None."""
+        with self._lock:
+            hit = self._versions.get(key)
+            if hit is not None:
+                self._versions.move_to_end(key)
+                self.hits += 1
+            return hit
+
+    def remember(self, key: tuple, result: tuple[bytes, str]) -> None:
+        """Remember a rendered feed under a key of everything it was made of apart from its events and a
+        version that changes with each of them (the storage layer's ``calendar_version``): a read that
+        finds the same key serves it without reading the events. Bounded by count (the bodies are the
+        ones :meth:`render` holds)."""
+        with self._lock:
+            self._versions[key] = result
+            self._versions.move_to_end(key)
+            while len(self._versions) > self.max_versions:
+                self._versions.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._versions.clear()
             self._bytes = 0
 
 

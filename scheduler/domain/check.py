@@ -267,7 +267,7 @@ def _absences(scenario: Scenario, volunteer: Volunteer, a: Assignment) -> list[V
     out = []
     for period in volunteer.unavailable:
         if _overlaps(start, end, _opening(period.start, zone), _closing(period.until, zone)):
-            reason = f": {period.reason}" if period.reason else ""
+            reason = f": {period.reason.value}" if period.reason else ""
             out.append(Violation(
                 "unavailable", a.volunteer, a.post, a.date,
                 f"{a.volunteer} on {a.post}/{a.shift} {a.date}: {_record_text(period)}{reason}",

@@ -312,7 +312,7 @@ def _blocks(volunteer: Volunteer, clock: _Clock) -> list[_Block]:
     for period in volunteer.unavailable:
         s, e = clock.period_start(period.start), clock.period_until(period.until)
         if e > s:
-            reason = REASON_UNAVAILABLE + (f": {period.reason}" if period.reason else "")
+            reason = REASON_UNAVAILABLE + (f": {period.reason.value}" if period.reason else "")
             blocks.append(_Block(s, e, 2, reason, "is unavailable", _period_text(period)))
     blocks.sort(key=lambda b: (b.start, b.end))
     return blocks
@@ -320,7 +320,7 @@ def _blocks(volunteer: Volunteer, clock: _Clock) -> list[_Block]:
 
 def _period_text(period: Period) -> str:
     text = _span_text("unavailable", period.start, period.until)
-    return text + (f": {period.reason}" if period.reason else "")
+    return text + (f": {period.reason.value}" if period.reason else "")
 
 
 class _BlockIndex:

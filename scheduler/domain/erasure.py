@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.domain.scenario import HealthRecord
+from scheduler.domain.scenario import OLD_DATA, HealthRecord
 
 Json = Any
 
@@ -154,4 +154,87 @@ def anonymise(data: Json, volunteer: str) -> bool:
         for value in data.values():
             if isinstance(value, dict | list):
                 changed |= anonymise(value, volunteer)
+    return changed
+
+
+# --------------------------------------------------------------------------------------------------
+# erased while a job ran
+
+
+Erasure = tuple[str, HealthRecord | None]  # (volunteer, the record) or (volunteer, None): all of them
+
+
+def _record(data: Json) -> HealthRecord | None:
+    try:
+        return HealthRecord.model_validate(
+            {k: data.get(k) for k in ("status", "from", "until", "infectious", "reason") if k in data},
+            context=OLD_DATA,
+        )
+    except ValueError:
+        return None
+
+
+def _removed(before: list, after: list) -> list:
+    """The items of ``before`` that ``after`` no longer holds (as a multiset: erasing one of two equal
+    records leaves the other)."""
+    left = list(after)
+    out = []
+    for item in before:
+        if item in left:
+            left.remove(item)
+        else:
+            out.append(item)
+    return out
+
+
+def erased_between(
+    before: Json, after: Json, before_disruptions: Json = None, after_disruptions: Json = None
+) -> list[Erasure]:
+    """What an erasure took out of a job's snapshot (and a re-solve's disruptions) between ``before``,
+    as the worker read them when the job started, and ``after``, as they are stored now (every erasure
+    scrubs the stored copies): erased volunteers (their name replaced by their id, their health emptied,
+    or gone) and, of the others, each health record or sick call no longer there."""
+    out: list[Erasure] = []
+    gone: set[str] = set()
+    for b in (before.get("volunteers") or []) if isinstance(before, dict) else []:
+        if not isinstance(b, dict) or not isinstance(b.get("id"), str):
+            continue
+        vid = b["id"]
+        a = _volunteer_in(after, vid)
+        anonymised = a is not None and a.get("name") == vid and (
+            b.get("name") != vid
+            or b.get("contact") != a.get("contact")
+            or bool(b.get("health") and not a.get("health"))
+        )
+        if a is None or anonymised:
+            gone.add(vid)
+            out.append((vid, None))
+            continue
+        for r in _removed(b.get("health") or [], a.get("health") or []):
+            record = _record(r) if isinstance(r, dict) else None
+            if record is not None:
+                out.append((vid, record))
+    if isinstance(before_disruptions, list):
+        after_list = after_disruptions if isinstance(after_disruptions, list) else []
+        for d in _removed(before_disruptions, after_list):
+            if not isinstance(d, dict):
+                continue
+            vid = d.get("volunteer")
+            if d.get("kind") == "sick_call" and isinstance(vid, str) and vid not in gone:
+                record = _record(d)
+                if record is not None:
+                    out.append((vid, record))
+    return out
+
+
+def erase_late(erasures: list[Erasure], changes: Json, *others: Json) -> bool:
+    """Apply ``erasures`` (see :func:`erased_between`) to what a job is about to store: a record's
+    erasure takes the traces of that volunteer's health out of the re-solve's ``changes``; a
+    volunteer's also their name and contact out of it and out of ``others`` (the schedule, the advice)."""
+    changed = False
+    for vid, record in erasures:
+        changed |= erase_health_from_changes(changes, vid)
+        if record is None:
+            for doc in (changes, *others):
+                changed |= anonymise(doc, vid)
     return changed

@@ -139,12 +139,14 @@ def load_json_file(path: Path) -> Any:
         ) from None
 
 
-def parse_model(model: type[M], data: Any, source: str) -> M:
+def parse_model(model: type[M], data: Any, source: str, context: dict[str, Any] | None = None) -> M:
+    """``data`` validated (``context``: pydantic's validation context, e.g. the scenario's ``OLD_DATA``)
+    or an InputError naming the fields."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise InputError(source, validation_problems(exc)) from None
 
 
-def load_model(model: type[M], path: Path) -> M:
-    return parse_model(model, load_json_file(path), str(path))
+def load_model(model: type[M], path: Path, context: dict[str, Any] | None = None) -> M:
+    return parse_model(model, load_json_file(path), str(path), context)

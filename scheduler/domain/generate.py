@@ -584,8 +584,8 @@ _PROFILES: list[tuple[float, list[Json] | None, list[float | None]]] = [
     (0.04, [{"start": "14:00", "end": "08:00"}], [None]),  # afternoons, evenings and nights
 ]
 
-_UNAVAILABLE_REASONS = ["family visit", "exam", "shift at the hospital", "moving house", "child is ill",
-                        "medical appointment", "funeral"]
+# as many as the free-text reasons they replaced, so the same seed draws the same scenario otherwise
+_UNAVAILABLE_REASONS = ["family", "study", "work", "personal", "caring_for_someone", "appointment", "family"]
 _LIMITED_REASONS = ["injury", "unwell", "other"]
 _RULE_OVERRIDES: list[Json] = [{"max_consecutive_days": 4}, {"max_consecutive_nights": 2},
                                {"min_rest_hours": 12}, {"max_consecutive_nights": 0},
@@ -712,7 +712,7 @@ def _add_details(rng: random.Random, people: list[Json], posts: list[Json], star
                         "reason": rng.choice(_UNAVAILABLE_REASONS)}
         if rng.random() < 0.25:  # an evening, given as date-times (until is exclusive)
             period = {"from": _iso(first, "17:00"), "until": _iso(first + dt.timedelta(days=1), "08:00"),
-                      "reason": rng.choice(["family dinner", "parents' evening", "night class"])}
+                      "reason": rng.choice(["family", "family", "study"])}
         people[i]["unavailable"] = [period]
 
     for i in _pick(rng, everyone, max(1, round(0.04 * n)) if n >= 20 else 0):

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -365,6 +366,33 @@ class AvailabilityWindow(Model):
     end: LocalTime = dt.time(0, 0)
 
 
+class AbsenceReason(StrEnum):
+    """Why a volunteer is away for some dates (a dated absence): a fixed list, so no free text can hold a
+    diagnosis. Every :class:`WithdrawalReason` is one (a withdrawal becomes an absence)."""
+
+    travel = "travel"
+    work = "work"
+    study = "study"
+    family = "family"
+    caring_for_someone = "caring_for_someone"
+    appointment = "appointment"
+    unwell = "unwell"
+    injury = "injury"
+    quarantine_order = "quarantine_order"
+    personal = "personal"
+    other = "other"
+
+
+#: Validation context for data written before a free-text field became a fixed list (scenario files,
+#: stored rows and job snapshots): ``Model.model_validate(data, context=OLD_DATA)`` drops such text with a
+#: warning (the reason becomes ``other``) where a request body with it is refused (422 naming the field).
+OLD_DATA: dict[str, bool] = {"old_data": True}
+
+
+def is_old_data(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("old_data"))
+
+
 class Period(Model):
     """A span of time. A date means the whole local day: ``until`` is inclusive for dates and exclusive
     for date-times. A missing ``from``/``until`` is open-ended."""
@@ -373,7 +401,18 @@ class Period(Model):
 
     start: When | None = Field(default=None, alias="from")
     until: When | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    reason: AbsenceReason | None = Field(
+        default=None,
+        description="Why, from a fixed list (no free text: it could hold a diagnosis). The free-text reason "
+        "of older files is dropped when they are loaded: the absence gets reason `other`",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_free_text(cls, data: Any, info: ValidationInfo) -> Any:
+        if not is_old_data(info):
+            return data
+        return drop_free_text(data, "reason", AbsenceReason, what="absence")
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:

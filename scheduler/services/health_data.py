@@ -5,6 +5,8 @@
 * :func:`delete_volunteer` deletes a volunteer with their health history (the table cascades) and
   scrubs their health data, name and contact from every snapshot, change set, schedule (job results and
   published versions) and webhook payload of the site; the assignments keep their id.
+* :func:`without_late_erasures`: a job that was running while a record or a volunteer was erased drops
+  what was erased from the result it stores (its snapshot was read before the erasure).
 * Both write the audit log (:mod:`scheduler.store.health_audit`), as :func:`audit` does for reads.
 
 Nothing here commits: the caller's unit of work does, so the deletion and the scrubbing are one step.
@@ -21,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from scheduler.domain import erasure
-from scheduler.domain.scenario import HealthRecord
+from scheduler.domain.errors import NotFoundError
+from scheduler.domain.scenario import HealthRecord, Scenario
 from scheduler.store import health_audit, health_records, sites, volunteers
 from scheduler.store.health_audit import Actor, AuditAction
 from scheduler.store.jobs import JobRow
@@ -41,6 +44,20 @@ def audit(
     record_id: int | None = None,
 ) -> None:
     health_audit.log(session, site_id, actor, action, what, now, volunteer=volunteer, record_id=record_id)
+
+
+def audit_import(
+    session: Session, site_id: int, actor: Actor, scenario: Scenario, where: str, now: dt.datetime
+) -> int:
+    """A scenario imported as site ``site_id`` (API, console upload, CLI): one ``create`` entry for each
+    volunteer it brought with health records (``where``: ``API``, ``console``...). How many."""
+    count = 0
+    for v in scenario.volunteers:
+        if v.health:
+            audit(session, site_id, actor, AuditAction.create, f"{where}: site imported with health records",
+                  now, volunteer=v.id)
+            count += 1
+    return count
 
 
 def _rewrite(row: Any, column: str, change: Callable[[Any], bool]) -> bool:
@@ -112,6 +129,34 @@ def _scrub_jobs(jobs: list[JobRow], volunteer: str, record: HealthRecord | None)
     return changed
 
 
+def without_late_erasures(
+    session: Session,
+    site_id: int,
+    job_id: int,
+    snapshot: Any,
+    disruptions: Any,
+    documents: list[Any],
+) -> int:
+    """Before a job stores its result: with the site locked (as every erasure locks it, so none runs
+    between this check and the job's write), erase from ``documents`` (its schedule, change set and
+    advice as JSON, changed in place; the change set first) what was erased from the job's stored
+    snapshot and disruptions since the worker read them (``snapshot``, ``disruptions``) for the search.
+    Returns how many erasures were applied."""
+    try:
+        sites.lock_site(session, site_id)
+    except NotFoundError:  # the site was deleted meanwhile, with its jobs: nothing will be stored
+        return 0
+    stored = session.execute(
+        select(JobRow.scenario, JobRow.disruptions).where(JobRow.id == job_id)
+    ).one_or_none()
+    if stored is None:
+        return 0
+    erasures = erasure.erased_between(snapshot, stored.scenario, disruptions, stored.disruptions)
+    if erasures:
+        erasure.erase_late(erasures, *documents)
+    return len(erasures)
+
+
 def delete_record(
     session: Session,
     site: sites.SiteRow,
@@ -120,7 +165,10 @@ def delete_record(
     actor: Actor,
     now: dt.datetime,
 ) -> int:
-    """Delete the volunteer's health record ``record_id`` and its copies; returns the copies changed."""
+    """Delete the volunteer's health record ``record_id`` and its copies; returns the copies changed.
+    The site is locked first: a job finishing meanwhile stores its result before or after, never from
+    a snapshot read before the erasure (see :func:`without_late_erasures`)."""
+    sites.lock_site(session, site.id)
     row = health_records.get_record(session, volunteer.id, record_id)
     model = health_records.to_model(row)
     health_records.delete_record(session, row)
@@ -133,7 +181,9 @@ def delete_record(
 def delete_volunteer(
     session: Session, site: sites.SiteRow, volunteer: volunteers.VolunteerRow, actor: Actor, now: dt.datetime
 ) -> int:
-    """Delete the volunteer (their health history goes with them) and erase them from every copy."""
+    """Delete the volunteer (their health history goes with them) and erase them from every copy (the
+    site locked first, as in :func:`delete_record`)."""
+    sites.lock_site(session, site.id)
     key = volunteer.key
     volunteers.delete_volunteer(session, volunteer)
     changed = scrub_site(session, site.id, key, None)

@@ -6,8 +6,8 @@ volunteer as stored with one part changed, validated as a :class:`~scheduler.sto
 :func:`~scheduler.store.volunteers.replace_volunteer` and the whole site checked again
 (:func:`~scheduler.store.sites.validate_site`: a wish naming a post or shift the site does not have).
 Errors are InputError naming the scenario's fields (``unavailable[2].until``,
-``preferences.unwanted_posts``...). Nothing else about the volunteer changes; an absence holds no reason
-(no free text from this page).
+``preferences.unwanted_posts``...). Nothing else about the volunteer changes; an absence's reason is
+optional and one of :class:`~scheduler.domain.scenario.AbsenceReason` (no free text from this page).
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ def add_absence(
     start: dt.date | None,
     until: dt.date | None,
     today: dt.date,
+    reason: str | None = None,
 ) -> int:
-    """Add a dated absence (whole local days, ``until`` inclusive); its index."""
+    """Add a dated absence (whole local days, ``until`` inclusive) with an optional reason from the fixed
+    list (``unavailable.reason`` names a value that is not on it); its index."""
     problems = []
     if start is None:
         problems.append(FieldProblem("unavailable.from", "pick the first day"))
@@ -61,7 +63,9 @@ def add_absence(
     if problems:
         raise InputError("volunteer", problems)
     assert start is not None and until is not None
-    data["unavailable"].append({"from": start.isoformat(), "until": until.isoformat()})
+    data["unavailable"].append(
+        {"from": start.isoformat(), "until": until.isoformat(), "reason": reason or None}
+    )
     index = len(data["unavailable"]) - 1
     try:
         _save(session, site, row, data)

@@ -274,7 +274,7 @@ def create_resolve_job(
 
 
 def disruptions_of(row: JobRow) -> list[AnyDisruption]:
-    return DISRUPTIONS.validate_python(row.disruptions or [])
+    return DISRUPTIONS.validate_python(row.disruptions or [], context=sc.OLD_DATA)
 
 
 def persist(

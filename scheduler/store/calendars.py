@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select, tuple_
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, select, tuple_, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
 from scheduler.domain.visits import is_visit_post, visit_post
 from scheduler.store import residents as resident_store
+from scheduler.store.access import TOKEN_SHAPE, FeedTokenRow
 from scheduler.store.db import Base, UTCDateTime
 from scheduler.store.posts import PostRow, list_posts
 from scheduler.store.posts import to_model as to_post
@@ -143,16 +144,33 @@ def sync_site(
     post_models += [p for p in map(visit_post, resident_store.models(session, site.id)) if p is not None]
     inputs = cal.inputs_of(str(site.id), post_models, _volunteer_names(session, site.id), schedule)
     result = cal.sync_events([to_state(r) for r in rows.values()], inputs, now, keep_cancelled)
+    changed = False
     for state in result:
         row = rows.pop(state.uid, None)
         if row is None:
             session.add(CalendarEventRow(site_id=site.id, **_fields(state)))
+            changed = True
         elif to_state(row) != state:
             for name, value in _fields(state).items():
                 setattr(row, name, value)
+            changed = True
     for row in rows.values():
         session.delete(row)
+        changed = True
+    if changed:
+        bump_calendar_version(session, site.id)
     session.flush()
+
+
+def bump_calendar_version(session: Session, site_id: int) -> None:
+    """Every rendered feed of the site cached under the old value is out of date (an SQL increment: no
+    read-modify-write race, and not the site's own ETag version)."""
+    session.execute(
+        update(SiteRow)
+        .where(SiteRow.id == site_id)
+        .values(calendar_version=SiteRow.calendar_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _volunteer_names(session: Session, site_id: int) -> dict[str, str]:
@@ -166,6 +184,47 @@ def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, ref
     name = cal.volunteer_feed_name(site.name, volunteer.name)
     alarms = tuple(dt.timedelta(hours=h) for h in reminders_of(site))
     return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh, alarms=alarms)
+
+
+def subscribed_volunteer_feed(
+    session: Session, token: str, refresh: dt.timedelta
+) -> tuple[bytes, str] | None:
+    """(bytes, etag) of the volunteer feed that ``token`` opens, or None when it opens none (an unknown
+    token, a post's or the site's feed: the caller takes the general path, and its 404).
+
+    The fast path of a calendar app's poll: one query reads the token's volunteer (key, name) and site
+    (name, zone, reminders, ``calendar_version``), everything the feed is made of apart from its events;
+    while none of it changed, the feed rendered before is served as it is, without reading the events
+    (every change of an event raises the site's ``calendar_version``: :func:`sync_site`). Otherwise the
+    feed is read and rendered as :func:`volunteer_feed` does, and remembered under that key."""
+    if not TOKEN_SHAPE.match(token):
+        return None
+    token_hash = cal.hash_token(token)
+    found = session.execute(
+        select(
+            FeedTokenRow.volunteer_id, VolunteerRow.key, VolunteerRow.name, SiteRow.id, SiteRow.name,
+            SiteRow.timezone, SiteRow.reminder_hours, SiteRow.calendar_version,
+        )
+        .join(SiteRow, SiteRow.id == FeedTokenRow.site_id)
+        .join(VolunteerRow, VolunteerRow.id == FeedTokenRow.volunteer_id)
+        .where(FeedTokenRow.token_hash == token_hash)
+    ).one_or_none()
+    if found is None:
+        return None
+    volunteer_id, key, name, site_id, site_name, zone, reminders, version = found
+    # the token (random, one live per feed) keeps apart sites of different databases with equal ids
+    version_key = (token_hash, site_id, key, version, name, site_name, zone,
+                   tuple(sorted(float(h) for h in reminders or [])), refresh)
+    hit = cal.FEEDS.versioned(version_key)
+    if hit is not None:
+        return hit
+    site = session.get(SiteRow, site_id)
+    volunteer = session.get(VolunteerRow, volunteer_id)
+    if site is None or volunteer is None:  # pragma: no cover - deleted between the two reads
+        return None
+    result = volunteer_feed(session, site, volunteer, refresh)
+    cal.FEEDS.remember(version_key, result)
+    return result
 
 
 def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):

@@ -158,7 +158,7 @@ def job_scenario(site_scenario: sc.Scenario, horizon: sc.Horizon) -> sc.Scenario
         pin.model_dump(mode="json") for pin in site_scenario.pinned if horizon.start <= pin.date < horizon.end
     ]
     try:
-        return sc.Scenario.model_validate(data)
+        return sc.Scenario.model_validate(data, context=sc.OLD_DATA)
     except Exception as exc:  # pragma: no cover - the site's scenario is valid, pins are filtered
         raise InputError("horizon", [FieldProblem("horizon", str(exc))]) from None
 
@@ -268,7 +268,7 @@ def summary_of(schedule: Schedule, advice: dict[str, Any] | None = None) -> dict
 
 
 def scenario_of(row: JobRow) -> sc.Scenario:
-    return sc.Scenario.model_validate(row.scenario)
+    return sc.Scenario.model_validate(row.scenario, context=sc.OLD_DATA)
 
 
 def cancel_job(session: Session, row: JobRow, now: dt.datetime) -> None:

@@ -48,6 +48,9 @@ class SiteRow(Base):
     reminder_hours: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
+    #: raised by every change of the site's calendar events (scheduler.store.calendars.sync_site): a
+    #: rendered feed cached under one value is still right while it holds (not the site's ETag version)
+    calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -155,7 +158,7 @@ def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
 def export_scenario(session: Session, row: SiteRow) -> sc.Scenario:
     """The site as a scenario (raises ConflictError if its rows do not make one, e.g. it has no post)."""
     try:
-        return sc.Scenario.model_validate(scenario_data(session, row))
+        return sc.Scenario.model_validate(scenario_data(session, row), context=sc.OLD_DATA)
     except ValidationError as exc:
         raise ConflictError("the site is not a complete scenario", validation_problems(exc)) from None
 
@@ -181,7 +184,7 @@ def validate_site(
     session.flush()
     data = scenario_data(session, row)
     try:
-        scenario = sc.Scenario.model_validate(data)
+        scenario = sc.Scenario.model_validate(data, context=sc.OLD_DATA)
     except ValidationError as exc:
         problems = validation_problems(exc)
     else:

@@ -66,7 +66,7 @@ def to_model(row: VolunteerRow, records: list[health_records.HealthRecordRow]) -
         risk_group=bool(row.risk_group),
         health=[health_records.to_model(r).model_dump(mode="json", by_alias=True) for r in records],
     )
-    return sc.Volunteer.model_validate(data)
+    return sc.Volunteer.model_validate(data, context=sc.OLD_DATA)
 
 
 def _fields(volunteer: sc.Volunteer) -> dict[str, Any]:

@@ -21,12 +21,17 @@ After a full solve that leaves slots short, the worker also works out the staffi
 the schedule's summary says how many volunteers would close the gaps, and ``GET .../advice`` reads it
 without solving in the request. A failing advice never fails the job.
 
+A job whose snapshot had a health record or a volunteer erased while it ran stores its result without
+them (:func:`scheduler.services.health_data.without_late_erasures`, under the site lock every erasure
+takes too).
+
 A worker that is asked to stop (SIGINT/SIGTERM) stops its search and puts its job back in the queue,
 with a note, for the next worker.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -44,9 +49,9 @@ from scheduler.domain.compile import compile_scenario
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.planning import plan
 from scheduler.domain.replan import ResolveFailed, resolve
-from scheduler.domain.scenario import Scenario
+from scheduler.domain.scenario import OLD_DATA, Scenario
 from scheduler.domain.schedule import Schedule
-from scheduler.services import reminders, retention, webhook_delivery
+from scheduler.services import health_data, reminders, retention, webhook_delivery
 from scheduler.services.replan_jobs import DISRUPTIONS
 from scheduler.settings import Settings
 from scheduler.store import jobs
@@ -112,7 +117,7 @@ class _Search(threading.Thread):
     def run(self) -> None:
 
         try:
-            scenario = Scenario.model_validate(self.snapshot)
+            scenario = Scenario.model_validate(self.snapshot, context=OLD_DATA)
             compiled = compile_scenario(scenario)
             self.schedule = plan(compiled, on_progress=self.tracker, stop=self.stop, **self.options)
             if self.schedule.uncovered and self.schedule.status in jobs.USABLE and not self.stop.is_set():
@@ -152,9 +157,9 @@ class _Resolve(_Search):
 
         try:
             result = resolve(
-                Scenario.model_validate(self.snapshot),
+                Scenario.model_validate(self.snapshot, context=OLD_DATA),
                 Schedule.model_validate(self.previous),
-                DISRUPTIONS.validate_python(self.disruptions),
+                DISRUPTIONS.validate_python(self.disruptions, context=OLD_DATA),
                 cutoff=self.cutoff,
                 on_progress=self.tracker,
                 stop=self.stop,
@@ -303,7 +308,8 @@ class Worker:
             row = session.get(jobs.JobRow, job_id)
             if row is None:
                 return
-            snapshot = row.scenario
+            snapshot = copy.deepcopy(row.scenario)
+            disruptions = copy.deepcopy(row.disruptions)
             options = {"time_limit": row.time_limit, "workers": row.workers, "seed": row.seed}
             site_id = row.site_id
             resolving = row.kind == jobs.JobKind.resolve
@@ -334,12 +340,22 @@ class Worker:
             return
         schedule = search.schedule
         changes = search.changes if isinstance(search, _Resolve) else None  # a re-solve's change set
-        stored = self._end(
-            lambda s: jobs.finish_job(
-                s, job_id, self.name, schedule, search.tracker.snapshot(), utcnow(), changes=changes,
-                advice=search.advice,
+
+        def finish(session: Session) -> bool:
+            # what was erased while the search ran does not come back with its result
+            result = schedule.model_dump(mode="json")
+            documents = [changes, result, search.advice]
+            erased = health_data.without_late_erasures(
+                session, site_id, job_id, snapshot, disruptions, documents
             )
-        )
+            if erased:
+                log.info("job %d: %d erasure(s) made while it ran applied to its result", job_id, erased)
+            return jobs.finish_job(
+                session, job_id, self.name, Schedule.model_validate(result) if erased else schedule,
+                search.tracker.snapshot(), utcnow(), changes=changes, advice=search.advice,
+            )
+
+        stored = self._end(finish)
         log.info(
             "job %d: %s in %.1fs, %d assignments, %d uncovered slots%s",
             job_id,

@@ -185,3 +185,62 @@ def test_feed_tokens_are_stored_hashed(client, site, app):
     with app.state.sessions() as session:
         stored = session.scalars(select(FeedTokenRow.token_hash)).all()
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
+
+
+def _statements(app):
+    """A list that collects the SQL statements the app runs from now on (the listener is removed by
+    calling the returned function)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(app.state.engine, "before_cursor_execute", record)
+
+
+def test_a_cached_volunteer_feed_is_one_query_and_every_change_shows(client, site, worker, app):
+    publish(client, site, solve(client, worker, site)["id"])
+    who = busiest(client, site)
+    url = feed_url(client, site, who)
+    first = client.get(url)
+    assert first.status_code == 200
+    seen, stop = _statements(app)
+    try:
+        again = client.get(url)
+    finally:
+        stop()
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 1, seen
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+    # the volunteer's name (in the calendar's name) and the site's reminders (VALARMs) change it
+    person = client.get(f"{site.url}/volunteers/{who}", headers=site.headers)
+    renamed = person.json() | {"name": "Renamed Person"}
+    assert client.put(f"{site.url}/volunteers/{who}", json=renamed,
+                      headers={**site.headers, "If-Match": person.headers["ETag"]}).status_code == 200
+    named = client.get(url)
+    assert b"Renamed Person" in named.content and named.headers["etag"] != first.headers["etag"]
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 200
+
+    # an edit of a post they work at changes their events (the site's calendar version moves)
+    assignments = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    post = next(a["post"] for a in assignments if a["volunteer"] == who)
+    body = client.get(f"{site.url}/posts/{post}", headers=site.headers).json()
+    assert client.put(f"{site.url}/posts/{post}", json=body | {"name": "Brand New Name"},
+                      headers=site.headers).status_code == 200
+    moved = client.get(url)
+    assert b"Brand New Name" in moved.content
+    assert moved.headers["etag"] != named.headers["etag"]
+
+    # a new publication that takes them off a shift cancels it in the feed at once
+    cut = client.post(f"{site.url}/volunteers/{who}/health", json={"status": "sick", "from": "2027-01-13"},
+                      params={"resolve": "true", "cutoff": "2027-01-13T00:00"}, headers=site.headers)
+    assert cut.status_code == 201, cut.text
+    job = cut.json()["job"]
+    assert worker.run_once() == job["id"]
+    publish(client, site, job["id"])
+    after = parse_feed(client.get(url).content)
+    assert any(e["status"] == "CANCELLED" for e in after)

@@ -143,3 +143,78 @@ def test_an_import_with_health_records_is_audited(client, make_site):
     with_health = sorted(v["id"] for v in fixture()["volunteers"] if v.get("health"))
     assert with_health and sorted(e["volunteer"] for e in entries) == with_health
     assert {(e["action"], e["actor"]) for e in entries} == {("create", "token")}
+
+
+def _slow_resolve(monkeypatch):
+    """The worker's re-solve made slow: it starts, then waits for ``release`` before searching (the
+    snapshot and disruptions were read when the job started, as in a real run)."""
+    import threading
+
+    from scheduler.worker import loop
+
+    started, release = threading.Event(), threading.Event()
+    real = loop.resolve
+
+    def slow(*args, **kwargs):
+        started.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "resolve", slow)
+    return started, release
+
+
+def _run_in_background(worker):
+    import threading
+
+    runner = threading.Thread(target=worker.run_once)
+    runner.start()
+    return runner
+
+
+def test_a_record_erased_while_its_re_solve_runs_leaves_no_trace_in_the_result(
+    client, published, worker, app, monkeypatch  # noqa: F811
+):
+    site, before = published
+    ill = busiest_in_window(before)
+    started, release = _slow_resolve(monkeypatch)
+    record = sick_call(client, site, ill)
+    runner = _run_in_background(worker)
+    assert started.wait(30)
+    url = f"{site.url}/volunteers/{ill}/health/{record['id']}"
+    assert client.delete(url, headers=site.headers).status_code == 204
+    release.set()
+    runner.join(60)
+    assert not runner.is_alive()
+    job = client.get(f"{site.url}/schedules/{record['job']['id']}", headers=site.headers).json()
+    assert job["state"] == "done", job
+    with app.state.sessions() as session:
+        changes = session.get(JobRow, record["job"]["id"]).changes
+    assert changes is not None
+    mine = [v for v in changes["volunteers"] if v["volunteer"] == ill]
+    assert mine, "the re-solve took the sick volunteer off their shifts"
+    assert all(v["subject"] is None and all(r["reason"] is None for r in v["removed"]) for v in mine)
+    assert not [c for c in changes["contacts"] if ill in (c["of"], c["volunteer"])]
+    assert not [t for t in changes["disruptions"] if ill in t and "sick" in t]
+
+
+def test_a_volunteer_erased_while_a_re_solve_runs_is_not_named_in_its_result(
+    client, published, worker, app, monkeypatch  # noqa: F811
+):
+    site, before = published
+    ill = busiest_in_window(before)
+    other = next(a["volunteer"] for a in before if a["volunteer"] != ill and a["start"] > CUTOFF)
+    person = client.get(f"{site.url}/volunteers/{other}", headers=site.headers).json()
+    name, phone = person["name"], person["contact"]["phone"]
+    started, release = _slow_resolve(monkeypatch)
+    record = sick_call(client, site, ill)
+    runner = _run_in_background(worker)
+    assert started.wait(30)
+    assert client.delete(f"{site.url}/volunteers/{other}", headers=site.headers).status_code == 204
+    release.set()
+    runner.join(60)
+    assert not runner.is_alive()
+    job = client.get(f"{site.url}/schedules/{record['job']['id']}", headers=site.headers).json()
+    assert job["state"] == "done", job
+    text = json.dumps(stored(app, site.id), ensure_ascii=False)
+    assert name not in text and (not phone or phone not in text)

@@ -63,3 +63,34 @@ def test_a_pinned_volunteer_cannot_be_deleted(client, site):
     pins = [{"volunteer": "v002", "post": "gate", "shift": "early", "date": "2027-01-12"}]
     client.put(f"{site.url}/pins", json=pins, headers=site.headers)
     assert client.delete(f"{site.url}/volunteers/v002", headers=site.headers).status_code == 409
+
+
+def test_an_absence_reason_is_from_the_list_and_free_text_is_refused(client, site):
+    absent = {"from": "2027-01-14", "until": "2027-01-15"}
+    free = {**NEW, "unavailable": [{**absent, "reason": "travel"}, {**absent, "reason": "chemotherapy"}]}
+    refused = client.post(f"{site.url}/volunteers", json=free, headers=site.headers)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["unavailable[1].reason"]
+    assert client.get(f"{site.url}/volunteers/v100", headers=site.headers).status_code == 404
+    url = f"{site.url}/volunteers/v010"
+    got = client.get(url, headers=site.headers)
+    body = got.json()
+    body["unavailable"] = [{**absent, "reason": "hospital"}]
+    put = client.put(url, json=body, headers={**site.headers, "If-Match": got.headers["ETag"]})
+    assert put.status_code == 422 and put.json()["errors"][0]["field"] == "unavailable[0].reason"
+    body["unavailable"] = [{**absent, "reason": "appointment"}]
+    put = client.put(url, json=body, headers={**site.headers, "If-Match": got.headers["ETag"]})
+    assert put.status_code == 200, put.text
+    assert put.json()["unavailable"] == [{**absent, "reason": "appointment"}]
+    assert "hospital" not in client.get(url, headers=site.headers).text
+
+
+def test_a_scenario_import_with_a_free_text_absence_reason_is_refused(client, make_site):
+    from tests.api.conftest import fixture
+
+    admin = make_site(admin=True)
+    data = fixture()
+    data["volunteers"][3]["unavailable"] = [{"from": "2027-01-14", "reason": "oncology"}]
+    refused = client.post("/sites", json=data, headers=admin.headers)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["volunteers[3].unavailable[0].reason"]

@@ -127,3 +127,29 @@ def test_no_serious_or_critical_accessibility_violations_on_the_own_page(browser
     found["missing"] = _axe(page)
     assert not any(found.values()), found
     context.close()
+
+
+def test_an_absence_with_a_reason_from_the_list_on_the_phone_in_chinese(browser, service):  # noqa: F811
+    published_once(service)
+    link = _volunteer_link(service, "v006")
+    context = browser.new_context(**PHONE, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
+    page = context.new_page()
+    page.goto(f"{link}/lang/zh_CN")
+    reason = page.locator("select#absence_reason")
+    reason.scroll_into_view_if_needed()
+    expect(reason).to_be_visible()
+    assert reason.locator("option").count() == 12  # 'not given' and the eleven reasons: no free text
+    expect(reason.locator("option[value=study]")).to_have_text("上课或考试")
+    page.fill("#absence_from", "2027-01-20")
+    page.fill("#absence_until", "2027-01-21")
+    reason.select_option("study")
+    box = reason.bounding_box()
+    assert box["x"] + box["width"] <= 390 and box["height"] >= 40
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "me-zh-absence-form", full_page=False)
+    page.locator("#absences").get_by_role("button", name="添加").click()
+    expect(page.locator("ul.absences")).to_contain_text("上课或考试")
+    shot(page, "me-zh-absence-saved", full_page=False)
+    stored = api(service, "GET", "/volunteers/v006").json()["unavailable"]
+    assert {"from": "2027-01-20", "until": "2027-01-21", "reason": "study"} in stored
+    context.close()

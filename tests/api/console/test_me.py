@@ -213,6 +213,25 @@ def test_absences_and_wishes_checked_like_the_api(client, published):
                        follow_redirects=False).status_code == 303
     assert client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()["unavailable"] == []
 
+
+def test_an_absence_on_the_own_page_has_a_reason_from_the_list(client, published):
+    site = published
+    token = feed_token(client, site, "v002")
+    page = client.get(f"/me/{token}").text
+    assert '<select id="absence_reason" name="absence_reason"' in page and '<option value="travel"' in page
+    csrf = csrf_of(page)
+    days = {"csrf": csrf, "absence_from": "2027-01-15", "absence_until": "2027-01-16"}
+    free = client.post(f"/me/{token}/absences", data={**days, "absence_reason": "hospital"})
+    assert free.status_code == 422
+    assert re.search(r'id="absence_reason-error"[^>]*>[^<]*reasons', free.text)
+    assert client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()["unavailable"] == []
+    ok = client.post(f"/me/{token}/absences", data={**days, "absence_reason": "travel"},
+                     follow_redirects=False)
+    assert ok.status_code == 303
+    stored = client.get(f"{site.url}/volunteers/v002", headers=site.headers).json()
+    assert stored["unavailable"] == [{"from": "2027-01-15", "until": "2027-01-16", "reason": "travel"}]
+    assert "travel" in client.get(f"/me/{token}").text.split('id="absences"')[1].split("</ul>")[0]
+
     both = client.post(f"/me/{token}/wishes", data={"csrf": csrf, "preferred_posts": "gate",
                                                     "unwanted_posts": "gate"})
     assert both.status_code == 422 and 'id="unwanted_posts-error"' in both.text

@@ -100,3 +100,23 @@ def test_the_guardian_fields_of_a_volunteer(console, client, site):
     form.pop("risk_group")
     console.post("/console/people/v004/edit", data=form, follow_redirects=False)
     assert client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()["risk_group"] is False
+
+
+def test_an_absence_reason_is_chosen_from_a_list_and_free_text_is_refused(console, client, site):
+    csrf = sign_in(console, site)
+    page = console.get("/console/people/v004/edit")
+    assert re.search(r'<select id="u0-reason" name="u0-reason"', page.text)
+    assert '<option value="appointment"' in page.text and '<input id="u0-reason"' not in page.text
+    form = {"csrf": csrf, "name": "Marta P.", "windows": "1", "absences": "1", "u0-from": "2027-01-14",
+            "u0-until": "2027-01-15", "u0-reason": "chemotherapy"}
+    refused = console.post("/console/people/v004/edit", data=form)
+    assert refused.status_code == 422
+    assert beside(refused.text, "u0-reason") == "choose one of the reasons"
+    assert "chemotherapy" not in refused.text
+    assert client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()["unavailable"] == []
+    form["u0-reason"] = "study"
+    assert console.post("/console/people/v004/edit", data=form, follow_redirects=False).status_code == 303
+    assert client.get(f"{site.url}/volunteers/v004", headers=site.headers).json()["unavailable"] == [
+        {"from": "2027-01-14", "until": "2027-01-15", "reason": "study"}]
+    again = console.get("/console/people/v004/edit").text
+    assert '<option value="study" selected>' in again

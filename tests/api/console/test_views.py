@@ -154,7 +154,11 @@ def test_the_known_reasons_are_the_solvers_and_are_translated():
         assert reason in texts.KNOWN
     zh = i18n.translator("zh_CN").gettext
     assert texts.known(explain.AT_A_LIMIT, zh) == "所有符合条件的人都已达到上限"
-    assert texts.known("unavailable: exam", zh) == "没空: exam"
+    assert texts.known("unavailable: study", zh) == "没空: 上课或考试"  # an absence's reason too
+    assert texts.known("unavailable: something", zh) == "没空: something"
+    from scheduler.domain.scenario import AbsenceReason
+
+    assert set(texts.ABSENCE_REASONS) == {r.value for r in AbsenceReason}
     assert texts.known("something else", zh) == "something else"
 
 

@@ -707,7 +707,9 @@ def health_site():
         volunteer("cid", health=[{"status": "recovering", "from": "2027-03-01", "reason": "unwell"}]),
         volunteer("dee", health=[{"status": "sick", "from": "2027-03-09", "infectious": True}]),
         volunteer("eve", health=[{"status": "isolating", "from": "2027-03-08", "until": "2027-03-09"}]),
-        volunteer("fay", unavailable=[{"from": "2027-03-08", "until": "2027-03-08", "reason": "sick child"}]),
+        volunteer("fay", unavailable=[
+            {"from": "2027-03-08", "until": "2027-03-08", "reason": "caring_for_someone"}
+        ]),
         volunteer("gus"),
     ]
     return scenario(start="2027-03-08", days=3, posts=posts, volunteers=vs)

@@ -31,7 +31,7 @@ def site():
         volunteer("bob"),
         volunteer("cat"),
         volunteer("dan", health=[{"status": "sick", "from": "2026-03-29"}]),
-        volunteer("eve", unavailable=[{"from": "2026-03-30", "until": "2026-03-30", "reason": "exam"}]),
+        volunteer("eve", unavailable=[{"from": "2026-03-30", "until": "2026-03-30", "reason": "study"}]),
         volunteer("fay", health=[{"status": "limited", "from": "2026-03-28T12:00", "until": "2026-03-31"}]),
     ]
     # 2026-03-28 is a Saturday; the night into the 29th is 7 hours long in Berlin
@@ -141,7 +141,7 @@ def test_dated_unavailability_is_reported():
     s = swap(schedule_for(sc), ("bob", "gate", "day", "2026-03-30"), "eve")
     violations = validate(sc, s)
     assert ("unavailable", "eve", "gate", "2026-03-30") in rules(violations)
-    assert "eve on gate/day 2026-03-30: unavailable from 2026-03-30 until 2026-03-30: exam" in [
+    assert "eve on gate/day 2026-03-30: unavailable from 2026-03-30 until 2026-03-30: study" in [
         v.message for v in violations]
 
 

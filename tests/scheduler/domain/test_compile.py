@@ -190,14 +190,14 @@ def test_limited_duty_only_light_day_posts():
 
 def test_dated_unavailability():
     v = volunteer("v", unavailable=[
-        {"from": "2026-12-08", "until": "2026-12-08", "reason": "exam"},
+        {"from": "2026-12-08", "until": "2026-12-08", "reason": "study"},
         {"from": "2026-12-10T12:00", "until": "2026-12-10T20:00"},
     ])
     c = compile_scenario(scenario(volunteers=[v]))
     assert unavailable(c, "v") == {
-        "gate/night/2026-12-07": "unavailable: exam",  # runs into the 8th
-        "gate/day/2026-12-08": "unavailable: exam",
-        "gate/night/2026-12-08": "unavailable: exam",
+        "gate/night/2026-12-07": "unavailable: study",  # runs into the 8th
+        "gate/day/2026-12-08": "unavailable: study",
+        "gate/night/2026-12-08": "unavailable: study",
         "gate/day/2026-12-10": "unavailable",
     }
 

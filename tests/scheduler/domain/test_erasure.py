@@ -58,3 +58,39 @@ def test_change_sets_and_payloads_forget_the_person():
     assert changes["volunteers"][1]["name"] == "Cy"
     assert changes["under_way"][0]["shift"]["reason"] is None and changes["under_way"][0]["name"] == "a"
     assert changes["contacts"] == [{"volunteer": "c", "of": "z"}]
+
+
+def test_what_was_erased_while_a_job_ran_is_found_and_erased_from_its_result():
+    import copy
+
+    from scheduler.domain.erasure import (
+        erase_from_disruptions,
+        erase_late,
+        erase_record_from_scenario,
+        erase_volunteer_from_scenario,
+        erased_between,
+    )
+    from scheduler.domain.scenario import HealthRecord
+
+    sick = {"status": "sick", "from": "2027-01-13", "infectious": True, "reason": "unwell"}
+    before = {"volunteers": [
+        {"id": "a", "name": "Ann", "contact": {"phone": "1"}, "health": [sick, {"status": "limited"}]},
+        {"id": "b", "name": "Bo", "contact": {"phone": "2"}, "health": []},
+        {"id": "c", "name": "Cy", "contact": {}, "health": [sick]},
+    ]}
+    disruptions = [{"kind": "sick_call", "volunteer": "a", **sick}]
+    after, after_d = copy.deepcopy(before), copy.deepcopy(disruptions)
+    assert erased_between(before, after, disruptions, after_d) == []
+    record = HealthRecord.model_validate(sick)
+    erase_record_from_scenario(after, "a", record)
+    erase_from_disruptions(after_d, "a", record)
+    erase_volunteer_from_scenario(after, "b")
+    found = erased_between(before, after, disruptions, after_d)
+    assert ("b", None) in found and ("a", record) in found and not [e for e in found if e[0] == "c"]
+    changes = {"disruptions": ["a sick from 2027-01-13 (infectious)"], "contacts": [],
+               "volunteers": [{"volunteer": "a", "name": "Ann", "subject": "sick", "removed": []},
+                              {"volunteer": "b", "name": "Bo", "subject": None, "removed": []}]}
+    schedule = {"assignments": [{"volunteer": "b", "name": "Bo", "phone": "2"}]}
+    assert erase_late(found, changes, schedule)
+    assert changes["volunteers"][0]["subject"] is None and "sick" not in changes["disruptions"][0]
+    assert "Bo" not in str(changes) + str(schedule) and schedule["assignments"][0]["volunteer"] == "b"

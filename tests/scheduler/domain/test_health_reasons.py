@@ -50,3 +50,39 @@ def test_disruptions_carry_reasons_not_notes():
     ]))
     assert new.volunteers[0].health[-1].reason is HealthReason.unwell
     assert new.volunteers[1].unavailable[-1].reason == "caring_for_someone"
+
+
+def test_an_absence_has_a_reason_from_the_list_and_free_text_is_refused():
+    from scheduler.domain.scenario import AbsenceReason, Period, Volunteer, WithdrawalReason
+
+    assert Period.model_validate({"from": "2026-12-08", "reason": "study"}).reason is AbsenceReason.study
+    assert {r.value for r in WithdrawalReason} <= {r.value for r in AbsenceReason}  # a withdrawal is one
+    with pytest.raises(ValidationError) as error:
+        Volunteer.model_validate({"id": "a", "name": "A", "unavailable": [
+            {"from": "2026-12-08", "reason": "study"}, {"from": "2026-12-09", "reason": "chemotherapy"}]})
+    assert [e["loc"] for e in error.value.errors()] == [("unavailable", 1, "reason")]
+
+
+def test_an_old_scenario_with_a_free_text_absence_reason_still_loads_as_other(caplog, tmp_path):
+    import json
+
+    from scheduler.domain.errors import load_model
+    from scheduler.domain.scenario import OLD_DATA, AbsenceReason, Scenario
+
+    data = scenario(volunteers=[volunteer("a"), volunteer("b")]).model_dump(mode="json", by_alias=True)
+    data["volunteers"][0]["unavailable"] = [
+        {"from": "2026-12-08", "until": "2026-12-08", "reason": "hospital: chemotherapy"},
+        {"from": "2026-12-09", "until": "2026-12-09", "reason": "family"},
+    ]
+    data["volunteers"][1]["unavailable"] = [{"from": "2026-12-10", "reason": "  "}]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        for s in (Scenario.model_validate(data, context=OLD_DATA), load_model(Scenario, path, OLD_DATA)):
+            a, b = s.volunteers
+            assert [p.reason for p in a.unavailable] == [AbsenceReason.other, AbsenceReason.family]
+            assert b.unavailable[0].reason is None
+            assert "chemo" not in s.model_dump_json()
+    assert "free text" in caplog.text and "chemo" not in caplog.text
+    with pytest.raises(ValidationError):  # without the context (a request body) it is refused
+        Scenario.model_validate(data)

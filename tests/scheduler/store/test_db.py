@@ -205,3 +205,57 @@ def test_migrations_on_postgresql_wait_for_the_advisory_lock(postgres_url):
     thread.join(30)
     assert done.is_set() and not errors
     assert current_revision(engine) == head_revision()
+
+
+def test_0013_turns_free_text_absence_reasons_into_other_in_every_stored_copy(engine):
+    import json
+
+    from sqlalchemy import text
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0008")
+    absences = [{"from": "2027-01-02", "until": "2027-01-02", "reason": "medical appointment"},
+                {"from": "2027-01-04", "until": "2027-01-04", "reason": "study"},
+                {"from": "2027-01-05", "until": "2027-01-05", "reason": ""}]
+    snapshot = {"volunteers": [{"id": "v1", "unavailable": absences}]}
+    disruptions = [{"kind": "new_volunteer", "volunteer": {"id": "v2", "name": "B", "unavailable": [
+        {"from": "2027-01-03", "reason": "chemotherapy"}]}}]
+    result = {"uncovered": [{"reason": "unavailable: medical appointment",
+                             "detail": "v1 unavailable from 2027-01-02 until 2027-01-02: chemotherapy",
+                             "note": "skills: medical appointment"}]}
+    with engine.begin() as c:
+        c.execute(text(f"INSERT INTO sites {OLD_ROWS['sites']}"))
+        c.execute(text(
+            "INSERT INTO volunteers (id, site_id, key, name, contact, skills, unavailable, preferences, "
+            "rules, history, version) VALUES (1, 1, 'v1', 'A', '{}', '[]', :u, '{}', '{}', '{}', 1)"
+        ), {"u": json.dumps(absences)})
+        c.execute(text(
+            "INSERT INTO jobs (id, site_id, state, created_at, cancel_requested, horizon_start, "
+            "horizon_days, time_limit, workers, seed, scenario, kind, disruptions, result) "
+            "VALUES (1, 1, 'done', "
+            "'2026-01-01 00:00:00', false, '2027-01-01', 7, 1, 1, 0, :s, 'resolve', :d, :r)"
+        ), {"s": json.dumps(snapshot), "d": json.dumps(disruptions), "r": json.dumps(result)})
+        c.execute(text(
+            "INSERT INTO schedule_versions (id, site_id, number, job_id, published_at, horizon_start, "
+            "horizon_days, schedule) VALUES (1, 1, 1, 1, '2026-01-01 00:00:00', '2027-01-01', 7, :r)"
+        ), {"r": json.dumps(result)})
+    command.upgrade(config, "head")
+    with engine.connect() as c:
+        (unavailable,) = c.execute(text("SELECT unavailable FROM volunteers")).one()
+        job = c.execute(text("SELECT scenario, disruptions, result FROM jobs")).one()
+        (version,) = c.execute(text("SELECT schedule FROM schedule_versions")).one()
+    # text on SQLite, already parsed on PostgreSQL
+    unavailable, scenario, stored, job_result, version = (
+        json.loads(v) if isinstance(v, str) else v for v in (unavailable, *job, version)
+    )
+    assert [p["reason"] for p in unavailable] == ["other", "study", None]
+    assert [p["reason"] for p in scenario["volunteers"][0]["unavailable"]] == ["other", "study", None]
+    assert stored[0]["volunteer"]["unavailable"][0]["reason"] == "other"
+    for copy in (job_result, version):
+        (slot,) = copy["uncovered"]
+        assert slot["reason"] == "unavailable: other"
+        assert slot["detail"] == "v1 unavailable from 2027-01-02 until 2027-01-02: other"
+        assert slot["note"] == "skills: medical appointment"  # not an absence's text: left as it is
+    everything = json.dumps([unavailable, scenario, stored, job_result, version])
+    assert "chemo" not in everything
+    assert "medical appointment" not in everything.replace("skills: medical appointment", "")

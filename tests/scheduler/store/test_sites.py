@@ -77,7 +77,7 @@ def test_date_and_datetime_forms_survive(sessions):
         {"status": "fit", "from": "2027-01-13T12:30:00+01:00", "infectious": False},
     ]
     data["volunteers"][0]["unavailable"] = [
-        {"from": "2027-01-14T18:00", "until": "2027-01-15", "reason": "x"}
+        {"from": "2027-01-14T18:00", "until": "2027-01-15", "reason": "travel"}
     ]
     scenario = sc.Scenario.model_validate(data)
     with sessions() as session:
