@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     max_volunteer_days: int = Field(
         default=200_000, ge=1, le=10_000_000, description="Volunteers x days planned, per site or job"
     )
+    inline_compile_pairs: int = Field(
+        default=2_000_000, ge=0, le=1_000_000_000,
+        description="Volunteers x slots up to which queueing a solve compiles it in the request (problems "
+        "are a 422 at once); a larger job is checked by the worker (problems fail the job, naming the field)",
+    )
 
     # requests
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Larger request bodies get 413")

@@ -23,6 +23,9 @@ class SizeLimits:
     templates: int = 1500  # shift templates over all posts
     days: int = 366
     volunteer_days: int = 200_000  # volunteers x days planned
+    # volunteers x slots a request may compile to check a solve at once; a larger job is checked by the
+    # worker that runs it (a problem the compile finds then fails the job, naming the field)
+    inline_compile_pairs: int = 2_000_000
 
     @classmethod
     def of(cls, settings) -> SizeLimits:
@@ -32,6 +35,7 @@ class SizeLimits:
             templates=settings.max_templates,
             days=settings.max_days,
             volunteer_days=settings.max_volunteer_days,
+            inline_compile_pairs=settings.inline_compile_pairs,
         )
 
 
@@ -75,3 +79,15 @@ def check_size(scenario: Scenario, limits: SizeLimits = DEFAULT, *, days: int | 
     )
     if problems:
         raise TooLargeError(source, problems)
+
+
+def estimated_pairs(scenario: Scenario, days: int | None = None) -> int:
+    """About how many (volunteer, slot) pairs compiling ``scenario`` over ``days`` (default its horizon)
+    builds: volunteers x the slots its shift templates and residents' visits make, counted from their
+    weekdays without reading any calendar (cheap, an upper bound up to a day per template)."""
+    days = scenario.horizon.days if days is None else days
+    weeks = days / 7
+    slots = sum(
+        int(weeks * len(t.weekdays)) + 1 for post in scenario.posts for t in post.shifts
+    ) + sum(int(weeks * len(v.weekdays)) + 1 for r in scenario.residents for v in r.visits)
+    return len(scenario.volunteers) * slots

@@ -44,7 +44,7 @@ from scheduler.domain.errors import (
 )
 from scheduler.domain.history import with_published_history
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
-from scheduler.domain.limits import SizeLimits, check_size
+from scheduler.domain.limits import SizeLimits, check_size, estimated_pairs
 from scheduler.domain.schedule import Schedule
 from scheduler.domain.worked import WorkedShift
 from scheduler.store.db import Base, UTCDateTime
@@ -179,7 +179,9 @@ def create_job(
     worked: Sequence[WorkedShift] = (),
 ) -> JobRow:
     """Queue a solve of the site's scenario; InputError if it cannot be planned (checked by compiling
-    it now, so the coordinator hears at once rather than from a failed job), TooBusyError over the
+    it now, so the coordinator hears at once rather than from a failed job, up to
+    ``size.inline_compile_pairs`` volunteers x slots; beyond, the worker's compile fails the job with the
+    same problems), TooBusyError over the
     site's ``limits``. The shifts of ``previous`` (the published schedule) before the horizon become the
     volunteers' exact history, as ``worked`` records them (actual times, no-shows, extra shifts)."""
 
@@ -193,10 +195,13 @@ def create_job(
     horizon = request.horizon or site_scenario.horizon
     check_size(site_scenario, size, days=horizon.days, source="job")  # before the compile
     scenario = with_published_history(job_scenario(site_scenario, horizon), previous, worked)
-    try:
-        compile_scenario(scenario)
-    except ScenarioError as exc:
-        raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
+    # a small site is compiled here, so a problem is a 422 at once; a large one would hold the web process
+    # for seconds to a minute, so the worker compiles it and a problem fails the job, naming the field
+    if estimated_pairs(scenario) <= size.inline_compile_pairs:
+        try:
+            compile_scenario(scenario)
+        except ScenarioError as exc:
+            raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
     return queue_job(session, site_id, scenario, now, time_limit, workers, request.seed, limits=limits)
 
 

@@ -45,7 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.domain.advice import advise
-from scheduler.domain.compile import compile_scenario
+from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.planning import plan
 from scheduler.domain.replan import ResolveFailed, resolve
@@ -179,6 +179,10 @@ def failure_reason(error: Exception) -> tuple[str, bool]:
 
     if isinstance(error, ResolveFailed):
         return str(error), True
+    if isinstance(error, ScenarioError):  # a large job is compiled here first (store.jobs.create_job)
+        shown = "; ".join(error.problems[:10])
+        more = f" (and {len(error.problems) - 10} more)" if len(error.problems) > 10 else ""
+        return f"the scenario cannot be planned: {shown}{more}", True
     return f"{type(error).__name__}: {error}", False
 
 

@@ -178,3 +178,26 @@ def test_a_stale_running_job_is_reported_failed(client, site, app):
         session.commit()
     job = client.get(f"{site.url}/schedules/{created['id']}", headers=site.headers).json()
     assert job["state"] == "failed" and "heartbeat" in job["error"]
+
+
+def test_a_large_job_is_checked_by_the_worker_and_fails_naming_the_field(app, client, site, worker):
+    """Over ``inline_compile_pairs`` the request does not compile (it would hold the web process): the
+    job is queued, and the worker's compile fails it with the same problem the 422 names."""
+    from scheduler.store import jobs as job_store
+
+    pins = [{"volunteer": "v010", "post": "gate", "shift": "late", "date": "2027-01-12"}]
+    assert client.put(f"{site.url}/pins", json=pins, headers=site.headers).status_code == 200
+    compiled = []
+    real = job_store.compile_scenario
+    app.state.settings.inline_compile_pairs = 0
+    try:
+        job_store.compile_scenario = lambda s: compiled.append(s) or real(s)
+        response = client.post(f"{site.url}/schedules", json={}, headers=site.headers)
+    finally:
+        job_store.compile_scenario = real
+    assert response.status_code == 202, response.text
+    assert compiled == []  # nothing compiled in the request
+    assert worker.run_once() == response.json()["id"]
+    job = client.get(response.headers["Location"], headers=site.headers).json()
+    assert job["state"] == "failed"
+    assert job["error"].startswith("the scenario cannot be planned: pinned[0]") and "sick" in job["error"]
