@@ -355,19 +355,27 @@ def test_rota_bench_needs_a_source_checkout(tmp_path, monkeypatch):
     assert cli_bench.load_bench_app() is None
 
 
-def test_the_horizon_forecast_counts_hours_and_gaps_per_week():
+def test_the_horizon_forecast_is_the_schedules_week_by_week_view():
+    """The benchmark's weekly rows come from the schedule file's ``weeks`` (scheduler.domain.forecast,
+    tested in tests/scheduler/domain/test_forecast.py): short places, busiest and mean hours, at cap."""
     from benchmarks.horizon import forecast
-    from solver.problem import Person, Problem, Rules, Shift, Shortfall, Solution, Status
+    from scheduler.domain.compile import compile_scenario
+    from scheduler.domain.generate import generate
+    from scheduler.domain.report import build_schedule
+    from solver.greedy import greedy
+    from solver.problem import Solution, Status
+    from solver.validate import expected_shortfalls
 
-    shifts = tuple(
-        Shift(f"s{d}", "gate", "day", d, d * 1440 + 480, d * 1440 + 960, required=2) for d in range(14)
-    )
-    rules = Rules(max_minutes_per_7_days=16 * 60)
-    problem = Problem(days=14, shifts=shifts, people=(Person("ana", rules=rules), Person("ben", rules=rules)))
-    worked = (("ana", "s0"), ("ana", "s1"), ("ben", "s2"), ("ana", "s8"))
-    short = (Shortfall("s3", 2), Shortfall("s9", 1, {"medic": 1}))
-    weeks = forecast(problem, Solution(Status.FEASIBLE, assignments=worked, uncovered=short))
+    compiled = compile_scenario(generate(30, 14, 1))
+    pairs = greedy(compiled.problem)[::2]  # half the greedy schedule: some places short
+    solution = Solution(Status.FEASIBLE, assignments=tuple(pairs),
+                        uncovered=tuple(expected_shortfalls(compiled.problem, pairs)))
+    weeks = forecast(compiled, solution)
+    schedule = build_schedule(compiled, solution)
     assert [w["week"] for w in weeks] == [1, 2]
-    assert weeks[0]["busiest"] == 16 and weeks[0]["mean"] == 12 and weeks[0]["at_cap"] == 1
-    assert weeks[1]["busiest"] == 8 and weeks[1]["at_cap"] == 0
-    assert [w["short"] for w in weeks] == [2, 2]
+    short = [sum(u.missing + sum(u.missing_skills.values()) for u in schedule.uncovered
+                 if (u.date - schedule.start).days // 7 == i) for i in range(2)]
+    assert [w["short"] for w in weeks] == short and sum(short) > 0
+    busiest = [max(v.weekly_hours[i] for v in schedule.volunteers) for i in range(2)]
+    assert [w["busiest"] for w in weeks] == busiest
+    assert [w["at_cap"] for w in weeks] == [len(x.at_cap) for x in schedule.weeks]
