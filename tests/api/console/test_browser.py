@@ -12,6 +12,7 @@ Chromium and axe-core (npm, into .cache/axe). Never runs ``playwright install``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -69,15 +70,13 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> N
     raise RuntimeError("the server did not come up")
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, request):
-    """A fresh database with the small site (phones added), the server and one worker process."""
-    directory = tmp_path_factory.mktemp("browser")
-    shutil.copy(request.getfixturevalue("sqlite_template"), directory / "rota.db")
+@contextlib.contextmanager
+def running_service(directory: Path, template: Path, data: dict):
+    """A fresh copy of the migrated ``template`` database in ``directory`` holding the site of ``data``
+    (a scenario), a coordinator token, the server on a free port and one worker process; yields
+    ``{"base", "site", "token"}`` and stops both processes after."""
+    shutil.copy(template, directory / "rota.db")
     url = f"sqlite:///{directory / 'rota.db'}"
-    data = json.loads(SMALL.read_text(encoding="utf-8"))
-    for i, v in enumerate(data["volunteers"]):
-        v["contact"] = {"phone": f"+86 138 0013 {i:04d}"}
     engine = make_engine(url)
     with unit_of_work(make_sessions(engine)) as session:
         site = sites.import_scenario(session, sc.Scenario.model_validate(data), utcnow())
@@ -116,6 +115,17 @@ def service(tmp_path_factory, request):
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, request):
+    """A fresh database with the small site (phones added), the server and one worker process."""
+    data = json.loads(SMALL.read_text(encoding="utf-8"))
+    for i, v in enumerate(data["volunteers"]):
+        v["contact"] = {"phone": f"+86 138 0013 {i:04d}"}
+    with running_service(tmp_path_factory.mktemp("browser"), request.getfixturevalue("sqlite_template"),
+                         data) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

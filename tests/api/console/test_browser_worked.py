@@ -6,27 +6,18 @@ real clock (a shift from an hour before now). Screenshots go to docs/screenshots
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
-import sys
 import time
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from scheduler.domain import scenario as sc
-from scheduler.store import access, sites
-from scheduler.store.db import make_engine, make_sessions, unit_of_work, utcnow
 from tests.api.console.test_browser import (  # noqa: F401  (fixtures)
     DESK,
-    ROOT,
+    api,
     browser,
     expect,
-    free_port,
+    running_service,
     shot,
-    wait_until_up,
 )
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
@@ -50,45 +41,9 @@ def _scenario_around_now() -> dict:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, request):
     directory = tmp_path_factory.mktemp("browser-worked")
-    shutil.copy(request.getfixturevalue("sqlite_template"), directory / "rota.db")
-    url = f"sqlite:///{directory / 'rota.db'}"
-    engine = make_engine(url)
-    with unit_of_work(make_sessions(engine)) as session:
-        site = sites.import_scenario(session, sc.Scenario.model_validate(_scenario_around_now()), utcnow())
-        site_id = site.id
-        token = access.create_api_token(session, site_id, "browser test", utcnow())
-    engine.dispose()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ROTA_DATABASE_URL": url, "ROTA_PUBLIC_URL": base, "ROTA_SOLVER_WORKERS": "1",
-           "ROTA_DEFAULT_TIME_LIMIT": "3", "ROTA_WORKER_POLL_INTERVAL": "0.2",
-           "ROTA_HEARTBEAT_INTERVAL": "0.2"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-c", "from scheduler.cli.main import app; app()", "worker"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(base, server)
-        yield {"base": base, "site": site_id, "token": token}
-    finally:
-        for process in (worker, server):
-            process.terminate()
-        for process in (worker, server):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def api(service, method: str, path: str, **kwargs) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {service['token']}"}
-    return httpx.request(method, f"{service['base']}/sites/{service['site']}{path}", headers=headers,
-                         timeout=30, **kwargs)
+    template = request.getfixturevalue("sqlite_template")
+    with running_service(directory, template, _scenario_around_now()) as running:
+        yield running
 
 
 def _publish(service) -> None:
