@@ -48,11 +48,14 @@ def weekly(
     volunteers: Iterable[str],
     caps_hours: Mapping[str, float | None],
     publish_weeks: int = PUBLISH_WEEKS,
+    hours: Mapping[str, list[float]] | None = None,
 ) -> list[WeekForecast]:
     """One row per calendar week of the horizon. ``caps_hours``: each volunteer's 7-day cap in hours
-    (None: no cap); a volunteer whose planned hours within the week reach it is *at cap* that week."""
+    (None: no cap); a volunteer whose planned hours within the week reach it is *at cap* that week.
+    ``hours``: :func:`weekly_hours` of ``assignments`` when the caller has it already."""
     everyone = list(volunteers)
-    hours = weekly_hours(start, days, assignments)
+    if hours is None:
+        hours = weekly_hours(start, days, assignments)
     short: dict[int, int] = defaultdict(int)
     skilled: dict[int, int] = defaultdict(int)
     for u in uncovered:

@@ -97,7 +97,7 @@ def build_schedule(
         volunteer_totals(compiled, volunteer.id, volunteer.name, by_person.get(volunteer.id, []), per_week)
         for volunteer in scenario.volunteers
     ]
-    weeks = schedule_weeks(compiled, assignments, uncovered)
+    weeks = schedule_weeks(compiled, assignments, uncovered, per_week)
 
     report = SolverReport(
         status=solution.status.value,
@@ -150,16 +150,22 @@ def volunteer_totals(
 
 
 def schedule_weeks(
-    compiled: Compiled, assignments: list[Assignment], uncovered: list[Uncovered]
+    compiled: Compiled,
+    assignments: list[Assignment],
+    uncovered: list[Uncovered],
+    per_week: dict[str, list[float]] | None = None,
 ) -> list[WeekForecast]:
-    """The schedule's week-by-week view, with each volunteer's 7-day cap from the compiled rules."""
+    """The schedule's week-by-week view, with each volunteer's 7-day cap from the compiled rules;
+    ``per_week``: everyone's weekly hours when the caller has worked them out already."""
     caps = {
         p.id: None if p.rules.max_minutes_per_7_days is None else p.rules.max_minutes_per_7_days / 60
         for p in compiled.problem.people
     }
     horizon = compiled.scenario.horizon
     everyone = [v.id for v in compiled.scenario.volunteers]
-    return forecast.weekly(horizon.start, horizon.days, assignments, uncovered, everyone, caps)
+    return forecast.weekly(
+        horizon.start, horizon.days, assignments, uncovered, everyone, caps, hours=per_week
+    )
 
 
 # --------------------------------------------------------------------------------------------------

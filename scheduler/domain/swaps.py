@@ -388,7 +388,7 @@ def changed_schedule(
     new.volunteers += [
         _totals(compiled, p, names.get(p, p), by_person.get(p, []), per_week) for p in sorted(people - listed)
     ]
-    new.weeks = schedule_weeks(compiled, new.assignments, new.uncovered)
+    new.weeks = schedule_weeks(compiled, new.assignments, new.uncovered, per_week)
     new.objective_terms = _terms(compiled, pairs)
     new.solver.objective = sum(t.weighted for t in new.objective_terms)
     return new
