@@ -19,7 +19,7 @@ from api.schemas.calendar import FeedLink
 from scheduler.domain import calendar as cal
 from scheduler.domain.errors import NotFoundError
 from scheduler.settings import Settings
-from scheduler.store import access, posts, sites, volunteers
+from scheduler.store import access
 from scheduler.store import calendars as calendar_store
 from scheduler.store.db import utcnow
 
@@ -62,24 +62,11 @@ def _link(settings: Settings, token: str) -> FeedLink:
 
 @feed_route("/calendar/{token}.ics", "A calendar feed, opened by its secret token", name="subscribed_feed")
 def subscribed_feed(token: str, request: Request, session: DB, settings: Config) -> Response:
-    fast = calendar_store.subscribed_volunteer_feed(session, token, refresh(settings))
-    if fast is not None:  # a volunteer's feed, most likely unchanged since it was last rendered
-        return _feed_response(request, *fast)
-    feed = access.resolve_feed_token(session, token)
-    site = sites.get_site(session, feed.site_id)
-    if feed.volunteer_id is not None:
-        volunteer = session.get(volunteers.VolunteerRow, feed.volunteer_id)
-        if volunteer is None:
-            raise NotFoundError("calendar")
-        body, etag = calendar_store.volunteer_feed(session, site, volunteer, refresh(settings))
-    elif feed.post_id is not None:
-        post = session.get(posts.PostRow, feed.post_id)
-        if post is None:
-            raise NotFoundError("calendar")
-        body, etag = calendar_store.post_feed(session, site, post, refresh(settings))
-    else:
-        body, etag = calendar_store.site_feed(session, site, refresh(settings))
-    return _feed_response(request, body, etag)
+    # one query while the feed is unchanged since it was last rendered (the calendar app's poll)
+    found = calendar_store.subscribed_feed(session, token, refresh(settings))
+    if found is None:
+        raise NotFoundError("calendar")
+    return _feed_response(request, *found)
 
 
 # ----------------------------------------------------------------------------------- coordinators

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, undefer
 from scheduler.domain import erasure
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.scenario import HealthRecord, Scenario
+from scheduler.store import calendars as calendar_store
 from scheduler.store import health_audit, health_records, sites, volunteers
 from scheduler.store.health_audit import Actor, AuditAction
 from scheduler.store.jobs import JobRow
@@ -186,6 +187,7 @@ def delete_volunteer(
     sites.lock_site(session, site.id)
     key = volunteer.key
     volunteers.delete_volunteer(session, volunteer)
+    calendar_store.bump_calendar_version(session, site.id)  # cached post and site feeds showed the name
     changed = scrub_site(session, site.id, key, None)
     audit(
         session, site.id, actor, AuditAction.erase, "volunteer deleted, health erased", now, volunteer=key

@@ -122,7 +122,10 @@ def sync_site(
 
     After an edit of one volunteer (``volunteer``) or one post (``post``) with the schedule unchanged,
     only the events that can show it are synced: that post's, or that volunteer's and their teammates'
-    on the same shifts (who see the name). The other rows are neither read nor written."""
+    on the same shifts (who see the name). The other rows are neither read nor written.
+
+    Raises the site's ``calendar_version`` (what cached feeds are keyed by) when an event changed, and
+    after every sync that is not of one post alone (a volunteer's name is in post and site feeds)."""
     crews: set[tuple[str, str, dt.date]] | None = None
     if volunteer is not None:
         crews = {(a.post, a.shift, a.date) for a in schedule.assignments if a.volunteer == volunteer}
@@ -157,7 +160,9 @@ def sync_site(
     for row in rows.values():
         session.delete(row)
         changed = True
-    if changed:
+    # post and site feeds name who is on each event when they are rendered (not stored in the rows): a
+    # sync after a volunteer's edit, or of the whole site (a bulk edit), may have changed a name they show
+    if changed or post is None:
         bump_calendar_version(session, site.id)
     session.flush()
 
@@ -186,43 +191,58 @@ def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, ref
     return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh, alarms=alarms)
 
 
-def subscribed_volunteer_feed(
-    session: Session, token: str, refresh: dt.timedelta
-) -> tuple[bytes, str] | None:
-    """(bytes, etag) of the volunteer feed that ``token`` opens, or None when it opens none (an unknown
-    token, a post's or the site's feed: the caller takes the general path, and its 404).
+def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tuple[bytes, str] | None:
+    """(bytes, etag) of the feed that ``token`` opens (a volunteer's, a post's or the site's), or None
+    when it opens none (an unknown or malformed token: the caller takes the general path, and its 404).
 
-    The fast path of a calendar app's poll: one query reads the token's volunteer (key, name) and site
-    (name, zone, reminders, ``calendar_version``), everything the feed is made of apart from its events;
-    while none of it changed, the feed rendered before is served as it is, without reading the events
-    (every change of an event raises the site's ``calendar_version``: :func:`sync_site`). Otherwise the
-    feed is read and rendered as :func:`volunteer_feed` does, and remembered under that key."""
+    The fast path of a calendar app's poll: one query reads the token's site (name, zone, reminders,
+    ``calendar_version``) and its volunteer (key, name) or post (key, name), everything the feed is made
+    of apart from its events and the names of who is on them; while none of it changed, the feed rendered
+    before is served as it is, without reading the events. Every change of an event raises the site's
+    ``calendar_version``, and so does every change of a name the post and site feeds show
+    (:func:`sync_site`, :func:`bump_calendar_version`). Otherwise the feed is read and rendered as
+    :func:`volunteer_feed`, :func:`post_feed` or :func:`site_feed` does, and remembered under that key."""
     if not TOKEN_SHAPE.match(token):
         return None
     token_hash = cal.hash_token(token)
     found = session.execute(
         select(
-            FeedTokenRow.volunteer_id, VolunteerRow.key, VolunteerRow.name, SiteRow.id, SiteRow.name,
-            SiteRow.timezone, SiteRow.reminder_hours, SiteRow.calendar_version,
+            FeedTokenRow.volunteer_id, FeedTokenRow.post_id, VolunteerRow.key, VolunteerRow.name,
+            PostRow.key, PostRow.name, SiteRow.id, SiteRow.name, SiteRow.timezone, SiteRow.reminder_hours,
+            SiteRow.calendar_version,
         )
         .join(SiteRow, SiteRow.id == FeedTokenRow.site_id)
-        .join(VolunteerRow, VolunteerRow.id == FeedTokenRow.volunteer_id)
+        .outerjoin(VolunteerRow, VolunteerRow.id == FeedTokenRow.volunteer_id)
+        .outerjoin(PostRow, PostRow.id == FeedTokenRow.post_id)
         .where(FeedTokenRow.token_hash == token_hash)
     ).one_or_none()
     if found is None:
         return None
-    volunteer_id, key, name, site_id, site_name, zone, reminders, version = found
+    (volunteer_id, post_id, volunteer_key, volunteer_name, post_key, post_name, site_id, site_name, zone,
+     reminders, version) = found
+    if (volunteer_id is not None and volunteer_key is None) or (post_id is not None and post_key is None):
+        return None  # pragma: no cover - deleted between the token's and the feed's rows
     # the token (random, one live per feed) keeps apart sites of different databases with equal ids
-    version_key = (token_hash, site_id, key, version, name, site_name, zone,
-                   tuple(sorted(float(h) for h in reminders or [])), refresh)
+    version_key = (token_hash, site_id, version, volunteer_key, volunteer_name, post_key, post_name,
+                   site_name, zone, tuple(sorted(float(h) for h in reminders or [])), refresh)
     hit = cal.FEEDS.versioned(version_key)
     if hit is not None:
         return hit
     site = session.get(SiteRow, site_id)
-    volunteer = session.get(VolunteerRow, volunteer_id)
-    if site is None or volunteer is None:  # pragma: no cover - deleted between the two reads
+    if site is None:  # pragma: no cover - deleted between the two reads
         return None
-    result = volunteer_feed(session, site, volunteer, refresh)
+    if volunteer_id is not None:
+        volunteer = session.get(VolunteerRow, volunteer_id)
+        if volunteer is None:  # pragma: no cover
+            return None
+        result = volunteer_feed(session, site, volunteer, refresh)
+    elif post_id is not None:
+        post = session.get(PostRow, post_id)
+        if post is None:  # pragma: no cover
+            return None
+        result = post_feed(session, site, post, refresh)
+    else:
+        result = site_feed(session, site, refresh)
     cal.FEEDS.remember(version_key, result)
     return result
 

@@ -244,3 +244,73 @@ def test_a_cached_volunteer_feed_is_one_query_and_every_change_shows(client, sit
     publish(client, site, job["id"])
     after = parse_feed(client.get(url).content)
     assert any(e["status"] == "CANCELLED" for e in after)
+
+
+def _selects(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+
+
+@pytest.mark.parametrize("scope", ["site", "post"])
+def test_a_cached_post_or_site_feed_is_one_query_and_every_change_shows(client, site, worker, app, scope):
+    publish(client, site, solve(client, worker, site)["id"])
+    who = busiest(client, site, "gate")
+    path = f"{site.url}/calendar/token" if scope == "site" else f"{site.url}/posts/gate/calendar/token"
+    url = client.post(path, headers=site.headers).json()["url"].removeprefix("http://testserver")
+    first = client.get(url)
+    assert first.status_code == 200 and parse_feed(first.content)
+    seen, stop = _statements(app)
+    try:
+        again = client.get(url)
+    finally:
+        stop()
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert len(_selects(seen)) == 1, seen
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+    # a volunteer's name is in every summary of theirs (rendered, not stored with the event)
+    person = client.get(f"{site.url}/volunteers/{who}", headers=site.headers)
+    renamed = person.json() | {"name": "Renamed Person"}
+    assert client.put(f"{site.url}/volunteers/{who}", json=renamed,
+                      headers={**site.headers, "If-Match": person.headers["ETag"]}).status_code == 200
+    named = client.get(url)
+    assert b"(Renamed Person)" in named.content and named.headers["etag"] != first.headers["etag"]
+
+    # the post's name: in the post feed's own name and in the summaries of both
+    body = client.get(f"{site.url}/posts/gate", headers=site.headers).json()
+    assert client.put(f"{site.url}/posts/gate", json=body | {"name": "Brand New Gate"},
+                      headers=site.headers).status_code == 200
+    moved = client.get(url)
+    assert b"Brand New Gate" in moved.content and moved.headers["etag"] != named.headers["etag"]
+
+    # the site's name (the calendar's name) and a new publication that cancels shifts
+    current = client.get(site.url, headers=site.headers)
+    now = current.json()
+    settings = {"site": now["site"] | {"name": "Another Name"}, "horizon": now["horizon"]}
+    assert client.put(site.url, json=settings,
+                      headers={**site.headers, "If-Match": current.headers["ETag"]}).status_code == 200
+    assert b"Another Name" in client.get(url).content
+    cut = client.post(f"{site.url}/volunteers/{who}/health", json={"status": "sick", "from": "2027-01-13"},
+                      params={"resolve": "true", "cutoff": "2027-01-13T00:00"}, headers=site.headers)
+    assert cut.status_code == 201, cut.text
+    job = cut.json()["job"]
+    assert worker.run_once() == job["id"]
+    publish(client, site, job["id"])
+    assert any(e["status"] == "CANCELLED" for e in parse_feed(client.get(url).content))
+
+
+def test_a_deleted_volunteer_leaves_the_cached_site_feed(client, site, worker, app):
+    publish(client, site, solve(client, worker, site)["id"])
+    url = client.post(f"{site.url}/calendar/token", headers=site.headers).json()["url"]
+    url = url.removeprefix("http://testserver")
+    shown = client.get(url).content
+    people = client.get(f"{site.url}/volunteers", headers=site.headers).json()
+    assignments = client.get(f"{site.url}/schedule/assignments", headers=site.headers).json()
+    working = {a["volunteer"] for a in assignments}
+    pins = {p["volunteer"] for p in client.get(f"{site.url}/pins", headers=site.headers).json()}
+    gone = next(p for p in people if p["id"] in working and p["id"] not in pins)
+    assert f"({gone['name']})".encode() in shown
+    row = client.get(f"{site.url}/volunteers/{gone['id']}", headers=site.headers)
+    deleted = client.delete(f"{site.url}/volunteers/{gone['id']}",
+                            headers={**site.headers, "If-Match": row.headers["ETag"]})
+    assert deleted.status_code == 204, deleted.text
+    assert f"({gone['name']})".encode() not in client.get(url).content
