@@ -112,8 +112,9 @@ class Settings(BaseSettings):
     )
     inline_compile_pairs: int = Field(
         default=2_000_000, ge=0, le=1_000_000_000,
-        description="Volunteers x slots up to which queueing a solve compiles it in the request (problems "
-        "are a 422 at once); a larger job is checked by the worker (problems fail the job, naming the field)",
+        description="Volunteers x slots up to which queueing a solve or a re-solve compiles it in the "
+        "request (problems are a 422 at once); a larger job is checked by the worker (problems fail the job, "
+        "naming the field)",
     )
 
     # requests

@@ -97,6 +97,19 @@ class ResolveFailed(RuntimeError):
     """No schedule: the frozen past of the previous schedule breaks a hard rule of the new scenario."""
 
 
+#: what a re-solve of a published schedule that does not map onto the site any more is told
+NO_LONGER_FITS = "no longer fits the site: publish a new full schedule instead"
+
+
+class NoLongerFits(InputError):
+    """The previous schedule's assignments do not map onto the new scenario (a shift template or post it
+    staffs is gone, a volunteer it names was deleted): ``problems`` name ``assignments[i]`` each."""
+
+    def __init__(self, problems: list[str]):
+        self.texts = problems
+        super().__init__("previous schedule", [FieldProblem("", p) for p in problems])
+
+
 
 # --------------------------------------------------------------------------------------------------
 # resolve
@@ -161,7 +174,7 @@ def resolve(
     compiled = compile_scenario(new_scenario)
     reference, problems = _pairs_of(compiled, previous)
     if problems:
-        raise InputError("previous schedule", [FieldProblem("", p) for p in problems])
+        raise NoLongerFits(problems)
     previous_short = {sf.shift: sf for sf in uncovered_of(compiled, previous)[0]}
     cut = compiled.minutes(cut_at)
     problem = replace(compiled.problem, reference=frozenset(reference), freeze_before=cut)

@@ -10,7 +10,9 @@ transaction).
 2. applies the disruptions to the snapshot (:func:`scheduler.domain.replan.apply`, which appends health
    records, adds absences, extra shift templates for a raised headcount, new posts and volunteers,
    and releases the pins the people concerned can no longer work): what does not fit is a 422 naming
-   ``disruptions[i]....`` at once, as is a new scenario that cannot be planned;
+   ``disruptions[i]....`` at once, as is (up to ``ROTA_INLINE_COMPILE_PAIRS`` volunteers x slots) a new
+   scenario that cannot be planned, or a 409 for a published schedule that no longer fits it; a larger
+   site is compiled by the worker instead, whose compile fails the job with the same reasons;
 3. writes the difference to the site's rows (:func:`persist`), exactly as the equivalent resource
    edits would: health records added, volunteers and posts replaced or added, rules and pins set;
 4. queues the job. The worker (:mod:`scheduler.worker.loop`) calls
@@ -49,7 +51,8 @@ from scheduler.domain.errors import (
     validation_problems,
 )
 from scheduler.domain.limits import DEFAULT as DEFAULT_SIZE
-from scheduler.domain.limits import SizeLimits, check_size
+from scheduler.domain.limits import SizeLimits, check_size, estimated_pairs
+from scheduler.domain.replan import NO_LONGER_FITS
 from scheduler.domain.report import assignments_of
 from scheduler.domain.residents import changed_residents
 from scheduler.settings import Settings
@@ -242,17 +245,20 @@ def create_resolve_job(
 
     new = apply(snapshot, disruptions)  # InputError naming disruptions[i]....
     check_size(new, size, source="disruptions")  # new volunteers or posts: before the compile
-    try:
-        compiled = compile_scenario(new)
-    except ScenarioError as exc:
-        raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
-    _, problems = assignments_of(compiled, previous)
-    if problems:
-        raise ConflictError(
-            f"the published schedule (version {version.number}) no longer fits the site: publish a new full "
-            "schedule instead",
-            [problem_from_text(p) for p in problems[:20]],
-        )
+    # a small site is compiled here, so a problem is a 422 (or the 409 of a schedule that no longer fits)
+    # at once; a large one would hold the web process for seconds to a minute, so the worker compiles it
+    # and a problem fails the job with the same reasons (scheduler.worker.loop.failure_reason)
+    if estimated_pairs(new) <= size.inline_compile_pairs:
+        try:
+            compiled = compile_scenario(new)
+        except ScenarioError as exc:
+            raise InputError("scenario", [problem_from_text(p) for p in exc.problems]) from None
+        _, problems = assignments_of(compiled, previous)
+        if problems:
+            raise ConflictError(
+                f"the published schedule (version {version.number}) {NO_LONGER_FITS}",
+                [problem_from_text(p) for p in problems[:20]],
+            )
 
     added = persist(session, site, snapshot, new, now)
     sites.validate_site(session, site)

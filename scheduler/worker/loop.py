@@ -48,7 +48,7 @@ from scheduler.domain.advice import advise
 from scheduler.domain.compile import ScenarioError, compile_scenario
 from scheduler.domain.errors import NotFoundError
 from scheduler.domain.planning import plan
-from scheduler.domain.replan import ResolveFailed, resolve
+from scheduler.domain.replan import NO_LONGER_FITS, NoLongerFits, ResolveFailed, resolve
 from scheduler.domain.scenario import OLD_DATA, Scenario
 from scheduler.domain.schedule import Schedule
 from scheduler.services import health_data, reminders, retention, webhook_delivery
@@ -183,6 +183,10 @@ def failure_reason(error: Exception) -> tuple[str, bool]:
         shown = "; ".join(error.problems[:10])
         more = f" (and {len(error.problems) - 10} more)" if len(error.problems) > 10 else ""
         return f"the scenario cannot be planned: {shown}{more}", True
+    if isinstance(error, NoLongerFits):  # a large re-solve is checked here (services.replan_jobs)
+        shown = "; ".join(error.texts[:10])
+        more = f" (and {len(error.texts) - 10} more)" if len(error.texts) > 10 else ""
+        return f"the published schedule {NO_LONGER_FITS}: {shown}{more}", True
     return f"{type(error).__name__}: {error}", False
 
 

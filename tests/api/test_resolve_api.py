@@ -468,3 +468,104 @@ def test_queued_re_solves_go_before_full_solves(client, published, worker):
     urgent = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers).json()
     assert worker.run_once() == urgent["id"]
     assert worker.run_once() == full["id"]
+
+
+@pytest.fixture
+def inline_limit(app):
+    """Set ``inline_compile_pairs`` (volunteers x slots a request may compile); a list that collects
+    every scenario the request path compiles."""
+    from scheduler.services import replan_jobs
+
+    compiled: list = []
+    real = replan_jobs.compile_scenario
+    replan_jobs.compile_scenario = lambda s: compiled.append(s) or real(s)
+    before = app.state.settings.inline_compile_pairs
+
+    def set_limit(value: int) -> list:
+        app.state.settings.inline_compile_pairs = value
+        return compiled
+
+    yield set_limit
+    replan_jobs.compile_scenario = real
+    app.state.settings.inline_compile_pairs = before
+
+
+def test_a_large_re_solve_is_compiled_by_the_worker_and_cheap_checks_stay_in_the_request(
+    client, published, worker, inline_limit
+):
+    """Over ``inline_compile_pairs`` queueing a re-solve compiles nothing in the request: what is cheap
+    to check is still a 422 naming the field (nothing recorded), the rest is the worker's."""
+    site, assignments = published
+    compiled = inline_limit(0)
+    url = f"{site.url}/disruptions"
+    sick = {"kind": "sick_call", "volunteer": "v002", "from": "2027-01-13"}
+    assert problem_fields(client.post(url, json={"disruptions": [sick | {"volunteer": "v999"}]},
+                                      headers=site.headers)) == ["disruptions[0].volunteer"]
+    assert problem_fields(client.post(url, json={"disruptions": [sick | {"until": "2027-01-12"}]},
+                                      headers=site.headers)) == ["disruptions[0].until"]
+    assert problem_fields(client.post(url, json={"disruptions": []}, headers=site.headers)) == ["disruptions"]
+    assert problem_fields(client.post(url, json={"disruptions": [sick], "cutoff": "2027-02-01T00:00"},
+                                      headers=site.headers)) == ["cutoff"]
+    assert client.get(f"{site.url}/volunteers/v002/health", headers=site.headers).json() == []
+
+    who = busiest_in_window(assignments)
+    call = {"kind": "sick_call", "volunteer": who, "from": "2027-01-13", "until": UNTIL}
+    queued = client.post(url, json={"disruptions": [call], "cutoff": CUTOFF}, headers=site.headers)
+    assert queued.status_code == 202, queued.text
+    # the sick call of the health route and of the console's pages goes the same way
+    health = client.post(f"{site.url}/volunteers/v003/health", params={"resolve": "true", "cutoff": CUTOFF},
+                         json={"status": "sick", "from": "2027-01-14", "until": UNTIL}, headers=site.headers)
+    assert health.status_code == 201, health.text
+    assert compiled == []
+    done = run(client, worker, site, queued.json())
+    assert not [a for a in done_assignments(client, site, done) if a["volunteer"] == who
+                and CUT <= instant(a["start"]) < WINDOW_END]
+
+
+def done_assignments(client, site, job: dict) -> list[dict]:
+    result = client.get(f"{site.url}/schedules/{job['id']}/result", headers=site.headers)
+    assert result.status_code == 200, result.text
+    return result.json()["assignments"]
+
+
+@pytest.mark.parametrize("limit", [None, 0])
+def test_a_site_that_cannot_be_planned(client, published, worker, inline_limit, limit):
+    """Found by the compile (v010 is sick until the 15th, pinned on the 12th): a 422 naming the field at
+    once on a small site, a failed job naming it on a large one."""
+    site, _ = published
+    pins = [{"volunteer": "v010", "post": "gate", "shift": "late", "date": "2027-01-12"}]
+    assert client.put(f"{site.url}/pins", json=pins, headers=site.headers).status_code == 200
+    compiled = inline_limit(10**9 if limit is None else limit)
+    response = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers)
+    if limit is None:
+        assert compiled and problem_fields(response) == ["pinned[0]"]
+        return
+    assert response.status_code == 202, response.text
+    assert compiled == []
+    assert worker.run_once() == response.json()["id"]
+    job = client.get(response.headers["Location"], headers=site.headers).json()
+    assert job["state"] == "failed"
+    assert job["error"].startswith("the scenario cannot be planned: pinned[0]") and "sick" in job["error"]
+
+
+@pytest.mark.parametrize("limit", [None, 0])
+def test_a_published_schedule_that_no_longer_fits(client, published, worker, inline_limit, limit):
+    """A shift template the published schedule staffs was removed: a 409 at once on a small site, a
+    failed job naming the assignments on a large one."""
+    site, assignments = published
+    gate = client.get(f"{site.url}/posts/gate", headers=site.headers).json()
+    gate["shifts"] = [s for s in gate["shifts"] if s["id"] != "late"]
+    assert client.put(f"{site.url}/posts/gate", json=gate, headers=site.headers).status_code == 200
+    assert any(a["post"] == "gate" and a["shift"] == "late" for a in assignments)
+    inline_limit(10**9 if limit is None else limit)
+    response = client.post(f"{site.url}/disruptions", json=REPLAN, headers=site.headers)
+    if limit is None:
+        assert response.status_code == 409, response.text
+        assert "no longer fits the site" in response.json()["detail"]
+        return
+    assert response.status_code == 202, response.text
+    assert worker.run_once() == response.json()["id"]
+    job = client.get(response.headers["Location"], headers=site.headers).json()
+    assert job["state"] == "failed"
+    assert job["error"].startswith("the published schedule no longer fits the site: publish a new full")
+    assert "assignments[" in job["error"] and "gate/late" in job["error"]
