@@ -4,7 +4,9 @@ Three request paths compile a whole solve before they answer, so that a coordina
 cannot be planned: queueing a solve (``POST /sites/{id}/schedules``: :func:`scheduler.store.jobs.create_job`),
 queueing a re-solve (``POST .../disruptions``, a health update with ``resolve=true``:
 :mod:`scheduler.services.replan_jobs`) and the swap and open-shift checks against the published schedule
-(:func:`scheduler.services.swaps.published`). Each checks the size caps first
+(:func:`scheduler.services.swaps.published`). The first two compile in the request only up to
+``ROTA_INLINE_COMPILE_PAIRS``; the swap checks compile a slice of the site (``benchmarks.swap_checks``).
+Each checks the size caps first
 (:mod:`scheduler.domain.limits`: volunteers, posts, templates, days, volunteers x days), so their cost
 is bounded by the compile of the largest site the caps let in. This times that compile on generated
 sites up to the default cap of volunteers x days (200,000): wall time, the best of ``--repeat`` runs

@@ -116,7 +116,7 @@ def _change(v: swaps.ChangeView, names: _Names) -> dict[str, Any]:
 def _overview(request: Request, session, who: swaps.Me, token: str, errors: list[str], status_code=200):
     now = utcnow()
     try:
-        pub = swaps.published(session, who.site)
+        pub = swaps.published(session, who.site, [who.volunteer.key])
     except ConflictError:
         return _page(request, "me_swaps.html", who, token, status_code, published=False, errors=errors)
     names = _Names(pub)
@@ -189,7 +189,7 @@ def _offer(
     request: Request, session, who: swaps.Me, token: str, key: swaps.ShiftKey, errors, status_code=200
 ):
     now = utcnow()
-    pub = swaps.published(session, who.site)
+    pub = swaps.published(session, who.site, [who.volunteer.key])
     names = _Names(pub)
     mine = {(a.post, a.shift, a.date) for a in swaps.my_shifts(pub, who.volunteer.key, now)}
     if (key.post, key.shift, key.date) not in mine:
@@ -283,7 +283,7 @@ def withdraw(request: Request, token: str, change_id: int, session: DB) -> Respo
 def _open(request: Request, session, who: swaps.Me, token: str, errors: list[str], status_code=200):
     now = utcnow()
     try:
-        pub = swaps.published(session, who.site)
+        pub = swaps.published(session, who.site, [who.volunteer.key])
     except ConflictError:
         return _page(request, "me_swaps_open.html", who, token, status_code, published=False, errors=errors)
     names = _Names(pub)

@@ -37,7 +37,7 @@ def _page(request: Request, session, who: Coordinator, errors: FormErrors | None
     views = swaps.listing(session, who.site_id, now)
     names = {}
     try:
-        pub = swaps.published(session, who.site)
+        pub = swaps.published(session, who.site, [])  # post names and the zone: no volunteer
         names = {p.id: p.name for p in pub.scenario.posts}
         zone = pub.compiled.zone
     except ConflictError:

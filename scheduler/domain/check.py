@@ -46,11 +46,14 @@ def _sort_key(v: Violation) -> tuple:
     return (v.date or dt.date.min, v.volunteer or "", v.post or "", v.rule, v.message)
 
 
-def validate(scenario: Scenario, schedule: Schedule) -> list[Violation]:
+def validate(scenario: Scenario, schedule: Schedule, *, compiled: Compiled | None = None) -> list[Violation]:
     """Every problem of ``schedule`` as a plan for ``scenario``, sorted by date, volunteer, post, rule.
+    ``compiled``: ``compile_scenario(scenario)`` when the caller has it already (checking several
+    schedules of one scenario compiles it once).
 
     Raises :class:`scheduler.domain.compile.ScenarioError` if the scenario itself cannot be compiled."""
-    compiled = compile_scenario(scenario)
+    if compiled is None:
+        compiled = compile_scenario(scenario)
     out: list[Violation] = []
     out.extend(_header(scenario, schedule))
     if schedule.status not in _WITH_PLAN and not schedule.assignments and not schedule.uncovered:

@@ -29,6 +29,7 @@ from scheduler.domain.clock import utc
 from scheduler.domain.compile import Compiled, shift_id
 from scheduler.domain.forecast import weekly_hours
 from scheduler.domain.report import assignments_of, load_per_mille, schedule_weeks, volunteer_totals
+from scheduler.domain.scenario import Scenario
 from scheduler.domain.schedule import Assignment, ObjectiveTerm, Schedule, Uncovered, VolunteerTotals
 from solver import validate as checker
 from solver.problem import Shift
@@ -74,6 +75,42 @@ class OpenShift:
     end: dt.datetime
     hours: float
     missing: int
+
+
+# --------------------------------------------------------------------------------------------------
+# the slice of the site a change needs
+
+
+def involved(
+    schedule: Schedule, people: Iterable[str], crews: Iterable[tuple[str, str, dt.date]]
+) -> frozenset[str]:
+    """``people`` and everyone ``schedule`` has on the ``crews`` ((post, shift template, date) slots):
+    who the checker must know to judge a change among ``people`` on those slots."""
+    wanted = set(crews)
+    on = {a.volunteer for a in schedule.assignments if (a.post, a.shift, a.date) in wanted}
+    return frozenset(people) | on
+
+
+def slice_of(scenario: Scenario, schedule: Schedule, people: Iterable[str]) -> tuple[Scenario, Schedule]:
+    """The scenario with only ``people`` of its volunteers (and their pins), and the schedule with only
+    their assignments (its uncovered list as it is): compiled, it has every slot of the site but only
+    those people, so checking a change among them costs their share of a compile, not the site's.
+
+    What the checker says of a change is the same on the slice as on the whole site, provided
+    ``people`` holds everyone the change moves and everyone on the slots it touches (:func:`involved`):
+    a person's rules read only their own shifts, history, availability and health, and a slot's rules
+    (headcount cap, pairs, skills) only who is on it. The rest of the site is neither compiled nor
+    checked (a whole-site property, such as the objective or the fairness between all volunteers, is
+    not computed from a slice)."""
+    keep = set(people)
+    sliced = scenario.model_copy(
+        update={
+            "volunteers": [v for v in scenario.volunteers if v.id in keep],
+            "pinned": [p for p in scenario.pinned if p.volunteer in keep],
+        }
+    )
+    kept = [a for a in schedule.assignments if a.volunteer in keep]
+    return sliced, schedule.model_copy(update={"assignments": kept})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ caller's unit of work commits it).
   checked again against the published schedule as it is now (:mod:`scheduler.domain.swaps`: the
   independent checker on the changed schedule), so two people cannot both take one shift and two
   claims of one open place cannot both win. Under the site's policy it then waits for a coordinator
-  (``coordinator``) or, being rule-clean, is approved at once (``auto``).
+  (``coordinator``) or, being rule-clean, is approved at once (``auto``). These checks compile only the
+  slice of the site they need (:func:`published` with ``people``): the people involved and everyone on
+  the slots touched, not every volunteer.
 * **Approve** (:func:`decide`): checked once more, then the changed schedule is checked in full by
   :func:`scheduler.domain.check.validate` (nothing it did not find before may appear) and published as
   a new version (:func:`scheduler.services.publishing.publish_schedule`): both feeds update, the one
@@ -27,6 +29,7 @@ their pages; any other token is a 404 that reveals nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -124,17 +127,39 @@ def me(session: Session, token: str) -> Me:
 
 @dataclass(frozen=True)
 class Published:
+    """The published schedule and the site compiled over its horizon: the whole site, or (``people`` not
+    None) a slice of it: only those volunteers, with their own published shifts (``schedule`` then holds
+    only theirs; its uncovered list is the whole one) and every slot of every post."""
+
     version: int
     schedule: Schedule
     compiled: Compiled
+    people: frozenset[str] | None = None
 
     @property
     def scenario(self) -> sc.Scenario:
         return self.compiled.scenario
 
 
-def published(session: Session, site: sites.SiteRow) -> Published:
-    """The published schedule and the site as it is now over its horizon (ConflictError without one)."""
+Crew = tuple[str, str, dt.date]  # (post, shift template, date): one slot
+
+
+def published(
+    session: Session,
+    site: sites.SiteRow,
+    people: Iterable[str] | None = None,
+    crews: Iterable[Crew] = (),
+    *,
+    open_crews: bool = False,
+) -> Published:
+    """The published schedule and the site as it is now over its horizon (ConflictError without one).
+
+    With ``people`` only what the rules of a change among them need is compiled
+    (:func:`scheduler.domain.swaps.slice_of`): those volunteers and everyone the published schedule has
+    on the ``crews`` (the slots the change touches: their headcount cap, pairs and skills; with
+    ``open_crews`` also every uncovered slot), instead of every volunteer of the site. The checker's
+    verdict on such a change is the same on the slice as on the whole site
+    (tests/scheduler/domain/test_swap_slice.py)."""
     try:
         version = schedule_store.published(session, site)
     except NotFoundError:
@@ -144,11 +169,18 @@ def published(session: Session, site: sites.SiteRow) -> Published:
     if schedule.timezone != site_scenario.site.timezone:
         raise ConflictError("the published schedule is in another time zone than the site: publish a new one")
     scenario = job_scenario(site_scenario, sc.Horizon(start=version.horizon_start, days=version.horizon_days))
+    included: frozenset[str] | None = None
+    if people is not None:
+        crews = list(crews)
+        if open_crews:
+            crews += [(u.post, u.shift, u.date) for u in schedule.uncovered]
+        included = domain.involved(schedule, people, crews)
+        scenario, schedule = domain.slice_of(scenario, schedule, included)
     try:
         compiled = compile_scenario(scenario)
     except ScenarioError as exc:
         raise ConflictError("the site cannot be planned as it is: " + "; ".join(exc.problems)) from None
-    return Published(version=version.number, schedule=schedule, compiled=compiled)
+    return Published(version=version.number, schedule=schedule, compiled=compiled, people=included)
 
 
 def policy(session: Session, site_id: int) -> Policy:
@@ -203,6 +235,18 @@ def pairs_of(row: ShiftChangeRow, people: dict[int, VolunteerRow]) -> tuple[list
     return remove, add
 
 
+def _crews(row: ShiftChangeRow) -> list[Crew]:
+    """The slots a change touches."""
+    out = [(row.post, row.shift, row.date)]
+    if row.back_post is not None:
+        out.append((row.back_post, row.back_shift, row.back_date))
+    return out
+
+
+def _change_people(row: ShiftChangeRow, people: dict[int, VolunteerRow]) -> list[str]:
+    return [people[i].key for i in (row.offerer_id, row.taker_id) if i is not None and i in people]
+
+
 def _breaches_text(breaches: list[domain.Breach]) -> str:
     return "; ".join(b.message for b in breaches[:3])
 
@@ -232,21 +276,25 @@ def candidates(
 
 
 def open_shifts(session: Session, who: Me, now: dt.datetime) -> list[domain.OpenShift]:
-    pub = published(session, who.site)
+    pub = published(session, who.site, [who.volunteer.key], open_crews=True)
     after = now + dt.timedelta(hours=policy(session, who.site.id).deadline_hours)
     return domain.open_shifts(pub.compiled, pub.schedule, who.volunteer.key, after=after)
 
 
 def offers_for(session: Session, who: Me, now: dt.datetime) -> list[ShiftChangeRow]:
     """Open offers I could accept: made to me or to anyone, and rule-clean for me now."""
-    pub = published(session, who.site)
     people = _people(session, who.site.id)
+    rows = [
+        row for row in store.open_offers(session, who.site.id)
+        if row.deadline > now and row.offerer_id != who.volunteer.id
+        and (row.taker_id is None or row.taker_id == who.volunteer.id) and row.offerer_id in people
+    ]
+    if not rows:
+        return []
+    keys = {who.volunteer.key} | {people[r.offerer_id].key for r in rows}
+    pub = published(session, who.site, keys, [c for r in rows for c in _crews(r)])
     out = []
-    for row in store.open_offers(session, who.site.id):
-        if row.deadline <= now or row.offerer_id == who.volunteer.id:
-            continue
-        if row.taker_id is not None and row.taker_id != who.volunteer.id:
-            continue
+    for row in rows:
         probe = _with_taker(row, who.volunteer.id)
         remove, add = pairs_of(probe, people)
         if not domain.change_problems(pub.compiled, pub.schedule, remove, add):
@@ -268,7 +316,14 @@ def _with_taker(row: ShiftChangeRow, taker_id: int) -> ShiftChangeRow:
 def offer(session: Session, who: Me, request: OfferRequest, now: dt.datetime) -> ShiftChangeRow:
     """Offer one of my shifts (see the module's description); InputError naming the field."""
     site = sites.lock_site(session, who.site.id)
-    pub = published(session, site)
+    named = None
+    if request.to is not None:
+        named = next((v for v in list_volunteers(session, site.id) if v.key == request.to), None)
+    crews: list[Crew] = [(request.post, request.shift, request.date)]
+    if request.back is not None:
+        crews.append((request.back.post, request.back.shift, request.back.date))
+    involved = [who.volunteer.key] + ([named.key] if named is not None else [])
+    pub = published(session, site, involved, crews)
     me_key = who.volunteer.key
     sid = _sid(request)
     pairs = set(domain.pairs_of(pub.compiled, pub.schedule))
@@ -283,7 +338,7 @@ def offer(session: Session, who: Me, request: OfferRequest, now: dt.datetime) ->
         raise ConflictError("this shift is already offered: withdraw that offer first")
     taker: VolunteerRow | None = None
     if request.to is not None:
-        taker = next((v for v in list_volunteers(session, site.id) if v.key == request.to), None)
+        taker = named
         if taker is None or taker.id == who.volunteer.id:
             raise InputError("offer", [FieldProblem("to", "is not another volunteer of this site")])
     if request.kind == "swap" and (taker is None or request.back is None):
@@ -349,9 +404,9 @@ def accept(
     ):
         raise NotFoundError(f"offer {change_id}")
     _live(row, State.open, now)
-    pub = published(session, site)
     people = _people(session, site.id)
     probe = _with_taker(row, who.volunteer.id)
+    pub = published(session, site, _change_people(probe, people), _crews(row))
     breaches = domain.change_problems(pub.compiled, pub.schedule, *pairs_of(probe, people))
     if breaches:
         raise ConflictError("you cannot take this shift: " + _breaches_text(breaches))
@@ -370,10 +425,10 @@ def claim(
     and the claim checked against it, so of two simultaneous claims of the last open place exactly one
     wins (the other is a ConflictError, or on SQLite a database-busy error, and nothing is written)."""
     site = sites.lock_site(session, who.site.id)
-    pub = published(session, site)
+    pub = published(session, site, [who.volunteer.key], [(key.post, key.shift, key.date)])
     sid = _sid(key)
     hours = policy(session, site.id).deadline_hours
-    open_now = {o.shift for o in domain.open_shifts(pub.compiled, pub.schedule, who.volunteer.key)}
+    open_now = _open_to(pub, who.volunteer.key, sid)
     if sid not in open_now:
         if sid in pub.compiled.slots and not _short(pub, sid):
             raise ConflictError("this shift is no longer open: someone else took it")
@@ -408,6 +463,14 @@ def claim(
         if row.state != State.approved:
             raise ConflictError(f"this shift could not be given to you: {row.reason}")
     return row
+
+
+def _open_to(pub: Published, volunteer: str, sid: str) -> set[str]:
+    """{sid} if it is an open shift ``volunteer`` could take, else empty (asked of that slot alone: a
+    slice of the site knows the crew of that slot only)."""
+    only = [u for u in pub.schedule.uncovered if _sid((u.post, u.shift, u.date)) == sid]
+    schedule = pub.schedule.model_copy(update={"uncovered": only})
+    return {o.shift for o in domain.open_shifts(pub.compiled, schedule, volunteer)}
 
 
 def _short(pub: Published, sid: str) -> bool:
@@ -475,17 +538,21 @@ def _approve(
     now: dt.datetime,
     keep_cancelled: dt.timedelta,
 ) -> None:
-    """Check the change once more against the published schedule, then publish it; or mark it failed."""
-    pub = published(session, site)
+    """Check the change once more against the published schedule (on the slice of the site it needs),
+    then publish it; or mark it failed.
+
+    Publishing needs the whole site once: the changed schedule's objective (its fairness and load terms
+    are over all volunteers) and the full check of the version to be published
+    (:func:`scheduler.domain.check.validate`, nothing new may appear) are whole-site properties."""
     people = _people(session, site.id)
     remove, add = pairs_of(row, people)
+    pub = published(session, site, _change_people(row, people), _crews(row))
     breaches = domain.change_problems(pub.compiled, pub.schedule, remove, add)
-    if row.kind == Kind.claim and not any(
-        u.shift == add[0][1] for u in domain.open_shifts(pub.compiled, pub.schedule, add[0][0])
-    ):
+    if row.kind == Kind.claim and add[0][1] not in _open_to(pub, add[0][0], add[0][1]):
         not_open = domain.Breach("not_open", None, add[0][1], "the shift is no longer open")
         breaches = [not_open] if not _short(pub, add[0][1]) else breaches or [not_open]
     if not breaches:
+        pub = published(session, site)
         reason = "given up in a swap" if row.kind != Kind.claim else ""
         changed = domain.changed_schedule(pub.compiled, pub.schedule, remove, add, reason=reason)
         breaches = _new_findings(pub, changed)
@@ -508,10 +575,10 @@ def _new_findings(pub: Published, changed: Schedule) -> list[domain.Breach]:
     def key(v: full_check.Violation) -> tuple:
         return (v.rule, v.volunteer, v.post, v.date)
 
-    before = {key(v) for v in full_check.validate(pub.scenario, pub.schedule)}
+    before = {key(v) for v in full_check.validate(pub.scenario, pub.schedule, compiled=pub.compiled)}
     return [
         domain.Breach(v.rule, v.volunteer, None, v.message)
-        for v in full_check.validate(pub.scenario, changed)
+        for v in full_check.validate(pub.scenario, changed, compiled=pub.compiled)
         if key(v) not in before
     ]
 

@@ -240,3 +240,33 @@ def test_two_simultaneous_claims_of_one_open_place_exactly_one_wins(sessions, pu
             select(store.ShiftChangeRow).where(store.ShiftChangeRow.state == "approved")
         )
         assert len(list(approved)) == 1
+
+
+def test_offers_acceptances_and_claims_compile_only_the_people_involved(sessions, published, monkeypatch):
+    """The rules of a change are checked on a slice of the site (the people it moves and everyone on
+    the slots it touches): no whole-site compile until a clean change is approved and published."""
+    site_id, tokens = published
+    compiled: list[list[str]] = []
+    real = service.compile_scenario
+    monkeypatch.setattr(service, "compile_scenario",
+                        lambda s: compiled.append(sorted(v.id for v in s.volunteers)) or real(s))
+    with unit_of_work(sessions) as session:
+        ann = _me(session, tokens["ann"])
+        offer_id = service.offer(session, ann, service.OfferRequest(**TUE_DAY.model_dump(), to="cat"), NOW).id
+        assert compiled == [["ann", "cat"]]  # nobody else works Tuesday's day shift
+    compiled.clear()
+    with unit_of_work(sessions) as session:
+        cat = _me(session, tokens["cat"])
+        assert [o.id for o in service.offers_for(session, cat, NOW)] == [offer_id]
+        assert service.accept(session, cat, offer_id, NOW, KEEP).state == "pending"
+        assert "gate/night/2026-12-08" in [o.shift for o in service.open_shifts(session, cat, NOW)]
+        assert service.claim(session, cat, TUE_NIGHT, NOW, KEEP).state == "pending"
+    everyone = len(site().volunteers)
+    assert compiled and all(len(people) <= 3 < everyone for people in compiled), compiled
+    compiled.clear()
+    with unit_of_work(sessions) as session:  # approval: a slice to check, the whole site to publish
+        decided = service.decide(
+            session, site_id, offer_id, service.Decision(approve=True), "coordinator:test", NOW, KEEP
+        )
+        assert decided.state == "approved"
+    assert [len(people) for people in compiled] == [2, everyone]

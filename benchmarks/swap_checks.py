@@ -1,0 +1,84 @@
+"""The rules of a swap inside a request (issue 14): checking a give-away against the published schedule
+on the whole site (as every offer, acceptance and claim did: ``swaps.published(session, site)``, a
+compile of every volunteer) vs on the slice of the site it needs (the two people, everyone on the slot,
+every slot: ``swaps.published(session, site, people, crews)``).
+
+A generated site (``benchmarks.pages.published_site``: greedy schedule published as version 1) in a
+fresh SQLite database; each repeat picks a published shift, its holder and another volunteer, and times
+both checks in the service's session, reading the rows included (the site's rows are read whole either
+way: ``sites.export_scenario``, timed on its own). The two verdicts are compared each time.
+
+    .venv/bin/python -m benchmarks.swap_checks --volunteers 200 --days 28 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
+    from benchmarks.pages import published_site
+    from scheduler.domain import swaps as domain
+    from scheduler.services import swaps
+    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
+    from scheduler.store.sites import export_scenario, get_site
+
+    rng = random.Random(seed)
+    times: dict[str, list[float]] = {"whole site": [], "slice": [], "reading the site's rows": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'swaps.db'}")
+        upgrade(engine)
+        sessions = make_sessions(engine)
+        with sessions() as session:
+            site, schedule = published_site(session, volunteers, days, seed, utcnow())
+            session.commit()
+            site_id = site.id
+        people = sorted({a.volunteer for a in schedule.assignments})
+        agreed = 0
+        for _ in range(repeats):
+            a = rng.choice(schedule.assignments)
+            taker = rng.choice([p for p in people if p != a.volunteer])
+            sid = f"{a.post}/{a.shift}/{a.date.isoformat()}"
+            remove, add = [(a.volunteer, sid)], [(taker, sid)]
+            with sessions() as session:
+                site = get_site(session, site_id)
+                t0 = time.perf_counter()
+                export_scenario(session, site)
+                times["reading the site's rows"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                pub = swaps.published(session, site)
+                whole = domain.change_problems(pub.compiled, pub.schedule, remove, add)
+                times["whole site"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                pub = swaps.published(session, site, [a.volunteer, taker], [(a.post, a.shift, a.date)])
+                part = domain.change_problems(pub.compiled, pub.schedule, remove, add)
+                times["slice"].append(time.perf_counter() - t0)
+                agreed += [b.message for b in whole] == [b.message for b in part]
+        engine.dispose()
+    return {
+        "volunteers": volunteers, "days": days, "assignments": len(schedule.assignments),
+        "agreed": agreed, "repeats": repeats,
+        "s": {k: (statistics.median(v), max(v)) for k, v in times.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--volunteers", type=int, default=200)
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    r = bench(args.volunteers, args.days, args.repeats)
+    print(f"{r['volunteers']} volunteers x {r['days']} days, {r['assignments']} assignments; verdicts agreed "
+          f"{r['agreed']}/{r['repeats']}")
+    for label, (median, worst) in r["s"].items():
+        print(f"  {label}: median {median:.3f} s, worst {worst:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
