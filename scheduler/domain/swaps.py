@@ -92,25 +92,41 @@ def involved(
 
 
 def slice_of(scenario: Scenario, schedule: Schedule, people: Iterable[str]) -> tuple[Scenario, Schedule]:
-    """The scenario with only ``people`` of its volunteers (and their pins), and the schedule with only
-    their assignments (its uncovered list as it is): compiled, it has every slot of the site but only
-    those people, so checking a change among them costs their share of a compile, not the site's.
+    """The scenario with only ``people`` of its volunteers (their pins; a resident's primary or backup
+    who is not among them left out), and the schedule with only their assignments (its uncovered list
+    as it is): compiled, it has every slot of the site but only those people, so checking a change
+    among them costs their share of a compile, not the site's. (``scheduler.store.sites.export_slice``
+    reads the same slice straight from the site's rows.)
 
     What the checker says of a change is the same on the slice as on the whole site, provided
     ``people`` holds everyone the change moves and everyone on the slots it touches (:func:`involved`):
-    a person's rules read only their own shifts, history, availability and health, and a slot's rules
-    (headcount cap, pairs, skills) only who is on it. The rest of the site is neither compiled nor
-    checked (a whole-site property, such as the objective or the fairness between all volunteers, is
-    not computed from a slice)."""
+    a person's rules read only their own shifts, history, availability and health (and whether they
+    are a visit's primary or backup), and a slot's rules (headcount cap, pairs, skills) only who is on
+    it. The rest of the site is neither compiled nor checked (a whole-site property, such as the
+    objective or the fairness between all volunteers, is not computed from a slice)."""
     keep = set(people)
+    residents = [
+        r.model_copy(update={
+            "primary": r.primary if r.primary in keep else None,
+            "backup": r.backup if r.backup in keep else None,
+        })
+        for r in scenario.residents
+    ]
     sliced = scenario.model_copy(
         update={
             "volunteers": [v for v in scenario.volunteers if v.id in keep],
             "pinned": [p for p in scenario.pinned if p.volunteer in keep],
+            "residents": residents,
         }
     )
+    return sliced, schedule_slice(schedule, keep)
+
+
+def schedule_slice(schedule: Schedule, people: Iterable[str]) -> Schedule:
+    """``schedule`` with only the assignments of ``people`` (its uncovered list as it is)."""
+    keep = set(people)
     kept = [a for a in schedule.assignments if a.volunteer in keep]
-    return sliced, schedule.model_copy(update={"assignments": kept})
+    return schedule.model_copy(update={"assignments": kept})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -155,7 +155,8 @@ def published(
     """The published schedule and the site as it is now over its horizon (ConflictError without one).
 
     With ``people`` only what the rules of a change among them need is compiled
-    (:func:`scheduler.domain.swaps.slice_of`): those volunteers and everyone the published schedule has
+    (:func:`scheduler.domain.swaps.slice_of`, read by :func:`scheduler.store.sites.export_slice`): those
+    volunteers and everyone the published schedule has
     on the ``crews`` (the slots the change touches: their headcount cap, pairs and skills; with
     ``open_crews`` also every uncovered slot), instead of every volunteer of the site. The checker's
     verdict on such a change is the same on the slice as on the whole site
@@ -165,17 +166,20 @@ def published(
     except NotFoundError:
         raise ConflictError("there is no published schedule yet") from None
     schedule = version.model
-    site_scenario = sites.export_scenario(session, site)
-    if schedule.timezone != site_scenario.site.timezone:
-        raise ConflictError("the published schedule is in another time zone than the site: publish a new one")
-    scenario = job_scenario(site_scenario, sc.Horizon(start=version.horizon_start, days=version.horizon_days))
+    horizon = sc.Horizon(start=version.horizon_start, days=version.horizon_days)
     included: frozenset[str] | None = None
-    if people is not None:
+    if people is None:
+        site_scenario = sites.export_scenario(session, site)
+    else:
         crews = list(crews)
         if open_crews:
             crews += [(u.post, u.shift, u.date) for u in schedule.uncovered]
         included = domain.involved(schedule, people, crews)
-        scenario, schedule = domain.slice_of(scenario, schedule, included)
+        schedule = domain.schedule_slice(schedule, included)
+        site_scenario = sites.export_slice(session, site, included)  # only their rows are read
+    if schedule.timezone != site_scenario.site.timezone:
+        raise ConflictError("the published schedule is in another time zone than the site: publish a new one")
+    scenario = job_scenario(site_scenario, horizon)
     try:
         compiled = compile_scenario(scenario)
     except ScenarioError as exc:

@@ -11,6 +11,7 @@ a removed shift template, ...). :func:`import_scenario` and :func:`export_scenar
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -141,18 +142,36 @@ def import_scenario(
     return row
 
 
-def scenario_data(session: Session, row: SiteRow) -> dict[str, Any]:
-    """The site as a scenario file's JSON data (not validated)."""
+def scenario_data(session: Session, row: SiteRow, keys: Collection[str] | None = None) -> dict[str, Any]:
+    """The site as a scenario file's JSON data (not validated); with ``keys``, only those volunteers."""
     return {
         "version": 1,
         "site": {"name": row.name, "timezone": row.timezone},
         "horizon": {"start": row.horizon_start.isoformat(), "days": row.horizon_days},
         "rules": row.rules,
         "posts": [_dump(posts.to_model(p)) for p in posts.list_posts(session, row.id)],
-        "volunteers": [_dump(v) for v in volunteers.models(session, row.id)],
+        "volunteers": [_dump(v) for v in volunteers.models(session, row.id, keys)],
         "pinned": row.pinned,
         "residents": [_dump(r) for r in residents.models(session, row.id)],
     }
+
+
+def export_slice(session: Session, row: SiteRow, keys: Collection[str]) -> sc.Scenario:
+    """The site as a scenario with only the volunteers ``keys`` (and their pins; a resident's primary or
+    backup who is not among them left out): what checking a change among those people needs, read and
+    validated without the rest of the site's volunteers (``scheduler.domain.swaps.slice_of``, the same
+    from a whole scenario). ConflictError if its rows do not make one."""
+    keep = set(keys)
+    data = scenario_data(session, row, keys=keep)
+    data["pinned"] = [p for p in data["pinned"] or [] if p.get("volunteer") in keep]
+    for resident in data["residents"]:
+        for role in ("primary", "backup"):
+            if resident.get(role) is not None and resident[role] not in keep:
+                resident[role] = None
+    try:
+        return sc.Scenario.model_validate(data, context=sc.OLD_DATA)
+    except ValidationError as exc:
+        raise ConflictError("the site is not a complete scenario", validation_problems(exc)) from None
 
 
 def export_scenario(session: Session, row: SiteRow) -> sc.Scenario:

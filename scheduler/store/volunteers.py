@@ -9,6 +9,7 @@ records of their own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import Field
@@ -85,10 +86,17 @@ def list_volunteers(session: Session, site_id: int) -> list[VolunteerRow]:
     return rows_of(session, VolunteerRow, site_id)
 
 
-def models(session: Session, site_id: int) -> list[sc.Volunteer]:
-    """Every volunteer of the site with their health history, in the order they were added."""
-    rows = list_volunteers(session, site_id)
-    ids = select(VolunteerRow.id).where(VolunteerRow.site_id == site_id)
+def models(session: Session, site_id: int, keys: Collection[str] | None = None) -> list[sc.Volunteer]:
+    """Every volunteer of the site (or those with ``keys``) with their health history, in the order they
+    were added."""
+    if keys is None:
+        rows = list_volunteers(session, site_id)
+        ids = select(VolunteerRow.id).where(VolunteerRow.site_id == site_id)
+    else:
+        wanted = sorted(set(keys))
+        chosen = (VolunteerRow.site_id == site_id, VolunteerRow.key.in_(wanted))
+        rows = list(session.scalars(select(VolunteerRow).where(*chosen).order_by(VolunteerRow.id)))
+        ids = select(VolunteerRow.id).where(*chosen)
     records = health_records.records_by_volunteer(session, ids)
     return [to_model(row, records.get(row.id, [])) for row in rows]
 

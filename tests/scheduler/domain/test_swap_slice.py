@@ -66,6 +66,12 @@ def _random_change(compiled, pairs, schedule, rng: random.Random):
 def test_a_change_checked_on_the_slice_gets_the_whole_sites_verdict(seed, volunteers, days, residents):
     rng = random.Random(seed)
     scenario = generate(volunteers, days, seed, residents=residents)
+    ids = [v.id for v in scenario.volunteers]
+    matched = []
+    for r in scenario.residents:  # guardians, so that visits are open to two people each
+        primary, backup = rng.sample(ids, 2)
+        matched.append(r.model_copy(update={"primary": primary, "backup": backup}))
+    scenario = scenario.model_copy(update={"residents": matched})
     whole = compile_scenario(scenario)
     schedule = _schedule(whole, rng)
     pairs = swaps.pairs_of(whole, schedule)

@@ -179,3 +179,40 @@ def test_residents_and_guardian_fields_survive_the_round_trip(sessions):
         history = residents.pair_history(session, site_id)
     assert exported == scenario
     assert [(h.resident, h.primary, h.backup) for h in history] == [("r1", first, second)]
+
+
+def test_a_slice_read_from_the_rows_is_the_slice_of_the_whole_scenario(sessions):
+    """export_slice (only some volunteers' rows read) gives what scheduler.domain.swaps.slice_of makes of
+    the whole exported scenario: their rows and health, their pins, guardians outside the slice left out."""
+    from scheduler.domain.swaps import slice_of
+
+    data = load("small").model_dump(mode="json", by_alias=True)
+    ids = [v["id"] for v in data["volunteers"]]
+    data["residents"] = [
+        {"id": "r1", "name": "Wang Fang", "primary": ids[0], "backup": ids[1],
+         "visits": [{"id": "check", "start": "09:30", "minutes": 20, "weekdays": ["mon", "thu"]}]},
+        {"id": "r2", "name": "Zhao Min", "primary": ids[2], "backup": ids[0]},
+    ]
+    data["pinned"] = [{"volunteer": ids[1], "post": "gate", "shift": "early", "date": "2027-01-12"},
+                      {"volunteer": ids[3], "post": "gate", "shift": "late", "date": "2027-01-13"}]
+    scenario = sc.Scenario.model_validate(data)
+    with sessions() as session:
+        site_id = sites.import_scenario(session, scenario, utcnow()).id
+        session.commit()
+    keys = {ids[0], ids[3], "v999"}  # an unknown key is simply not there
+    with sessions() as session:
+        row = sites.get_site(session, site_id)
+        whole = sites.export_scenario(session, row)
+        part = sites.export_slice(session, row, keys)
+    expected, _ = slice_of(whole, _empty_schedule(), keys)
+    assert part == expected
+    assert [v.id for v in part.volunteers] == [ids[0], ids[3]]
+    assert [p.volunteer for p in part.pinned] == [ids[3]]
+    assert [(r.primary, r.backup) for r in part.residents] == [(ids[0], None), (None, ids[0])]
+    assert any(v.health for v in whole.volunteers if v.id in keys) == any(v.health for v in part.volunteers)
+
+
+def _empty_schedule():
+    from scheduler.domain.schedule import Schedule
+
+    return Schedule.model_construct(assignments=[], uncovered=[])
