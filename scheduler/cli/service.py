@@ -23,7 +23,12 @@ admin_app = command_group("admin", "Sites, tokens and the demo.")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 
-DEMO_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lockdown-community.json"
+#: The demo site's scenario: in the source tree, or where ROTA_DEMO_FIXTURE says (an installed wheel, the
+#: Docker image: /opt/rota/share/rota/fixtures/lockdown-community.json).
+DEMO_FIXTURE = Path(
+    os.environ.get("ROTA_DEMO_FIXTURE")
+    or Path(__file__).resolve().parents[2] / "fixtures" / "lockdown-community.json"
+)
 DEMO_CREDENTIALS = Path("var") / "demo-credentials.json"
 DEMO_VOLUNTEER = "v002"
 
