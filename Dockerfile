@@ -68,8 +68,10 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000
 
+# The server's /health on ROTA_PORT; a worker container is healthy while its process runs (it has no port).
+# Podman keeps a HEALTHCHECK only in the docker format: podman build --format docker.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"ROTA_PORT\", \"8000\")}/health', timeout=4)" || exit 1
+  CMD ["docker-entrypoint.sh", "healthcheck"]
 
 # Started as root only to take ownership of /data (a bind mount may be root-owned), then runs as rota.
 ENTRYPOINT ["docker-entrypoint.sh"]
