@@ -9,17 +9,19 @@ export ROTA_ENV ?= development
 
 .PHONY: run test bench lint lock messages clean
 
-# Every dependency from the lock file (versions and hashes, requirements-dev.lock: the runtime ones of
-# requirements.lock plus the test tools), then rota itself, editable, without resolving anything again.
-$(STAMP): pyproject.toml requirements-dev.lock
+# Every dependency from the lock files (versions and hashes, requirements-dev.lock: the runtime ones of
+# requirements.lock plus the test tools; requirements-build.lock: the build backend), then rota itself,
+# editable, without resolving or fetching anything again (no build isolation: the locked setuptools).
+$(STAMP): pyproject.toml requirements-dev.lock requirements-build.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock -r requirements-build.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 ## lock: after changing the dependencies in pyproject.toml, pin them again with their hashes:
-## requirements.lock (runtime + PostgreSQL: the Docker image) and requirements-dev.lock (+ the dev
-## tools: make). Versions already in the lock files stay unless pyproject.toml needs others
+## requirements.lock (runtime + PostgreSQL: the Docker image), requirements-dev.lock (+ the dev
+## tools: make) and requirements-build.lock ([build-system] requires: the setuptools that builds rota,
+## for make and the image). Versions already in the lock files stay unless pyproject.toml needs others
 ## (`make lock UPGRADE=--upgrade` to move everything to the newest).
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--annotation-style line --custom-compile-command "make lock" --quiet $(UPGRADE)
@@ -28,6 +30,8 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra postgres $(LOCK_FLAGS) -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra postgres --extra dev -c requirements.lock $(LOCK_FLAGS) \
 	    -o requirements-dev.lock
+	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+	    | $(VENV)/bin/uv pip compile - $(LOCK_FLAGS) -o requirements-build.lock
 
 ## run: install, migrate the database (var/rota.db, or ROTA_DATABASE_URL), load the demo site when it is
 ## empty, then serve the API on 127.0.0.1:8000 with one solve worker beside it; Ctrl-C stops both.

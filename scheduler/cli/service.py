@@ -23,7 +23,12 @@ admin_app = command_group("admin", "Sites, tokens and the demo.")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 
-DEMO_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lockdown-community.json"
+#: The demo site's scenario: in the source tree, or where ROTA_DEMO_FIXTURE says (an installed wheel, the
+#: Docker image: /opt/rota/share/rota/fixtures/lockdown-community.json).
+DEMO_FIXTURE = Path(
+    os.environ.get("ROTA_DEMO_FIXTURE")
+    or Path(__file__).resolve().parents[2] / "fixtures" / "lockdown-community.json"
+)
 DEMO_CREDENTIALS = Path("var") / "demo-credentials.json"
 DEMO_VOLUNTEER = "v002"
 
@@ -44,8 +49,21 @@ def _sessions(settings=None, *, migrate: bool = False):
     return make_sessions(engine)
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _logging(name: str | None = None) -> None:
+    """INFO and up to stderr: everything's (the worker), or only ``name``'s and its children's (the
+    server: uvicorn configures its own loggers and leaves the root one alone)."""
+    if name is None:
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        return
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 # ------------------------------------------------------------------------------------ processes
@@ -66,6 +84,7 @@ def serve(
         settings.base_url()
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
+    _logging("rota")  # rota's own messages beside uvicorn's (the migration at start-up, stale jobs)
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("rota.db")
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The migrations: beside the source tree, or where ROTA_MIGRATIONS_DIR says (an installed wheel, the
@@ -167,20 +170,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` (the newest by default). On PostgreSQL under an advisory
     lock (:data:`MIGRATION_LOCK`): several replicas or workers starting at once against one database
     cannot race (one migrates, the others wait and then have nothing to do). SQLite's own file lock
-    serialises the migrations' transactions there."""
-    from alembic import command
-
+    serialises the migrations' transactions there. Logs (``rota.db``) whether it migrated, from which
+    revision to which, or found the schema up to date, and when it waits for another process."""
     if engine.dialect.name != "postgresql":
-        command.upgrade(alembic_config(engine), revision)
+        _upgrade(engine, revision)
         return
     with engine.connect() as lock:
-        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        if not lock.exec_driver_sql(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK})").scalar():
+            log.info("another process is migrating the database: waiting for it")
+            lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
         lock.commit()
         try:
-            command.upgrade(alembic_config(engine), revision)
+            _upgrade(engine, revision)
         finally:
             lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
             lock.commit()
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), revision)
+    after = current_revision(engine)
+    if after == before:
+        log.info("database schema at revision %s: nothing to migrate", after)
+    else:
+        log.info("database schema migrated from revision %s to %s", before or "(empty)", after)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -259,3 +259,21 @@ def test_0013_turns_free_text_absence_reasons_into_other_in_every_stored_copy(en
     everything = json.dumps([unavailable, scenario, stored, job_result, version])
     assert "chemo" not in everything
     assert "medical appointment" not in everything.replace("skills: medical appointment", "")
+
+
+def test_upgrade_says_whether_it_migrated(tmp_path, caplog):
+    """A replica's log shows whether it was the one that migrated (from which revision to which) or
+    found the schema up to date."""
+    import logging
+
+    from scheduler.store.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rota.db'}")
+    with caplog.at_level(logging.INFO, logger="rota.db"):
+        upgrade(engine)
+        upgrade(engine)
+    messages = [r.getMessage() for r in caplog.records if r.name == "rota.db"]
+    assert messages == [
+        f"database schema migrated from revision (empty) to {head_revision()}",
+        f"database schema at revision {head_revision()}: nothing to migrate",
+    ]
