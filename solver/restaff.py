@@ -31,14 +31,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from solver import validate
+from solver.greedy import quick_test
 from solver.objectives import SOFT_TERMS
 from solver.options import SolveOptions
 from solver.problem import Problem, Solution
-from solver.repair import clashes
 from solver.search import solve_model
+from solver.start import residual
+from solver.validate import change_cost
 
 LOCAL_TERMS = ("uncovered", "skill_shortfall", "change")  # what the local model minimises
 BACKFILLS = 4  # people who could take over a shift a mover gives up, at most, per shift
+MOVERS = 16  # movers per short place at most, the cheapest chains first (change cost)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ class Neighbourhood:
 
 def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str]) -> Neighbourhood:
     """The chains of at most two people around the ``short`` slots of schedule ``start``: who could
-    take each one as they are, who could by giving up shifts someone else could take over, and who."""
+    take each one as they are, and (the ``MOVERS`` cheapest chains per slot) who could by giving up
+    shifts someone else could take over, and who (``BACKFILLS`` per shift given up)."""
     cut = problem.freeze_before if problem.freeze_before is not None else -(10**9)
     start = list(start)
     mine: dict[str, set[str]] = {}
@@ -67,6 +71,7 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
     for pid, sid in start:
         mine.setdefault(pid, set()).add(sid)
         on.setdefault(sid, set()).add(pid)
+    quick = quick_test(problem, start)
     known: dict[tuple[str, str], bool] = {}
 
     def violations(pid: str, sid: str) -> list[validate.Violation]:
@@ -76,9 +81,7 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
         """Whether ``pid`` could take ``sid`` next to their shifts in ``start`` without breaking a rule."""
         key = (pid, sid)
         if key not in known:
-            known[key] = not clashes(problem, pid, mine.get(pid, ()), problem.shift(sid)) and not violations(
-                pid, sid
-            )
+            known[key] = quick(pid, problem.shift(sid)) and not violations(pid, sid)
         return known[key]
 
     def movable(pid: str) -> set[str]:
@@ -88,36 +91,41 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
             if problem.shift(s).start >= cut and (pid, s) not in problem.pinned and person.may_work(s)
         }
 
+    load = {pid: sum(problem.shift(s).minutes for s in shifts) for pid, shifts in mine.items()}
+    backfill: dict[str, list[str]] = {}  # a shift a mover could give up -> who could take it over
     candidates: dict[str, set[str]] = {}
-    wants: list[tuple[str, str, list[set[str]]]] = []  # (mover, short slot, culprits per broken rule)
+    movers = 0
     for sid in sorted(set(short)):
+        wants: list[tuple[int, str, list[set[str]]]] = []  # (cheapest cost, mover, culprits per rule)
         for person in problem.people:
             pid = person.id
             if pid in on.get(sid, ()) or not person.may_work(sid):
                 continue
-            if not clashes(problem, pid, mine.get(pid, ()), problem.shift(sid)) and can_add(pid, sid):
+            broken = violations(pid, sid)
+            if not broken:
                 candidates.setdefault(pid, set()).add(sid)
                 continue
             free = movable(pid)
-            culprits = [set(v.shifts) & free for v in violations(pid, sid)]
-            if culprits and all(culprits):
-                wants.append((pid, sid, culprits))
-    load = {pid: sum(problem.shift(s).minutes for s in shifts) for pid, shifts in mine.items()}
-    backfill: dict[str, list[str]] = {}  # a shift a mover could give up -> who could take it over
-    for _, _, culprits in wants:
-        for given in set().union(*culprits):
-            if given not in backfill:
-                backfill[given] = _backfills(problem, given, on.get(given, set()), load, can_add)
-    movers = 0
-    for pid, sid, culprits in wants:
-        usable = [{c for c in options if backfill.get(c)} for options in culprits]
-        if not all(usable):
-            continue  # a broken rule only a shift nobody could take over would mend
-        movers += 1
-        candidates.setdefault(pid, set()).update({sid, *set().union(*usable)})
-        for given in set().union(*usable):
-            for taker in backfill[given]:
-                candidates.setdefault(taker, set()).add(given)
+            culprits = [set(v.shifts) & free for v in broken]
+            if all(culprits):
+                cost = sum(min(change_cost(problem, problem.shift(c)) for c in cs) for cs in culprits)
+                wants.append((cost, pid, culprits))
+        taken = 0
+        for _, pid, culprits in sorted(wants):
+            if taken >= MOVERS:
+                break
+            for given in set().union(*culprits):
+                if given not in backfill:
+                    backfill[given] = _backfills(problem, given, on.get(given, set()), load, can_add)
+            usable = [{c for c in options if backfill[c]} for options in culprits]
+            if not all(usable):
+                continue  # a broken rule only a shift nobody could take over would mend
+            taken += 1
+            candidates.setdefault(pid, set()).update({sid, *set().union(*usable)})
+            for given in set().union(*usable):
+                for taker in backfill[given]:
+                    candidates.setdefault(taker, set()).add(given)
+        movers += taken
     pinned = {(p, s) for p, s in start if p in candidates and s not in candidates[p]}
     fixed = {(p, s) for p, s in start if p not in candidates}
     given_up = {s for pid, shifts in candidates.items() for s in shifts if s in mine.get(pid, ())}
@@ -135,9 +143,10 @@ def _backfills(problem: Problem, sid: str, here: set[str], load: dict[str, int],
     same whoever makes it, so takers are interchangeable for the local model but for their skills and
     for being needed twice: those with the shift's skills first, then the least loaded."""
     shift = problem.shift(sid)
+    wanted = set(shift.skills)
     order = sorted(
         (p for p in problem.people if p.id not in here and p.may_work(sid)),
-        key=lambda p: (-len(p.skills & set(shift.skills)), load.get(p.id, 0), p.id),
+        key=lambda p: (-len(p.skills & wanted), load.get(p.id, 0), p.id),
     )
     found: list[str] = []
     for person in order:
@@ -151,12 +160,25 @@ def _backfills(problem: Problem, sid: str, here: set[str], load: dict[str, int],
 def restaff(
     problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str], options: SolveOptions
 ) -> tuple[Solution, Neighbourhood]:
-    """Solve the local model of ``neighbourhood`` from ``start`` (its hint) on coverage and changes.
-    The solution's status is OPTIMAL when no chain of the neighbourhood does better."""
+    """Solve the local model of :func:`neighbourhood` from ``start`` (its hint) on coverage and
+    changes. The model holds only the modelled people, on the shifts as the fixed people leave them
+    (``solver.start.residual``): building it takes no time for the hundreds of people it does not
+    touch. The solution's status is OPTIMAL when no chain of the neighbourhood does better; its
+    assignments are the whole schedule (the fixed ones included), its objective and terms the local
+    model's: the caller scores it on the whole problem."""
     start = list(start)
     hood = neighbourhood(problem, start, short)
-    local = dataclasses.replace(problem, pinned=problem.pinned | hood.pinned)
+    modelled = set(hood.candidates)
+    # a shift worked in pairs keeps its rule only if the people on it are in the model too
+    paired = {s for shifts in hood.candidates.values() for s in shifts if problem.shift(s).pair}
+    modelled |= {p for p, s in start if s in paired}
+    pins = {(p, s) for p, s in start if p in modelled and s not in hood.candidates.get(p, ())}
+    fixed = [(p, s) for p, s in start if p not in modelled]
+    pinned = dataclasses.replace(problem, pinned=problem.pinned | frozenset(pins))
+    local = residual(pinned, tuple(p for p in problem.people if p.id in modelled), fixed)
     skip = tuple(n for n in SOFT_TERMS if n not in LOCAL_TERMS)
     options = dataclasses.replace(options, hint=tuple(start), coverage_first=False, greedy_start=False)
-    solution = solve_model(local, options, skip=skip, candidates=hood.candidates, fixed=hood.fixed)
+    solution = solve_model(local, options, skip=skip, candidates=hood.candidates)
+    if solution.has_schedule:
+        solution = dataclasses.replace(solution, assignments=tuple(solution.assignments) + tuple(fixed))
     return solution, hood
