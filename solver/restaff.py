@@ -62,8 +62,9 @@ class Neighbourhood:
 
 def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str]) -> Neighbourhood:
     """The chains of at most two people around the ``short`` slots of schedule ``start``: who could
-    take each one as they are, and (the ``MOVERS`` cheapest chains per slot) who could by giving up
-    shifts someone else could take over, and who (``BACKFILLS`` per shift given up)."""
+    take each one as they are, and (``MOVERS`` per slot: those who bring a skill it lacks first,
+    then the cheapest chains) who could by giving up shifts someone else could take over, and who
+    (``BACKFILLS`` per shift given up)."""
     cut = problem.freeze_before if problem.freeze_before is not None else -(10**9)
     start = list(start)
     mine: dict[str, set[str]] = {}
@@ -96,7 +97,11 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
     candidates: dict[str, set[str]] = {}
     movers = 0
     for sid in sorted(set(short)):
-        wants: list[tuple[int, str, list[set[str]]]] = []  # (cheapest cost, mover, culprits per rule)
+        shift = problem.shift(sid)
+        here = on.get(sid, set())
+        need = {k for k, n in shift.skills.items() if sum(k in problem.person(p).skills for p in here) < n}
+        # (brings no missing skill, cheapest cost, mover, culprits per rule)
+        wants: list[tuple[bool, int, str, list[set[str]]]] = []
         for person in problem.people:
             pid = person.id
             if pid in on.get(sid, ()) or not person.may_work(sid):
@@ -109,9 +114,9 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
             culprits = [set(v.shifts) & free for v in broken]
             if all(culprits):
                 cost = sum(min(change_cost(problem, problem.shift(c)) for c in cs) for cs in culprits)
-                wants.append((cost, pid, culprits))
+                wants.append((not (need & person.skills), cost, pid, culprits))
         taken = 0
-        for _, pid, culprits in sorted(wants):
+        for _, _, pid, culprits in sorted(wants):
             if taken >= MOVERS:
                 break
             for given in set().union(*culprits):
