@@ -21,10 +21,14 @@ changes as little as possible for everyone else. :func:`resolve` does that:
    left short are given to people who can take them without breaking a rule (one change each, the
    least loaded first); a place nobody free can take is filled by a short chain (someone moves over
    from another of their shifts, a free person takes that one). Only while a place is still short and
-   someone eligible could work it does the CP-SAT search run, on the problem restricted to a window
-   after the last short place, starting from that schedule. The best of the search's and the
-   repair's schedules by the full objective is kept: the repair alone is optimal on coverage and
-   changes whenever every place was filled by one person added.
+   someone eligible could work it does CP-SAT run: on an exact local model of the chains around the
+   short places (``solver.restaff``: who could take each one as they are or by giving up shifts that
+   others could take over, everyone else fixed; coverage and changes only), which is proven optimal
+   in a fraction of a second, and the call ends there. With ``polish`` the whole-window search runs
+   instead (the problem restricted to a window after the last short place, starting from the
+   repair's schedule, stopped by ``patience``). The best of CP-SAT's and the repair's schedules in
+   the order coverage, changes, the rest is kept: the repair alone is optimal on coverage and changes
+   whenever every place was filled by one person added.
 5. The result is a :class:`Resolution`: the new scenario, the new full schedule and a
    :class:`ChangeSet` (for each affected volunteer the shifts removed and added with their contact,
    soonest first; the slots left short after the cut-off and why; and for an infectious illness, the
@@ -132,11 +136,14 @@ def resolve(
 
     How (see :func:`search_problem`): the places the disruption left short ("hot" slots) are first
     given to people who can take them without breaking a rule, then filled by short chains (someone
-    moves over, a free person takes their place). The CP-SAT search on the restricted problem (the
-    ``window`` days after the last hot slot; None: the rest of the horizon) runs only while a hot place
-    is still short that someone eligible could fill, or with ``polish``; it starts from that schedule
-    and stops after ``patience`` seconds without a better one (None: at ``time_limit``). Of the
-    search's and the repair's schedules the better one in the issue's order is kept: coverage, then
+    moves over, a free person takes their place). While a hot place is still short that someone
+    eligible could fill, the exact local model of ``solver.restaff`` solves the chains around those
+    places (within the ``window`` days after the last hot slot; None: the rest of the horizon) and the
+    call ends at its proven optimum. With ``polish`` the CP-SAT search on the whole restricted problem
+    runs instead, from the repair's schedule, and stops after ``patience`` seconds without a better
+    one (None: at ``time_limit``). Either way ``time_limit`` counts from the call's start, and
+    ``patience`` also stops a local model that is slow to prove its optimum. Of CP-SAT's and the
+    repair's schedules the better one in the issue's order is kept: coverage, then
     changes, then the rest (the search minimises the weighted sum, in which a clearly better balance
     can buy a change a week away; such a trade is not taken). ``old_gaps``: let the search
     rearrange other people to fill slots that were short before the disruption too. ``coverage_first``:
