@@ -7,8 +7,9 @@ every volunteer who still has a shift to come on day 3 (the third day of the hor
 defaults. Reported per site: median and worst re-solve time (the whole call: compile, repair, search
 if any, schedule and change set), the places that had to be re-staffed, the other people whose shifts
 changed and their changed assignments, other people per re-staffed place (the issue's aim: at most
-one on average), the places left short, and how often the CP-SAT search ran. A few calls are also
-planned from scratch (the same new scenario, no previous schedule) to compare the disruption.
+one on average), the places left short, and how often CP-SAT ran (``solver.restaff``'s local
+model). A few calls are also planned from scratch (the same new scenario, no previous schedule) to
+compare the disruption.
 """
 
 from __future__ import annotations
@@ -192,9 +193,10 @@ def run(fast: bool = False, echo=_stderr) -> str:
         f"with `resolve()`'s defaults (time limit 10 s, patience 3 s, window 2 days, {WORKERS} workers). "
         "Times are wall seconds of the whole call. *Other people* had a shift added or removed; *per place* "
         "is other people per re-staffed place (aim: at most 1); *left short* counts slots the re-solve left "
-        "shorter than before (in people or skills); *search* how many calls ran the CP-SAT search (only "
-        "while a place could still be filled: the others were settled by the repair alone), *search "
-        "improved* in how many of them it beat the repair (coverage, then changes, then the rest).",
+        "shorter than before (in people or skills); *search* how many calls ran CP-SAT (the exact local "
+        "model of the chains around the places the repair left short, only while a place could still be "
+        "filled: the others were settled by the repair alone), *search improved* in how many of them it "
+        "beat the repair (coverage, then changes, then the rest).",
         "",
         f"- Run: {started:%Y-%m-%d %H:%M %Z}{' (quick: a sample of calls)' if fast else ''}",
         f"- Machine: {machine}",

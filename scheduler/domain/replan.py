@@ -94,6 +94,9 @@ from solver.solve import solve
 # the local model is proven optimal far sooner with CP-SAT's strong-LP worker (measured on the demo
 # compound's sick calls, 2 workers: every one within 1.2 s, against 2 of 12 not proven in 3 s without)
 LOCAL_PORTFOLIO = "max_lp"
+# at most this long for the local model (it is proven optimal within a second on the benchmark's sick
+# calls; on a very busy machine the best found by then is kept rather than make the coordinator wait)
+LOCAL_SECONDS = 3.0
 
 
 class Resolution(Model):
@@ -203,7 +206,8 @@ def resolve(
                 found = solve(searched, options)
             else:
                 # the chains around the places still short, solved exactly (a fraction of a second)
-                found, _ = restaff(searched, start, short, replace(options, portfolio=LOCAL_PORTFOLIO))
+                local = replace(options, portfolio=LOCAL_PORTFOLIO, time_limit=min(time_limit, LOCAL_SECONDS))
+                found, _ = restaff(searched, start, short, local)
         finally:
             watch.close()
     best = best_schedule(problem, found, start, kept, kept_violations, time.monotonic() - started)
