@@ -14,7 +14,8 @@ instead, small enough to be solved to optimality in a fraction of a second:
   their rules) or, as a *mover*, by giving up some of their own shifts after the cut-off: for every
   rule adding it would break, one of the shifts that rule names (``Violation.shifts``) must be one the
   mover may give up and someone could take over;
-- the *backfills*: everyone who could take over a shift a mover gives up without breaking a rule.
+- the *backfills*: everyone who could take over a shift a mover gives up without breaking a rule;
+- on a place short of a skill, whoever works it without that skill (they may make room).
 
 Every other assignment is fixed, every modelled person's other shifts pinned. The objective is
 coverage and changes only (the terms that rank first in a re-solve; fairness ranks below changing
@@ -100,6 +101,10 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
         shift = problem.shift(sid)
         here = on.get(sid, set())
         need = {k for k, n in shift.skills.items() if sum(k in problem.person(p).skills for p in here) < n}
+        if need:  # a place short of a skill: whoever is on it without that skill may make room
+            for pid in here:
+                if sid in movable(pid) and not (need & problem.person(pid).skills):
+                    candidates.setdefault(pid, set()).add(sid)
         # (brings no missing skill, cheapest cost, mover, culprits per rule)
         wants: list[tuple[bool, int, str, list[set[str]]]] = []
         for person in problem.people:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from solver.greedy import greedy
 from solver.options import SolveOptions
 from solver.problem import Person, Problem, Rules, Shift, Status, Weights
 from solver.repair import fillable, kept_pairs, lexicographic_order, relieve, rescored
@@ -103,3 +104,42 @@ def test_people_outside_the_neighbourhood_keep_their_shifts() -> None:
     assert outside and outside == {pair for pair in solution.assignments if pair[0] not in hood.candidates}
     assert validate(problem, solution.assignments) == []
     assert evaluate_terms(problem, solution.assignments)["uncovered"] == 0
+
+
+def test_a_place_short_of_a_skill_is_swapped_to_someone_who_has_it() -> None:
+    # the medic s falls ill on H (one place, one medic wanted); the repair puts a free volunteer there,
+    # which leaves H a medic short: the only other medic, m, works X, which overlaps H
+    shifts = (
+        Shift(id="X", post="gate", type="X", day=0, start=8 * H_, end=16 * H_),
+        Shift(id="H", post="clinic", type="H", day=0, start=12 * H_, end=20 * H_, max_staff=1,
+              skills={"medical": 1}),
+    )
+    people = (
+        Person("s", skills=frozenset({"medical"}), unavailable={"X": "sick", "H": "sick"}),
+        Person("m", skills=frozenset({"medical"})),
+        Person("w"),
+        Person("v"),
+    )
+    problem = Problem(
+        days=1, shifts=shifts, people=people, weights=Weights(change=CHANGE),
+        reference=frozenset({("s", "H"), ("m", "X")}), freeze_before=0,
+    )
+    start = relieve(problem, greedy_fill(problem), {"H"})
+    assert evaluate_terms(problem, start)["skill_shortfall"] == 1
+    short = fillable(problem, start, {"H"}, {})
+    assert short == ["H"]
+
+    solution, _ = restaff(problem, start, short, ONE_WORKER)
+    assert solution.status is Status.OPTIMAL
+    assert validate(problem, solution.assignments) == []
+    terms = evaluate_terms(problem, solution.assignments)
+    assert terms["skill_shortfall"] == 0 and terms["uncovered"] == 0
+    # m moves to H, someone free takes X: three changes against the previous schedule
+    assert terms["change"] == 3 * change_cost(problem, problem.shift("H"))
+
+
+def greedy_fill(problem: Problem) -> list[tuple[str, str]]:
+    """The re-solve's start: the kept pairs, and the free places given by the greedy (everything kept
+    pinned), as ``solver.repair.search_problem`` makes it."""
+    kept = kept_pairs(problem)
+    return greedy(dataclasses.replace(problem, pinned=problem.pinned | frozenset(kept)))
