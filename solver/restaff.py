@@ -42,7 +42,7 @@ from solver.validate import change_cost
 
 LOCAL_TERMS = ("uncovered", "skill_shortfall", "change")  # what the local model minimises
 BACKFILLS = 4  # people who could take over a shift a mover gives up, at most, per shift
-MOVERS = 16  # movers per short place at most, the cheapest chains first (change cost)
+MOVERS = 16  # movers per short place at most: who brings a missing skill first, then the cheapest chains
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Neighbourhood:
     pinned: frozenset[tuple[str, str]]
     fixed: frozenset[tuple[str, str]]
     movers: int  # takers who give up a shift of their own to take a short place
-    backfills: int  # shifts given up by a mover that someone could take over
+    backfills: int  # modelled people's own shifts they may come off (a mover's, or a place short of a skill)
 
     @property
     def size(self) -> int:
