@@ -7,8 +7,9 @@ every volunteer who still has a shift to come on day 3 (the third day of the hor
 defaults. Reported per site: median and worst re-solve time (the whole call: compile, repair, search
 if any, schedule and change set), the places that had to be re-staffed, the other people whose shifts
 changed and their changed assignments, other people per re-staffed place (the issue's aim: at most
-one on average), the places left short, and how often the CP-SAT search ran. A few calls are also
-planned from scratch (the same new scenario, no previous schedule) to compare the disruption.
+one on average), the places left short, and how often CP-SAT ran (``solver.restaff``'s local
+model). A few calls are also planned from scratch (the same new scenario, no previous schedule) to
+compare the disruption.
 """
 
 from __future__ import annotations
@@ -124,9 +125,23 @@ def _changed_others(previous: Schedule, new: Schedule, cutoff: dt.datetime, ill:
     return sum(1 for k in after(previous) ^ after(new) if k[0] != ill)
 
 
+def _published(label: str, scenario: Scenario, plan_limit: float, keep: Path | None) -> tuple[Schedule, str]:
+    """The published schedule; with ``keep`` (a folder) planned once and kept there, so that two
+    versions of the code can be compared on the same schedule in one sitting."""
+    if keep is None:
+        return _plan(scenario, plan_limit)
+    path = keep / f"{label.replace(' ', '-')}.json"
+    if path.exists():
+        return Schedule.model_validate_json(path.read_text(encoding="utf-8")), f"kept in {path}"
+    schedule, text = _plan(scenario, plan_limit)
+    keep.mkdir(parents=True, exist_ok=True)
+    path.write_text(schedule.model_dump_json(), encoding="utf-8")
+    return schedule, text
+
+
 def bench_site(label: str, scenario: Scenario, plan_limit: float, *, sample: int | None, scratch: int,
-               echo=_stderr) -> SiteResult:
-    previous, plan_text = _plan(scenario, plan_limit)
+               echo=_stderr, keep: Path | None = None) -> SiteResult:
+    previous, plan_text = _published(label, scenario, plan_limit, keep)
     cut = _cutoff(scenario)
     people = sorted({a.volunteer for a in previous.assignments if a.start >= cut and a.date == cut.date()})
     step = 1 if sample is None or sample >= len(people) else max(1, len(people) // sample)
@@ -175,16 +190,17 @@ def _machine() -> str:
     )
 
 
-def run(fast: bool = False, echo=_stderr) -> str:
-    """The markdown section (without its title: ``benchmarks.bench`` adds title, date and machine)."""
+def run(fast: bool = False, echo=_stderr, keep: Path | None = None) -> str:
+    """The markdown section (without its title: ``benchmarks.bench`` adds title, date and machine).
+    ``keep``: a folder where the published schedules are kept (see :func:`_published`)."""
     started = dt.datetime.now().astimezone()
     machine = _machine()
     demo_limit, big_limit = (20, 30) if fast else (60, 120)
     sites = [
         bench_site("demo compound", _demo(), demo_limit, sample=8 if fast else None,
-                   scratch=1 if fast else 3, echo=echo),
+                   scratch=1 if fast else 3, echo=echo, keep=keep),
         bench_site("generated compound", generate(200, 28, 1), big_limit, sample=8 if fast else None,
-                   scratch=1 if fast else 2, echo=echo),
+                   scratch=1 if fast else 2, echo=echo, keep=keep),
     ]
     lines = [
         f"Every volunteer with a shift on day 3 starting after {CALL_AT:%H:%M} falls ill at {CALL_AT:%H:%M} "
@@ -192,9 +208,10 @@ def run(fast: bool = False, echo=_stderr) -> str:
         f"with `resolve()`'s defaults (time limit 10 s, patience 3 s, window 2 days, {WORKERS} workers). "
         "Times are wall seconds of the whole call. *Other people* had a shift added or removed; *per place* "
         "is other people per re-staffed place (aim: at most 1); *left short* counts slots the re-solve left "
-        "shorter than before (in people or skills); *search* how many calls ran the CP-SAT search (only "
-        "while a place could still be filled: the others were settled by the repair alone), *search "
-        "improved* in how many of them it beat the repair (coverage, then changes, then the rest).",
+        "shorter than before (in people or skills); *search* how many calls ran CP-SAT (the exact local "
+        "model of the chains around the places the repair left short, only while a place could still be "
+        "filled: the others were settled by the repair alone), *search improved* in how many of them it "
+        "beat the repair (coverage, then changes, then the rest).",
         "",
         f"- Run: {started:%Y-%m-%d %H:%M %Z}{' (quick: a sample of calls)' if fast else ''}",
         f"- Machine: {machine}",
@@ -225,4 +242,7 @@ def run(fast: bool = False, echo=_stderr) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(run(fast="--quick" in sys.argv))
+    # python -m benchmarks.replan [--quick] [--keep DIR]: with --keep, the published schedules are
+    # planned once into DIR and reused, so main and a branch compare on the same schedules
+    kept = Path(sys.argv[sys.argv.index("--keep") + 1]) if "--keep" in sys.argv else None
+    print(run(fast="--quick" in sys.argv, keep=kept))

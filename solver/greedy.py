@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from solver import validate
 from solver.load import balanced, history_load, load_share, target_load
@@ -216,6 +217,8 @@ def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> li
         if past(deadline):
             break
         wanted = shift.required if shift.max_staff is None else min(shift.required, shift.max_staff)
+        if len(on_shift[shift.id]) >= wanted:
+            continue  # staffed already (pinned or frozen): nobody to ask (a re-solve's usual case)
         kinds = _kinds(problem, shift)
         # Whom to ask, in order, is worked out once per shift and again only when the skills still
         # missing change: taking a place changes only the taker's own counters, and the taker is off
@@ -267,6 +270,27 @@ def greedy(problem: Problem, seed: int = 0, deadline: float | None = None) -> li
 
     assignments = [(pid, sid) for sid, people in on_shift.items() for pid in people]
     return repair_start(problem, assignments)
+
+
+def quick_test(problem: Problem, assignments: Iterable[tuple[str, str]]) -> Callable[[str, Shift], bool]:
+    """The greedy's own test of the upper-limit rules, on people holding ``assignments``: whether a
+    person could take one more shift. A refusal is cheap (counters, before any call to the checker);
+    an acceptance is the checker's to confirm."""
+    longest = max((s.minutes for s in problem.shifts), default=0)
+    states: dict[str, _State] = {}
+    mine: dict[str, list[str]] = defaultdict(list)
+    for pid, sid in assignments:
+        mine[pid].append(sid)
+
+    def test(person_id: str, shift: Shift) -> bool:
+        st = states.get(person_id)
+        if st is None:
+            st = states[person_id] = _State(problem, problem.person(person_id), longest)
+            for sid in mine.get(person_id, ()):
+                st.take(problem.shift(sid), 0)
+        return st.can_take(shift)
+
+    return test
 
 
 def _fixed_pairs(problem: Problem) -> set[tuple[str, str]]:

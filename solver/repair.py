@@ -3,8 +3,9 @@
 A re-solve starts from the previous schedule (``problem.reference``) frozen before ``problem.freeze_before``:
 :func:`kept_pairs` is what of it may still be worked, :func:`search_problem` restricts the problem to the
 places the disruption left short and builds a start with the greedy, :func:`relieve` fills what is
-still short with short chains of changes, :func:`worth_searching` says whether CP-SAT could do better,
-and :func:`best_schedule` keeps the best valid schedule in the order coverage, changes, the rest.
+still short with short chains of changes, :func:`fillable` names the places CP-SAT could still fill
+(``solver.restaff`` then solves the chains around them exactly), and :func:`best_schedule` keeps
+the best valid schedule in the order coverage, changes, the rest.
 """
 
 from __future__ import annotations
@@ -274,14 +275,14 @@ def _chain(problem, sid, need, here, mine, on, pinned, broken, takers):
         lost = {k for k, n in shift.skills.items() if sum(k in problem.person(p).skills for p in rest) < n}
         for taker in takers(other, lost, rest | {pid}):
             theirs = mine.get(taker, set())
-            if _clashes(problem, taker, theirs, shift):
+            if clashes(problem, taker, theirs, shift):
                 continue  # the checker would object (a quick test first: this loop is the slow part)
             if not broken(taker, theirs | {other}):
                 return pid, other, taker
     return None
 
 
-def _clashes(problem: Problem, pid: str, sids: Iterable[str], shift) -> bool:
+def clashes(problem: Problem, pid: str, sids: Iterable[str], shift) -> bool:
     """Whether ``shift`` surely breaks a rule for ``pid`` next to their ``sids``: the day's most
     shifts already taken, or one of them overlapping or closer than the minimum rest (the checker's
     ``max_shifts_per_day``, ``no_double_booking``, ``min_rest`` and ``visit_gap``)."""
@@ -297,13 +298,14 @@ def _clashes(problem: Problem, pid: str, sids: Iterable[str], shift) -> bool:
     return not shift.visit and rules.max_shifts_per_day is not None and same_day >= rules.max_shifts_per_day
 
 
-def worth_searching(
+def fillable(
     problem: Problem, start: list[tuple[str, str]], hot: set[str], previous_short: dict[str, Shortfall]
-) -> bool:
-    """Whether a hot slot is shorter in ``start`` than in the previous schedule while someone eligible
-    could work it (a longer chain of changes might free them): only then is the CP-SAT search worth
-    its start-up time."""
+) -> list[str]:
+    """The hot slots after the cut-off that ``start`` leaves shorter than the previous schedule did
+    while someone eligible could work them (a longer chain of changes might free them), in time
+    order: only these are worth a CP-SAT search's start-up time."""
     cut = problem.freeze_before
+    out = []
     for sf in solver_validate.expected_shortfalls(problem, start):
         if sf.shift not in hot or problem.shift(sf.shift).start < cut:
             continue
@@ -315,8 +317,9 @@ def worth_searching(
             if person.id in here or not person.may_work(sf.shift):
                 continue
             if sf.missing > 0 or need & person.skills:
-                return True
-    return False
+                out.append(sf.shift)
+                break
+    return sorted(out, key=lambda sid: (problem.shift(sid).start, sid))
 
 
 class Patience:

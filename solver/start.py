@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 
 from solver import validate
 from solver.options import SolveOptions
@@ -69,8 +70,14 @@ def repair_people(
 
 
 def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
-    """The problem of one person given everyone else's assignments: each shift wants (and may take)
-    only what the others leave."""
+    """The problem of one person given everyone else's assignments (see :func:`residual`)."""
+    return residual(problem, (person,), others)
+
+
+def residual(problem: Problem, people, others: Iterable[tuple[str, str]]) -> Problem:
+    """The problem of ``people`` given everyone else's assignments ``others``: each shift wants (and
+    may take) only what the others leave. A shift worked in pairs that someone already works is no
+    longer one (joining them makes a pair): who needs that rule kept puts its person in ``people``."""
     on: dict[str, list[str]] = defaultdict(list)
     for p, s in others:
         on[s].append(p)
@@ -90,13 +97,13 @@ def _alone(problem: Problem, person, others: list[tuple[str, str]]) -> Problem:
             skills={k: n for k, n in need.items() if n > 0},
             pair=False,  # someone is there already: joining them makes a pair
         ))
-    mine = {(p, s) for p, s in problem.pinned | problem.reference if p == person.id}
+    ids = {person.id for person in people}
     return dataclasses.replace(
         problem,
         shifts=tuple(shifts),
-        people=(person,),
-        pinned=frozenset(mine & problem.pinned),
-        reference=frozenset(mine & problem.reference),
+        people=tuple(people),
+        pinned=frozenset((p, s) for p, s in problem.pinned if p in ids),
+        reference=frozenset((p, s) for p, s in problem.reference if p in ids),
     )
 
 

@@ -134,12 +134,13 @@ class ChangeSet(Model):
     released_pins: list[Pin] = Field(default_factory=list)
     method: str = Field(
         default="solver",
-        description="'repair': people added to the short places, or short chains of changes (the CP-SAT "
-        "search is only run while a place could still be filled, or on request, and had nothing better); "
-        "'solver': the CP-SAT search found a better schedule; 'previous': the previous schedule minus "
+        description="'repair': people added to the short places, or short chains of changes (CP-SAT is "
+        "only run while a place could still be filled, or on request, and had nothing better); "
+        "'solver': CP-SAT found a better schedule (the exact local model of the chains around the short "
+        "places, or with polish the whole-window search); 'previous': the previous schedule minus "
         "what may no longer be worked was best",
     )
-    searched: bool = Field(default=False, description="Whether the CP-SAT search ran")
+    searched: bool = Field(default=False, description="Whether CP-SAT ran (the local model or the search)")
     residents: list[ResidentChange] = Field(
         default_factory=list,
         description="Vulnerable residents whose primary or backup changed, and whom to tell (the new "

@@ -523,3 +523,23 @@ def test_stop_event_and_progress(demo: Site) -> None:
                 on_progress=seen.append, stop=stop, time_limit=120)
     assert r.changes.seconds < 60  # the stop was honoured: nowhere near the time limit
     assert check(r.scenario, r.schedule, demo.previous, demo.cutoff) == []
+
+
+def test_the_search_for_short_places_ends_at_the_local_optimum(demo: Site) -> None:
+    """Where the repair leaves a place short that someone could still fill, the chains around it are
+    solved by an exact local model (``solver.restaff``): the call ends once that model is proven
+    optimal, without waiting out a patience (none here) or the time limit."""
+    limit = 60.0
+    searched = []
+    for vid in demo.working_after_cutoff():
+        call = demo.sick(vid, days=7)
+        r = resolve(demo.scenario, demo.previous, [call], cutoff=demo.cutoff, time_limit=limit, patience=None)
+        if not r.changes.searched:
+            continue
+        _assert_sound(demo, r, call)
+        searched.append(r.changes.seconds)
+        if len(searched) == 3:
+            break
+    if not searched:  # a published schedule with slack everywhere: every call was settled by the repair
+        pytest.skip("no sick call left a place the repair could not fill")
+    assert max(searched) < limit / 4, searched
