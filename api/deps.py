@@ -1,6 +1,11 @@
 """Request plumbing shared by the route modules: the database session, the coordinator's site, ids in
 paths, ETags and links.
 
+FastAPI runs a plain ``def`` dependency in its thread pool, one hand-over to a thread and back per
+dependency and request (about as much CPU as a cached feed's query); the dependencies that only compute
+(no database, no file) are ``async def`` and run on the event loop instead. Those that read the
+database stay ``def``.
+
 Access control: every ``/sites/{site_id}/...`` route depends on :func:`coordinator_site`, which wants a
 coordinator token (``Authorization: Bearer ...``) *of that site*. Without a valid token the answer is
 401; a valid token of another site gets 404, exactly as for a site that does not exist, so ids do not
@@ -44,7 +49,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -69,7 +74,7 @@ def api_token(
 Token = Annotated[access.ApiTokenRow, Depends(api_token)]
 
 
-def token_site_id(token: Token) -> int:
+async def token_site_id(token: Token) -> int:
     """The site the request's coordinator token opens (401 without a valid one)."""
     return token.site_id
 
@@ -77,7 +82,7 @@ def token_site_id(token: Token) -> int:
 TokenSite = Annotated[int, Depends(token_site_id)]
 
 
-def admin_token(token: Token) -> access.ApiTokenRow:
+async def admin_token(token: Token) -> access.ApiTokenRow:
     """An admin token (403 for a coordinator token without the admin role)."""
     if not token.admin:
         raise Forbidden(
@@ -90,7 +95,7 @@ def admin_token(token: Token) -> access.ApiTokenRow:
 AdminToken = Annotated[access.ApiTokenRow, Depends(admin_token)]
 
 
-def token_actor(token: Token) -> Actor:
+async def token_actor(token: Token) -> Actor:
     """Who the request acts as, for the health audit log: the coordinator token's row id."""
     return Actor("token", token.id)
 

@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -286,6 +287,14 @@ def install(app: FastAPI) -> None:
             return problem(503, "the database is busy: retry", headers={"Retry-After": "1"})
         log.error("database error on %s %s", request.method, redact(request.url.path), exc_info=exc)
         return problem(503, "the database is unavailable", headers={"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout):
+        # every database connection of this process stayed busy for the pool's timeout: an overload, not
+        # a bug (no traceback); the client may retry
+        log.warning("no database connection free for %s %s: overloaded", request.method,
+                    redact(request.url.path))
+        return problem(503, "the service is busy: retry", headers={"Retry-After": "1"})
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):

@@ -122,7 +122,6 @@ def report_unwell(
         job, row = _queue_resolve(session, site, volunteer, record, settings, now)
     if row is None:  # held for the coordinator (by policy, or the re-solve could not be queued now)
         row = health_records.add_record(session, volunteer.id, record, now)
-        sites.validate_site(session, site)
     report = add_report(
         session,
         site_id=site.id,

@@ -108,3 +108,17 @@ def publish(client: TestClient, site: SiteHandle, job_id: int) -> dict:
     response = client.post(f"{site.url}/schedules/{job_id}/publish", headers=site.headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def statements(app) -> tuple[list[str], object]:
+    """A list that collects the SQL statements the app runs from now on, and a function that stops
+    collecting."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(app.state.engine, "before_cursor_execute", record)

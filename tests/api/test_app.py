@@ -145,3 +145,23 @@ def test_a_message_with_the_url_in_it_is_redacted_too():
         None,
     )
     assert RedactFeedTokens().filter(record) and SECRET not in record.getMessage()
+
+
+def test_the_server_parses_http_in_c_on_a_libuv_loop():
+    """``rota serve`` (uvicorn's ``auto`` choices) runs on httptools and uvloop: with the pure-Python
+    parser (h11) and asyncio's own loop the service managed a fifth of its feed reads a second in the
+    load test (docs/BENCHMARKS.md, issue 14). Both are dependencies in pyproject.toml."""
+    import sys
+
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert AutoHTTPProtocol is HttpToolsProtocol
+    if sys.platform != "win32":
+        from uvicorn.loops.auto import auto_loop_factory
+
+        loop = auto_loop_factory()()
+        try:
+            assert type(loop).__module__.startswith("uvloop"), type(loop)
+        finally:
+            loop.close()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.api.conftest import publish, solve
+from tests.api.conftest import publish, solve, statements
 from tests.scheduler.domain.test_calendar import parse_feed
 
 UTC = dt.UTC
@@ -187,27 +187,13 @@ def test_feed_tokens_are_stored_hashed(client, site, app):
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
 
 
-def _statements(app):
-    """A list that collects the SQL statements the app runs from now on (the listener is removed by
-    calling the returned function)."""
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(app.state.engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(app.state.engine, "before_cursor_execute", record)
-
-
 def test_a_cached_volunteer_feed_is_one_query_and_every_change_shows(client, site, worker, app):
     publish(client, site, solve(client, worker, site)["id"])
     who = busiest(client, site)
     url = feed_url(client, site, who)
     first = client.get(url)
     assert first.status_code == 200
-    seen, stop = _statements(app)
+    seen, stop = statements(app)
     try:
         again = client.get(url)
     finally:

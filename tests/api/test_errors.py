@@ -345,3 +345,23 @@ def test_a_streamed_body_over_the_limit_is_413_before_the_app_sees_it():
 def test_a_streamed_body_within_the_limit_reaches_the_app_whole():
     received, sent = _run_guard([b'{"a": ', b'"b"}'], max_bytes=1000)
     assert b"".join(received) == b'{"a": "b"}' and sent[0]["status"] == 201
+
+
+def test_no_free_database_connection_is_a_503_to_retry(database_url):
+    """An overload (every connection of the pool busy for its timeout) is a 503 with Retry-After, not a
+    500 with a traceback."""
+    from scheduler.store.db import make_engine, make_sessions
+
+    app = create_app(make_settings(database_url))
+    engine = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    app.state.sessions = make_sessions(engine)
+    try:
+        with TestClient(app) as client:
+            with engine.connect():  # the pool's only connection is taken
+                busy = client.get("/health")
+            assert client.get("/health").status_code == 200
+    finally:
+        engine.dispose()
+        app.state.engine.dispose()
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["retry-after"] == "1" and busy.json()["detail"] == "the service is busy: retry"

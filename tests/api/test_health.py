@@ -66,3 +66,25 @@ def test_records_of_another_volunteer_are_not_found(client, site):
         client.get(f"{site.url}/volunteers/v003/health/{record['id']}", headers=site.headers).status_code
         == 404
     )
+
+
+def test_recording_an_update_does_not_read_the_whole_site(client, site, app):
+    """A health update is checked on its own: the site's other volunteers, their histories and the posts
+    are not read again (that was most of a write's time, growing with the site's history)."""
+    from tests.api.conftest import statements
+
+    url = f"{site.url}/volunteers/v002/health"
+    sick = client.post(url, json={"status": "sick", "from": "2027-01-11"}, headers=site.headers)
+    assert sick.status_code == 201
+    seen, stop = statements(app)
+    try:
+        fit = client.post(url, json={"status": "fit", "from": "2027-01-14"}, headers=site.headers)
+    finally:
+        stop()
+    assert fit.status_code == 201, fit.text
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in reads if "FROM health_records" in s or "FROM posts" in s], reads
+    assert len(seen) <= 8, seen
+    # the history is complete and the site still makes a valid scenario
+    assert [r["status"] for r in client.get(url, headers=site.headers).json()] == ["sick", "fit"]
+    assert client.get(f"{site.url}/scenario", headers=site.headers).status_code == 200
