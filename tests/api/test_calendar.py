@@ -244,7 +244,7 @@ def test_a_cached_post_or_site_feed_is_one_query_and_every_change_shows(client, 
     url = client.post(path, headers=site.headers).json()["url"].removeprefix("http://testserver")
     first = client.get(url)
     assert first.status_code == 200 and parse_feed(first.content)
-    seen, stop = _statements(app)
+    seen, stop = statements(app)
     try:
         again = client.get(url)
     finally:
