@@ -22,8 +22,10 @@ from solver import validate
 from solver.bounds import staffing_bound
 from solver.greedy import greedy, repair_start
 from solver.load import load
+from solver.one_by_one import chosen as one_by_one_chosen
+from solver.one_by_one import plan_one_by_one, sets_minimums
 from solver.options import Progress, SolveOptions
-from solver.problem import Intensity, Problem, Solution, Status, Term
+from solver.problem import Intensity, Problem, Solution, Status, Term, candidate_pairs
 from solver.rolling import rolling_start
 from solver.search import solve_model
 from solver.start import FIRST_SCHEDULE_SHARE, GREEDY_SHARE, stopped, sub_options, valid_start
@@ -34,6 +36,7 @@ SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
 ROLLING_SHARE = 0.5  # at most this share of the time limit goes to the block-by-block first schedule
+ONE_BY_ONE_SHARE = 0.5  # at most this share of the time limit goes to planning people one at a time
 
 
 @dataclasses.dataclass
@@ -49,7 +52,13 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
     first_schedule, origin = None, "greedy"
-    if options.rolling_start and _sets_minimums(problem) and options.hint is None and not problem.reference:
+    if one_by_one_chosen(problem, options, candidate_pairs(problem)):
+        # every hard rule binds one person: plan each alone, wanting the cover the others left
+        # (solver.one_by_one); whoever is still left without a valid roster is repaired below
+        planned_until = started + ONE_BY_ONE_SHARE * (deadline - started)
+        first_schedule, _ = plan_one_by_one(problem, options, planned_until)
+        origin = "people one by one"
+    elif options.rolling_start and sets_minimums(problem) and options.hint is None and not problem.reference:
         # the greedy start would break the minimums (runs of days, hours over the horizon): plan the
         # horizon a block of weeks at a time instead (solver.rolling), then repair who is still short
         rolled_until = started + ROLLING_SHARE * (deadline - started)
@@ -139,7 +148,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
         terms=tuple(Term(name, value, getattr(problem.weights, name)) for name, value in terms.items()),
         stats={
             "method": "large neighbourhood search",
-            "first_schedule": origin,  # greedy, blocks of weeks (solver.rolling) or the whole model
+            "first_schedule": origin,  # greedy, blocks of weeks, people one by one, or the whole model
             "first_schedule_seconds": round(first_solution_time, 3),
             "bound": "staffing (slots short of everyone who may work them)",
             "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
@@ -157,15 +166,6 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
 
 
-
-
-def _sets_minimums(problem: Problem) -> bool:
-    """Does anyone's rules ask for a minimum the greedy start cannot plan for (blocks of days, hours
-    over the horizon)?"""
-    return any(
-        (p.rules.min_consecutive_days or 0) > 1 or (p.rules.min_consecutive_days_off or 0) > 1
-        or p.rules.min_total_minutes for p in problem.people
-    )
 
 
 def _start(problem: Problem, options: SolveOptions, deadline: float) -> list[tuple[str, str]]:

@@ -1,0 +1,329 @@
+"""One person's roster over a long horizon, fast: which days they work by dynamic programming over the
+days, then which shift on each of those days by a small CP-SAT model.
+
+CP-SAT finds a one-person roster of Curtois 22 (364 days, runs of 2-5 days, at least 2 days off,
+232-234 shifts, at most 26 weekends) only after 15-30 s: its propagation threads the runs and the
+count over the year poorly. A path through the days does it directly: the state is the current run
+(working or off, and its length) and the number of days worked so far; each working day earns what
+its best shift is worth (the cover the others left, the person's wishes); the weekends are priced
+(a Lagrangian price, raised until the limit holds). The shifts on the chosen days then only have to
+respect the caps per type, the forbidden successions and the total minutes: an easy model.
+
+Only for the rules the path knows (see :func:`supported`); the caller checks the result with
+``solver.validate`` and falls back on the person's full model otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.problem import SATURDAY, Person, Problem, Shift
+
+NONE = np.iinfo(np.int64).min // 4  # an unreachable state
+MAX_PRICE_STEPS = 16  # weekend prices tried at most
+SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
+
+
+def supported(problem: Problem, person: Person) -> bool:
+    """Are all of ``person``'s hard rules ones the path and the shift model state? (Runs of working
+    days and days off, total minutes, weekends, caps per type, forbidden successions; no history,
+    no rest rules, no weekly windows, no pins, no short visits, one shift a day.)"""
+    r = person.rules
+    if person.history.days or person.history.last_shift_end is not None:
+        return False
+    if r.min_rest_minutes or r.max_shifts_per_day != 1:
+        return False
+    if any(v is not None for v in (
+        r.min_days_off_per_7, r.max_minutes_per_7_days, r.max_consecutive_nights, r.rest_after_nights,
+        r.rest_after_heavy, r.max_consecutive_heavy_days, r.max_heavy_per_mille_28_days,
+    )):
+        return False
+    if any(p == person.id for p, _ in problem.pinned):
+        return False
+    return not any(s.visit for s in problem.shifts)
+
+
+def plan(
+    problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0
+) -> list[tuple[str, str]] | None:
+    """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
+    worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None."""
+    r = person.rules
+    caps = dict(r.max_shifts_by_type)
+    by_day: dict[int, list[Shift]] = defaultdict(list)
+    for shift in problem.shifts:
+        if person.may_work(shift.id) and caps.get(shift.type, 1) > 0:
+            by_day[shift.day].append(shift)
+    lengths = sorted({s.minutes for ss in by_day.values() for s in ss})
+    if not lengths:
+        return None if r.min_total_minutes else []
+    day_gain = [max((gains.get(s.id, 0) for s in by_day[d]), default=0) for d in range(problem.days)]
+    counts = _counts(r.min_total_minutes or 0, r.max_total_minutes, lengths, problem.days)
+    if counts is None:
+        return None
+    days = _days(problem, by_day, day_gain, counts, r.min_consecutive_days or 1,
+                 r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
+    if days is None:
+        return None
+    return _shifts(problem, person, days, by_day, gains, seconds, seed)
+
+
+def _counts(low: int, high: int | None, lengths: list[int], days: int) -> tuple[int, int] | None:
+    """The fewest and most working days that can make the total minutes (shifts of ``lengths``)."""
+    fewest = -(-low // lengths[-1])
+    most = days if high is None else min(days, high // lengths[0])
+    return (fewest, most) if fewest <= most else None
+
+
+def _days(
+    problem: Problem, by_day: dict[int, list[Shift]], gain: list[int], counts: tuple[int, int],
+    min_on: int, max_on: int, min_off: int, max_weekends: int | None,
+) -> list[int] | None:
+    """The working days: the most valuable path within the runs, the count and the weekends."""
+    weekends = None if max_weekends is None else max_weekends
+    low_price, high_price, price = 0, None, 0
+    best = None
+    for _ in range(MAX_PRICE_STEPS):
+        found = _path(problem, by_day, gain, counts, min_on, max_on, min_off, price)
+        if found is None:
+            return best
+        worked = _weekends(problem, found)
+        if weekends is None or worked <= weekends:
+            best = found
+            high_price = price
+        else:
+            low_price = price
+        if high_price is not None and high_price - low_price <= 1:
+            break
+        price = (low_price + high_price) // 2 if high_price is not None else max(1, 4 * price)
+    return best
+
+
+def _weekends(problem: Problem, days: list[int]) -> int:
+    return len({(problem.first_weekday + d) // 7 for d in days if problem.is_weekend(d)})
+
+
+def _path(
+    problem: Problem, by_day: dict[int, list[Shift]], gain: list[int], counts: tuple[int, int],
+    min_on: int, max_on: int, min_off: int, price: int,
+) -> list[int] | None:
+    """The best path over the days at this weekend price (see the module's docstring). States: working
+    runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
+    of length 1..min_off (min_off: long enough), and off since day 0. Values per number of days
+    worked so far; None where no path reaches the state."""
+    size = counts[1] + 1
+    states = [
+        *(("on", n, False) for n in range(1, max_on + 1)),
+        *(("on", n, True) for n in range(1, max_on + 1)),
+        *(("off", n, False) for n in range(1, min_off + 1)),
+        ("off", 0, True),
+    ]
+    index = {s: i for i, s in enumerate(states)}
+    start = np.full(size, NONE, dtype=np.int64)
+    start[0] = 0
+    history: list[list[np.ndarray | None]] = []
+    current: list[np.ndarray | None] = [None] * len(states)
+    for day in range(problem.days):
+        works = bool(by_day.get(day))
+        weekend = problem.is_weekend(day)
+        saturday = problem.weekday(day) == SATURDAY
+        nxt: list[np.ndarray | None] = [None] * len(states)
+
+        def reach(state, values, earn=None, nxt=nxt):
+            if earn is not None:  # one more working day, worth ``earn``
+                moved = np.full(size, NONE, dtype=np.int64)
+                moved[1:] = values[:-1] + earn
+                values = moved
+            i = index[state]
+            nxt[i] = values if nxt[i] is None else np.maximum(nxt[i], values)
+
+        fresh = gain[day] - (price if weekend else 0)  # a run that starts today
+        if day == 0:
+            if works:
+                reach(("on", 1, True), start, fresh)
+            reach(("off", 0, True), start)
+        for (kind, length, exempt), values in zip(states, current, strict=True):
+            if values is None:
+                continue
+            if kind == "on":
+                if works and length < max_on:
+                    # a Sunday after a worked Saturday: that weekend is counted already
+                    reach(("on", length + 1, exempt), values, gain[day] - (price if saturday else 0))
+                if exempt or length >= min_on:
+                    reach(("off", 1, False), values)
+            elif exempt:  # off since day 0
+                if works:
+                    reach(("on", 1, False), values, fresh)
+                reach(("off", 0, True), values)
+            else:
+                if works and length >= min_off:
+                    reach(("on", 1, False), values, fresh)
+                reach(("off", min(min_off, length + 1), False), values)
+        history.append(nxt)
+        current = nxt
+    # the end: any state (a run that touches the last day needs no minimum length)
+    low = counts[0]
+    best = None
+    for i, values in enumerate(current):
+        if values is None:
+            continue
+        k = int(np.argmax(values[low:])) + low
+        if values[k] > NONE // 2 and (best is None or values[k] > best[0]):
+            best = (int(values[k]), i, k)
+    if best is None:
+        return None
+    return _back(problem, history, states, best, by_day, gain, price, min_on, min_off)
+
+
+def _back(problem, history, states, best, by_day, gain, price, min_on, min_off) -> list[int] | None:
+    """Walk the path back from the last day: at each day, a state before it that leads here with the
+    value found."""
+    value, state, count = best
+    days: list[int] = []
+    for day in range(problem.days - 1, 0, -1):
+        kind, length, exempt = states[state]
+        weekend = problem.is_weekend(day)
+        saturday = problem.weekday(day) == SATURDAY
+        found = None
+        for j, (pkind, plength, pexempt) in enumerate(states):
+            before = history[day - 1][j]
+            if before is None:
+                continue
+            if kind == "on":
+                if count < 1:
+                    continue
+                if length == 1:
+                    ok = pkind == "off" and (pexempt or plength >= min_off) and not exempt
+                    earn = gain[day] - (price if weekend else 0)
+                else:
+                    ok = pkind == "on" and plength == length - 1 and pexempt == exempt
+                    earn = gain[day] - (price if saturday else 0)
+                if ok and int(before[count - 1]) + earn == value:
+                    found = (j, count - 1)
+            else:
+                if exempt:
+                    ok = pkind == "off" and pexempt
+                elif length == 1:
+                    ok = pkind == "on" and (pexempt or plength >= min_on)
+                else:
+                    ok = pkind == "off" and not pexempt and (
+                        plength == length - 1 or (length == min_off and plength == min_off)
+                    )
+                if ok and int(before[count]) == value:
+                    found = (j, count)
+            if found is not None:
+                break
+        if found is None:
+            return None  # cannot happen: every value came from a state before it
+        if kind == "on":
+            days.append(day)
+        state, count = found
+        value = int(history[day - 1][state][count])
+    if states[state][0] == "on":
+        days.append(0)
+    return sorted(days)
+
+
+def _shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], seconds: float, seed: int,
+) -> list[tuple[str, str]] | None:
+    """A shift on each of ``days``: caps per type, forbidden successions and the total minutes held,
+    as much of ``gains`` as CP-SAT finds in ``seconds``."""
+    r = person.rules
+    cp = cp_model.CpModel()
+    x: dict[str, cp_model.IntVar] = {}
+    on_day: dict[int, list[tuple[Shift, cp_model.IntVar]]] = {}
+    for d in days:
+        row = [(s, cp.new_bool_var(s.id)) for s in by_day[d]]
+        on_day[d] = row
+        cp.add_exactly_one(v for _, v in row)
+        x.update((s.id, v) for s, v in row)
+    forbidden = problem.forbidden_successions
+    if forbidden:
+        for d in days:
+            for a, va in on_day[d]:
+                for b, vb in on_day.get(d + 1, ()):
+                    if (a.type, b.type) in forbidden:
+                        cp.add_bool_or([va.Not(), vb.Not()])
+    by_type: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    minutes = []
+    for row in on_day.values():
+        for s, v in row:
+            by_type[s.type].append(v)
+            minutes.append(s.minutes * v)
+    for t, cap in r.max_shifts_by_type.items():
+        if len(by_type.get(t, ())) > cap:
+            cp.add(sum(by_type[t]) <= cap)
+    if r.max_total_minutes is not None:
+        cp.add(sum(minutes) <= r.max_total_minutes)
+    if r.min_total_minutes:
+        cp.add(sum(minutes) >= r.min_total_minutes)
+    cp.maximize(sum(gains.get(sid, 0) * v for sid, v in x.items()))
+    greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=False)
+    if greedy is None:  # a dead end: the shifts whose types have most left first
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=True)
+    if greedy is not None:
+        for sid, v in x.items():
+            cp.add_hint(v, sid in greedy)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, min(SHIFTS_TIME, seconds))
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    code = solver.solve(cp)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None if greedy is None else [(person.id, sid) for sid in greedy]
+    return [(person.id, sid) for sid, v in x.items() if solver.value(v)]
+
+
+def _greedy_shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], safe: bool,
+) -> set[str] | None:
+    """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
+    under its cap) that keeps the caps, the successions (with a shift left for the next day) and the
+    total minutes within reach; None at a dead end."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    left = dict(r.max_shifts_by_type)
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    lengths = [s.minutes for d in days for s in by_day[d]]
+    shortest, longest = min(lengths), max(lengths)
+    worked = set(days)
+    chosen: set[str] = set()
+    minutes = 0
+    previous: Shift | None = None
+    for i, d in enumerate(days):
+        after = len(days) - i - 1  # working days still to fill
+        follows = previous if previous is not None and previous.day == d - 1 else None
+
+        def fits(s: Shift, follows=follows, after=after, d=d, minutes=minutes) -> bool:
+            if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
+                return False
+            total = minutes + s.minutes
+            if (high is not None and total + after * shortest > high) or total + after * longest < low:
+                return False
+            if d + 1 in worked:  # the next day still has a shift that may follow this one
+                return any(
+                    (s.type, n.type) not in forbidden and left.get(n.type, 1) - (n.type == s.type) > 0
+                    for n in by_day[d + 1]
+                )
+            return True
+
+        options = [s for s in by_day[d] if fits(s)]
+        if not options:
+            return None
+        if safe:
+            best = max(options, key=lambda s: (left.get(s.type, len(days)), gains.get(s.id, 0)))
+        else:
+            best = max(options, key=lambda s: gains.get(s.id, 0))
+        chosen.add(best.id)
+        minutes += best.minutes
+        if best.type in left:
+            left[best.type] -= 1
+        previous = best
+    return chosen
