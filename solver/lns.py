@@ -23,7 +23,7 @@ from solver.bounds import staffing_bound
 from solver.greedy import greedy, repair_start
 from solver.load import load
 from solver.one_by_one import chosen as one_by_one_chosen
-from solver.one_by_one import plan_one_by_one, sets_minimums
+from solver.one_by_one import plan_one_by_one, replan, sets_minimums
 from solver.options import Progress, SolveOptions
 from solver.problem import Intensity, Problem, Solution, Status, Term, candidate_pairs
 from solver.rolling import rolling_start
@@ -36,7 +36,10 @@ SUB_TIME = 3.0  # seconds per neighbourhood
 MIN_SUB_TIME = 1.0  # no new neighbourhood with less time left
 WINDOW_DAYS = (3, 7)  # shortest and longest window of days
 ROLLING_SHARE = 0.5  # at most this share of the time limit goes to the block-by-block first schedule
-ONE_BY_ONE_SHARE = 0.5  # at most this share of the time limit goes to planning people one at a time
+# at most this share of the time limit goes to planning people one at a time (anyone left then is
+# repaired by their whole one-person model, much slower: a valid schedule first)
+ONE_BY_ONE_SHARE = 0.9
+REPLAN_SHARE = 0.8  # at most this share of the time left then goes to planning each person again
 
 
 @dataclasses.dataclass
@@ -51,13 +54,21 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     deadline = options.deadline_from(started)
     options = dataclasses.replace(options, deadline=deadline)  # every sub-search ends by then
     rng = random.Random(options.seed)
-    first_schedule, origin = None, "greedy"
+    first_schedule, origin, replanned = None, "greedy", 0
+    first_valid: float | None = None  # seconds to a valid first schedule, where known before the repair
     if one_by_one_chosen(problem, options, candidate_pairs(problem)):
         # every hard rule binds one person: plan each alone, wanting the cover the others left
         # (solver.one_by_one); whoever is still left without a valid roster is repaired below
         planned_until = started + ONE_BY_ONE_SHARE * (deadline - started)
-        first_schedule, _ = plan_one_by_one(problem, options, planned_until)
+        first_schedule, failed = plan_one_by_one(problem, options, planned_until)
         origin = "people one by one"
+        if not failed and not validate.validate(problem, first_schedule):
+            # valid already: that is the first schedule found; then each person is planned again given
+            # all the others, while that gains
+            first_valid = time.monotonic() - started
+            _report(options, started, validate.objective(problem, first_schedule), 1)
+            replan_until = time.monotonic() + REPLAN_SHARE * (deadline - time.monotonic())
+            first_schedule, replanned = replan(problem, first_schedule, options, replan_until)
     elif options.rolling_start and sets_minimums(problem) and options.hint is None and not problem.reference:
         # the greedy start would break the minimums (runs of days, hours over the horizon): plan the
         # horizon a block of weeks at a time instead (solver.rolling), then repair who is still short
@@ -91,7 +102,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     best = validate.objective(problem, current)
     scoring = time.monotonic() - scoring
     improvements = 1
-    first_solution_time = time.monotonic() - started
+    first_solution_time = time.monotonic() - started if first_valid is None else first_valid
     _report(options, started, best, improvements)
 
     eligible_by_day = _eligible_by_day(problem)
@@ -150,6 +161,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             "method": "large neighbourhood search",
             "first_schedule": origin,  # greedy, blocks of weeks, people one by one, or the whole model
             "first_schedule_seconds": round(first_solution_time, 3),
+            "replanned_people": replanned,  # rosters the people-one-by-one start changed on its passes
             "bound": "staffing (slots short of everyone who may work them)",
             "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
             "neighbourhoods": tried,

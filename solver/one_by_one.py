@@ -80,7 +80,7 @@ def plan_one_by_one(
         share = (until - time.monotonic()) / (len(order) - done)
         alone = _alone(problem, person, taken, skilled)
         budget = max(MIN_PERSON_TIME, min(PERSON_TIME, share))
-        mine = _by_path(alone, budget, options.seed + done)
+        mine = _by_path(alone, budget, options.seed + done, polish=False)  # fast: a valid schedule first
         if mine is None:
             mine = _plan(alone, options, budget, options.seed + done, until)
         if mine is None:
@@ -94,19 +94,70 @@ def plan_one_by_one(
     return schedule, failed
 
 
+def replan(
+    problem: Problem, schedule: list[tuple[str, str]], options: SolveOptions, until: float
+) -> tuple[list[tuple[str, str]], int]:
+    """``schedule`` improved by planning each person again by the path, everyone else's shifts kept,
+    where the new roster is worth more to the objective than the old one (given the others, a person's
+    part of the cover and their wishes is exactly what the path values); passes over everyone until
+    one changes nobody or ``until``. Returns the schedule and how many rosters changed."""
+    mine: dict[str, list[str]] = {p.id: [] for p in problem.people}
+    for person_id, shift_id in schedule:
+        mine[person_id].append(shift_id)
+    taken: Counter[str] = Counter(s for _, s in schedule)
+    skilled: Counter[tuple[str, str]] = Counter()
+    for person in problem.people:
+        for shift_id in mine[person.id]:
+            for skill in person.skills:
+                skilled[shift_id, skill] += 1
+    changed = 0
+    order = _order(problem)
+    for turn in range(100):
+        before = changed
+        for done, person in enumerate(order):
+            if stopped(options) or time.monotonic() >= until:
+                return _flat(mine), changed
+            _count(taken, skilled, person, mine[person.id], -1)
+            alone = _alone(problem, person, taken, skilled)
+            gains = _gains(alone, alone.people[0])
+            new = _by_path(alone, PERSON_TIME, options.seed + turn * len(order) + done, gains)
+            old = sum(gains.get(s, 0) for s in mine[person.id])
+            if new is not None and sum(gains[s] for _, s in new) > old:
+                mine[person.id] = [s for _, s in new]
+                changed += 1
+            _count(taken, skilled, person, mine[person.id], 1)
+        if changed == before:
+            break
+    return _flat(mine), changed
+
+
+def _count(taken: Counter[str], skilled: Counter[tuple[str, str]], person: Person, shifts, sign: int) -> None:
+    for shift_id in shifts:
+        taken[shift_id] += sign
+        for skill in person.skills:
+            skilled[shift_id, skill] += sign
+
+
+def _flat(mine: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(p, s) for p, shifts in mine.items() for s in shifts]
+
+
 def _order(problem: Problem) -> list[Person]:
     """The people with the fewest shifts open to them first (their rosters are the hardest to fit to
     what is left); ties in the problem's order."""
     return sorted(problem.people, key=lambda p: len(problem.shifts) - len(p.unavailable))
 
 
-def _by_path(alone: Problem, budget: float, seed: int) -> list[tuple[str, str]] | None:
+def _by_path(
+    alone: Problem, budget: float, seed: int, gains: dict[str, int] | None = None, polish: bool = True
+) -> list[tuple[str, str]] | None:
     """The person's roster by a path through the days (solver.person_roster), where it knows their
     rules and what it finds breaks none of them."""
     person = alone.people[0]
     if not person_roster.supported(alone, person):
         return None
-    mine = person_roster.plan(alone, person, _gains(alone, person), budget, seed)
+    gains = _gains(alone, person) if gains is None else gains
+    mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish)
     if mine is None or validate.validate(alone, mine):
         return None
     return mine

@@ -48,35 +48,72 @@ def supported(problem: Problem, person: Person) -> bool:
 
 
 def plan(
-    problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0
+    problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0,
+    polish: bool = True,
 ) -> list[tuple[str, str]] | None:
     """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
-    worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None."""
+    worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None. Without
+    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster)."""
     r = person.rules
     caps = dict(r.max_shifts_by_type)
     by_day: dict[int, list[Shift]] = defaultdict(list)
     for shift in problem.shifts:
         if person.may_work(shift.id) and caps.get(shift.type, 1) > 0:
             by_day[shift.day].append(shift)
-    lengths = sorted({s.minutes for ss in by_day.values() for s in ss})
-    if not lengths:
+    if not by_day:
         return None if r.min_total_minutes else []
     day_gain = [max((gains.get(s.id, 0) for s in by_day[d]), default=0) for d in range(problem.days)]
-    counts = _counts(r.min_total_minutes or 0, r.max_total_minutes, lengths, problem.days)
+    supply = _supply(by_day, caps)
+    counts = _counts(r.min_total_minutes or 0, r.max_total_minutes, supply, problem.days)
     if counts is None:
         return None
     days = _days(problem, by_day, day_gain, counts, r.min_consecutive_days or 1,
                  r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
     if days is None:
         return None
+    if not polish:
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=False)
+        if greedy is not None:
+            return [(person.id, sid) for sid in sorted(greedy)]
     return _shifts(problem, person, days, by_day, gains, seconds, seed)
 
 
-def _counts(low: int, high: int | None, lengths: list[int], days: int) -> tuple[int, int] | None:
-    """The fewest and most working days that can make the total minutes (shifts of ``lengths``)."""
-    fewest = -(-low // lengths[-1])
-    most = days if high is None else min(days, high // lengths[0])
-    return (fewest, most) if fewest <= most else None
+def _supply(by_day: dict[int, list[Shift]], caps: Mapping[str, int]) -> list[tuple[int, int]]:
+    """(length, how many at most) per length of shift open to the person, shortest first."""
+    days_of: dict[str, set[int]] = defaultdict(set)
+    length_of: dict[str, int] = {}
+    for d, shifts in by_day.items():
+        for s in shifts:
+            days_of[s.type].add(d)
+            length_of[s.type] = s.minutes
+    most: dict[int, int] = defaultdict(int)
+    for t, ds in days_of.items():
+        most[length_of[t]] += min(len(ds), caps.get(t, len(ds)))
+    return sorted(most.items())
+
+
+def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
+    """The fewest and most minutes ``k`` shifts of ``supply`` can make (None: not that many)."""
+    if k > sum(n for _, n in supply):
+        return None
+
+    def fill(order):
+        left, total = k, 0
+        for length, n in order:
+            take = min(n, left)
+            total, left = total + take * length, left - take
+        return total
+
+    return fill(supply), fill(reversed(supply))
+
+
+def _counts(low: int, high: int | None, supply: list[tuple[int, int]], days: int) -> tuple[int, int] | None:
+    """The fewest and most working days that can make the total minutes (the caps per type held)."""
+    fitting = [
+        k for k in range(days + 1)
+        if (reach := _reach(supply, k)) is not None and reach[1] >= low and (high is None or reach[0] <= high)
+    ]
+    return (fitting[0], fitting[-1]) if fitting else None
 
 
 def _days(
@@ -97,7 +134,7 @@ def _days(
             high_price = price
         else:
             low_price = price
-        if high_price is not None and high_price - low_price <= 1:
+        if high_price is not None and high_price - low_price <= max(1, high_price // 4):  # near enough
             break
         price = (low_price + high_price) // 2 if high_price is not None else max(1, 4 * price)
     return best
@@ -246,10 +283,12 @@ def _shifts(
     forbidden = problem.forbidden_successions
     if forbidden:
         for d in days:
+            after = on_day.get(d + 1, ())
             for a, va in on_day[d]:
-                for b, vb in on_day.get(d + 1, ()):
-                    if (a.type, b.type) in forbidden:
-                        cp.add_bool_or([va.Not(), vb.Not()])
+                # one linear row per shift rather than a clause per pair: a then none of what may not follow
+                barred = [vb for b, vb in after if (a.type, b.type) in forbidden]
+                if barred:
+                    cp.add(va + sum(barred) <= 1)
     by_type: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     minutes = []
     for row in on_day.values():
@@ -291,21 +330,39 @@ def _greedy_shifts(
     forbidden = problem.forbidden_successions
     left = dict(r.max_shifts_by_type)
     low, high = r.min_total_minutes or 0, r.max_total_minutes
-    lengths = [s.minutes for d in days for s in by_day[d]]
-    shortest, longest = min(lengths), max(lengths)
     worked = set(days)
+    length_of = {s.type: s.minutes for d in days for s in by_day[d]}
+    days_left: dict[str, int] = defaultdict(int)  # chosen days still to come with a shift of the type
+    for d in days:
+        for t in {s.type for s in by_day[d]}:
+            days_left[t] += 1
     chosen: set[str] = set()
     minutes = 0
     previous: Shift | None = None
     for i, d in enumerate(days):
         after = len(days) - i - 1  # working days still to fill
         follows = previous if previous is not None and previous.day == d - 1 else None
+        for t in {s.type for s in by_day[d]}:
+            days_left[t] -= 1
+
+        base: dict[int, int] = defaultdict(int)  # shifts of each length the days after this one offer
+        for t, n in days_left.items():
+            base[length_of[t]] += min(n, left.get(t, n))
+
+        def reach(taken: str, after=after, base=base) -> tuple[int, int] | None:
+            """The minutes the days after this one can still make, a shift of type ``taken`` today."""
+            n = days_left.get(taken, 0)
+            if n and taken in left and left[taken] - 1 < n:  # one fewer of that type later
+                most = dict(base)
+                most[length_of[taken]] -= 1
+                return _reach(sorted(most.items()), after)
+            return _reach(sorted(base.items()), after)
 
         def fits(s: Shift, follows=follows, after=after, d=d, minutes=minutes) -> bool:
             if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
                 return False
-            total = minutes + s.minutes
-            if (high is not None and total + after * shortest > high) or total + after * longest < low:
+            total, later = minutes + s.minutes, reach(s.type)
+            if later is None or (high is not None and total + later[0] > high) or total + later[1] < low:
                 return False
             if d + 1 in worked:  # the next day still has a shift that may follow this one
                 return any(
