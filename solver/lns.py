@@ -25,7 +25,7 @@ from solver.load import load
 from solver.one_by_one import chosen as one_by_one_chosen
 from solver.one_by_one import plan_one_by_one, replan, sets_minimums
 from solver.options import Progress, SolveOptions
-from solver.problem import Intensity, Problem, Solution, Status, Term, candidate_pairs
+from solver.problem import Intensity, Problem, Solution, Status, Term
 from solver.rolling import rolling_start
 from solver.search import solve_model
 from solver.start import FIRST_SCHEDULE_SHARE, GREEDY_SHARE, stopped, sub_options, valid_start
@@ -56,7 +56,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     rng = random.Random(options.seed)
     first_schedule, origin, replanned = None, "greedy", 0
     first_valid: float | None = None  # seconds to a valid first schedule, where known before the repair
-    if one_by_one_chosen(problem, options, candidate_pairs(problem)):
+    if one_by_one_chosen(problem, options):
         # every hard rule binds one person: plan each alone, wanting the cover the others left
         # (solver.one_by_one); whoever is still left without a valid roster is repaired below
         planned_until = started + ONE_BY_ONE_SHARE * (deadline - started)

@@ -29,9 +29,11 @@ RULES_ONLY_TIME = 2.0  # seconds at most for the rules-only fallback of one pers
 # terms that compare people with each other: meaningless for one person alone (the neighbourhood
 # search weighs them afterwards)
 _ACROSS_PEOPLE = ("load_max", "load_spread", "nights_spread", "weekends_spread", "heavy_spread", "partners")
-# pairs (person x shift) from which a problem counts as large enough to plan people one at a time when
-# no option says otherwise (see ``chosen``): measured on Curtois 20-24 (docs/BENCHMARKS.md)
-AUTO_PAIRS = 50_000
+# days of horizon from which a large problem (one the neighbourhood search solves) is planned one
+# person at a time when no option says otherwise (see ``chosen``): on Curtois 13-19 (28-84 days) the
+# greedy start and its per-person repair give a valid schedule in seconds, on 20-24 (182 and 364 days)
+# late or never (docs/BENCHMARKS.md)
+AUTO_DAYS = 120
 
 
 def per_person(problem: Problem) -> bool:
@@ -42,15 +44,16 @@ def per_person(problem: Problem) -> bool:
     return all(s.max_staff is None and not s.pair for s in problem.shifts)
 
 
-def chosen(problem: Problem, options: SolveOptions, pairs: int) -> bool:
-    """Is the first schedule planned one person at a time? ``options.one_by_one`` True or False
-    decides (True still needs rules that bind one person each); None: for a problem of at least
-    ``AUTO_PAIRS`` decision variables whose rules set minimums the greedy start cannot meet."""
+def chosen(problem: Problem, options: SolveOptions) -> bool:
+    """Is the first schedule of the neighbourhood search planned one person at a time?
+    ``options.one_by_one`` True or False decides (True still needs rules that bind one person each);
+    None: over a horizon of at least ``AUTO_DAYS`` days, where the rules set minimums the greedy start
+    cannot meet."""
     if options.hint is not None or not per_person(problem):
         return False
     if options.one_by_one is not None:
         return options.one_by_one
-    return pairs >= AUTO_PAIRS and sets_minimums(problem)
+    return problem.days >= AUTO_DAYS and sets_minimums(problem)
 
 
 def sets_minimums(problem: Problem) -> bool:

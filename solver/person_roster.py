@@ -324,8 +324,8 @@ def _greedy_shifts(
     gains: Mapping[str, int], safe: bool,
 ) -> set[str] | None:
     """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
-    under its cap) that keeps the caps, the successions (with a shift left for the next day) and the
-    total minutes within reach; None at a dead end."""
+    under its cap) that keeps the caps, the successions (the rest of its run can still follow) and
+    the total minutes within reach; None at a dead end."""
     r = person.rules
     forbidden = problem.forbidden_successions
     left = dict(r.max_shifts_by_type)
@@ -339,9 +339,12 @@ def _greedy_shifts(
     chosen: set[str] = set()
     minutes = 0
     previous: Shift | None = None
+    onward: dict[int, set[str]] = {}  # day of the current run -> types from which the run can be finished
     for i, d in enumerate(days):
         after = len(days) - i - 1  # working days still to fill
         follows = previous if previous is not None and previous.day == d - 1 else None
+        if follows is None:  # a run starts: which types lead on to its end (successions, caps left)
+            onward = _onward(d, worked, by_day, left, forbidden)
         for t in {s.type for s in by_day[d]}:
             days_left[t] -= 1
 
@@ -358,18 +361,13 @@ def _greedy_shifts(
                 return _reach(sorted(most.items()), after)
             return _reach(sorted(base.items()), after)
 
-        def fits(s: Shift, follows=follows, after=after, d=d, minutes=minutes) -> bool:
+        def fits(s: Shift, follows=follows, d=d, minutes=minutes, onward=onward) -> bool:
             if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
                 return False
             total, later = minutes + s.minutes, reach(s.type)
             if later is None or (high is not None and total + later[0] > high) or total + later[1] < low:
                 return False
-            if d + 1 in worked:  # the next day still has a shift that may follow this one
-                return any(
-                    (s.type, n.type) not in forbidden and left.get(n.type, 1) - (n.type == s.type) > 0
-                    for n in by_day[d + 1]
-                )
-            return True
+            return s.type in onward[d]  # the rest of the run can still follow it
 
         options = [s for s in by_day[d] if fits(s)]
         if not options:
@@ -384,3 +382,22 @@ def _greedy_shifts(
             left[best.type] -= 1
         previous = best
     return chosen
+
+
+def _onward(
+    first: int, worked: set[int], by_day: dict[int, list[Shift]], left: Mapping[str, int],
+    forbidden: frozenset[tuple[str, str]],
+) -> dict[int, set[str]]:
+    """For each day of the run of working days from ``first``: the types (with some of their cap left)
+    from which the run can be finished without a forbidden succession, from its last day back."""
+    last = first
+    while last + 1 in worked:
+        last += 1
+    onward: dict[int, set[str]] = {}
+    later: set[str] | None = None
+    for d in range(last, first - 1, -1):
+        types = {s.type for s in by_day[d] if left.get(s.type, 1) > 0}
+        if later is not None:
+            types = {t for t in types if any((t, u) not in forbidden for u in later)}
+        onward[d] = later = types
+    return onward
