@@ -15,6 +15,7 @@ Only for the rules the path knows (see :func:`supported`); the caller checks the
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -62,34 +63,33 @@ def plan(
             by_day[shift.day].append(shift)
     if not by_day:
         return None if r.min_total_minutes else []
-    day_gain = [max((gains.get(s.id, 0) for s in by_day[d]), default=0) for d in range(problem.days)]
-    supply = _supply(by_day, caps)
-    counts = _counts(r.min_total_minutes or 0, r.max_total_minutes, supply, problem.days)
-    if counts is None:
+    lengths = sorted({s.minutes for shifts in by_day.values() for s in shifts})
+    unit = math.gcd(*lengths)
+    options = [_options(by_day.get(d, ()), gains, unit) for d in range(problem.days)]
+    low = -(-(r.min_total_minutes or 0) // unit)
+    high = (problem.days * lengths[-1] if r.max_total_minutes is None else r.max_total_minutes) // unit
+    if low > high:
         return None
-    days = _days(problem, by_day, day_gain, counts, r.min_consecutive_days or 1,
-                 r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
-    if days is None:
+    found = _days(problem, options, (low, high), r.min_consecutive_days or 1,
+                  r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
+    if found is None:
         return None
+    days = sorted(found)
+    planned = {d: u * unit for d, u in found.items()}  # the length of shift the path chose each day
     if not polish:
-        greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=False)
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
         if greedy is not None:
             return [(person.id, sid) for sid in sorted(greedy)]
-    return _shifts(problem, person, days, by_day, gains, seconds, seed)
+    return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
 
 
-def _supply(by_day: dict[int, list[Shift]], caps: Mapping[str, int]) -> list[tuple[int, int]]:
-    """(length, how many at most) per length of shift open to the person, shortest first."""
-    days_of: dict[str, set[int]] = defaultdict(set)
-    length_of: dict[str, int] = {}
-    for d, shifts in by_day.items():
-        for s in shifts:
-            days_of[s.type].add(d)
-            length_of[s.type] = s.minutes
-    most: dict[int, int] = defaultdict(int)
-    for t, ds in days_of.items():
-        most[length_of[t]] += min(len(ds), caps.get(t, len(ds)))
-    return sorted(most.items())
+def _options(shifts, gains: Mapping[str, int], unit: int) -> list[tuple[int, int]]:
+    """(length in units, the most a shift of that length is worth) for one day."""
+    best: dict[int, int] = {}
+    for s in shifts:
+        u = s.minutes // unit
+        best[u] = max(best.get(u, gains.get(s.id, 0)), gains.get(s.id, 0))
+    return sorted(best.items())
 
 
 def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
@@ -107,29 +107,20 @@ def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
     return fill(supply), fill(reversed(supply))
 
 
-def _counts(low: int, high: int | None, supply: list[tuple[int, int]], days: int) -> tuple[int, int] | None:
-    """The fewest and most working days that can make the total minutes (the caps per type held)."""
-    fitting = [
-        k for k in range(days + 1)
-        if (reach := _reach(supply, k)) is not None and reach[1] >= low and (high is None or reach[0] <= high)
-    ]
-    return (fitting[0], fitting[-1]) if fitting else None
-
-
 def _days(
-    problem: Problem, by_day: dict[int, list[Shift]], gain: list[int], counts: tuple[int, int],
+    problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
     min_on: int, max_on: int, min_off: int, max_weekends: int | None,
-) -> list[int] | None:
-    """The working days: the most valuable path within the runs, the count and the weekends."""
-    weekends = None if max_weekends is None else max_weekends
+) -> dict[int, int] | None:
+    """The working days (day -> length of its shift, in units): the most valuable path within the
+    runs, the total minutes and the weekends."""
     low_price, high_price, price = 0, None, 0
     best = None
     for _ in range(MAX_PRICE_STEPS):
-        found = _path(problem, by_day, gain, counts, min_on, max_on, min_off, price)
+        found = _path(problem, options, counts, min_on, max_on, min_off, price)
         if found is None:
             return best
-        worked = _weekends(problem, found)
-        if weekends is None or worked <= weekends:
+        worked = _weekends(problem, list(found))
+        if max_weekends is None or worked <= max_weekends:
             best = found
             high_price = price
         else:
@@ -145,13 +136,13 @@ def _weekends(problem: Problem, days: list[int]) -> int:
 
 
 def _path(
-    problem: Problem, by_day: dict[int, list[Shift]], gain: list[int], counts: tuple[int, int],
+    problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
     min_on: int, max_on: int, min_off: int, price: int,
-) -> list[int] | None:
+) -> dict[int, int] | None:
     """The best path over the days at this weekend price (see the module's docstring). States: working
     runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
-    of length 1..min_off (min_off: long enough), and off since day 0. Values per number of days
-    worked so far; None where no path reaches the state."""
+    of length 1..min_off (min_off: long enough), and off since day 0. Values per minutes worked so
+    far (in units of the shifts' common divisor); None where no path reaches the state."""
     size = counts[1] + 1
     states = [
         *(("on", n, False) for n in range(1, max_on + 1)),
@@ -165,20 +156,25 @@ def _path(
     history: list[list[np.ndarray | None]] = []
     current: list[np.ndarray | None] = [None] * len(states)
     for day in range(problem.days):
-        works = bool(by_day.get(day))
+        works = bool(options[day])
         weekend = problem.is_weekend(day)
         saturday = problem.weekday(day) == SATURDAY
         nxt: list[np.ndarray | None] = [None] * len(states)
 
-        def reach(state, values, earn=None, nxt=nxt):
-            if earn is not None:  # one more working day, worth ``earn``
-                moved = np.full(size, NONE, dtype=np.int64)
-                moved[1:] = values[:-1] + earn
-                values = moved
+        def reach(state, values, earn=None, nxt=nxt, today=options[day]):
             i = index[state]
-            nxt[i] = values if nxt[i] is None else np.maximum(nxt[i], values)
+            if earn is None:
+                nxt[i] = values.copy() if nxt[i] is None else np.maximum(nxt[i], values, out=nxt[i])
+                return
+            for units, gain in today:  # one more working day, a shift of ``units`` worth ``gain``
+                if units >= size:
+                    continue
+                if nxt[i] is None:
+                    nxt[i] = np.full(size, NONE, dtype=np.int64)
+                target = nxt[i][units:]
+                np.maximum(target, values[:-units] + (gain + earn), out=target)
 
-        fresh = gain[day] - (price if weekend else 0)  # a run that starts today
+        fresh = -(price if weekend else 0)  # a run that starts today
         if day == 0:
             if works:
                 reach(("on", 1, True), start, fresh)
@@ -189,7 +185,7 @@ def _path(
             if kind == "on":
                 if works and length < max_on:
                     # a Sunday after a worked Saturday: that weekend is counted already
-                    reach(("on", length + 1, exempt), values, gain[day] - (price if saturday else 0))
+                    reach(("on", length + 1, exempt), values, -(price if saturday else 0))
                 if exempt or length >= min_on:
                     reach(("off", 1, False), values)
             elif exempt:  # off since day 0
@@ -213,14 +209,14 @@ def _path(
             best = (int(values[k]), i, k)
     if best is None:
         return None
-    return _back(problem, history, states, best, by_day, gain, price, min_on, min_off)
+    return _back(problem, history, states, best, options, price, min_on, min_off)
 
 
-def _back(problem, history, states, best, by_day, gain, price, min_on, min_off) -> list[int] | None:
+def _back(problem, history, states, best, options, price, min_on, min_off) -> dict[int, int] | None:
     """Walk the path back from the last day: at each day, a state before it that leads here with the
     value found."""
     value, state, count = best
-    days: list[int] = []
+    days: dict[int, int] = {}
     for day in range(problem.days - 1, 0, -1):
         kind, length, exempt = states[state]
         weekend = problem.is_weekend(day)
@@ -231,16 +227,17 @@ def _back(problem, history, states, best, by_day, gain, price, min_on, min_off) 
             if before is None:
                 continue
             if kind == "on":
-                if count < 1:
-                    continue
                 if length == 1:
                     ok = pkind == "off" and (pexempt or plength >= min_off) and not exempt
-                    earn = gain[day] - (price if weekend else 0)
+                    earn = -(price if weekend else 0)
                 else:
                     ok = pkind == "on" and plength == length - 1 and pexempt == exempt
-                    earn = gain[day] - (price if saturday else 0)
-                if ok and int(before[count - 1]) + earn == value:
-                    found = (j, count - 1)
+                    earn = -(price if saturday else 0)
+                if ok:
+                    for units, gain in options[day]:
+                        if count >= units and int(before[count - units]) + gain + earn == value:
+                            found = (j, count - units, units)
+                            break
             else:
                 if exempt:
                     ok = pkind == "off" and pexempt
@@ -251,23 +248,23 @@ def _back(problem, history, states, best, by_day, gain, price, min_on, min_off) 
                         plength == length - 1 or (length == min_off and plength == min_off)
                     )
                 if ok and int(before[count]) == value:
-                    found = (j, count)
+                    found = (j, count, 0)
             if found is not None:
                 break
         if found is None:
             return None  # cannot happen: every value came from a state before it
+        state, count, units = found
         if kind == "on":
-            days.append(day)
-        state, count = found
+            days[day] = units
         value = int(history[day - 1][state][count])
     if states[state][0] == "on":
-        days.append(0)
-    return sorted(days)
+        days[0] = count  # the minutes of day 0 are all that is left
+    return days
 
 
 def _shifts(
     problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
-    gains: Mapping[str, int], seconds: float, seed: int,
+    gains: Mapping[str, int], planned: Mapping[int, int], seconds: float, seed: int,
 ) -> list[tuple[str, str]] | None:
     """A shift on each of ``days``: caps per type, forbidden successions and the total minutes held,
     as much of ``gains`` as CP-SAT finds in ``seconds``."""
@@ -303,9 +300,9 @@ def _shifts(
     if r.min_total_minutes:
         cp.add(sum(minutes) >= r.min_total_minutes)
     cp.maximize(sum(gains.get(sid, 0) * v for sid, v in x.items()))
-    greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=False)
+    greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
     if greedy is None:  # a dead end: the shifts whose types have most left first
-        greedy = _greedy_shifts(problem, person, days, by_day, gains, safe=True)
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=True)
     if greedy is not None:
         for sid, v in x.items():
             cp.add_hint(v, sid in greedy)
@@ -321,7 +318,7 @@ def _shifts(
 
 def _greedy_shifts(
     problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
-    gains: Mapping[str, int], safe: bool,
+    gains: Mapping[str, int], planned: Mapping[int, int], safe: bool,
 ) -> set[str] | None:
     """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
     under its cap) that keeps the caps, the successions (the rest of its run can still follow) and
@@ -372,10 +369,11 @@ def _greedy_shifts(
         options = [s for s in by_day[d] if fits(s)]
         if not options:
             return None
+        length = planned.get(d)  # the path's length for the day first
         if safe:
             best = max(options, key=lambda s: (left.get(s.type, len(days)), gains.get(s.id, 0)))
         else:
-            best = max(options, key=lambda s: gains.get(s.id, 0))
+            best = max(options, key=lambda s: (s.minutes == length, gains.get(s.id, 0)))
         chosen.add(best.id)
         minutes += best.minutes
         if best.type in left:
