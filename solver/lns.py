@@ -66,9 +66,15 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             # valid already: that is the first schedule found; then each person is planned again given
             # all the others, while that gains
             first_valid = time.monotonic() - started
-            _report(options, started, validate.objective(problem, first_schedule), 1)
+            planned = validate.objective(problem, first_schedule)
+            _report(options, started, planned, 1)
             replan_until = time.monotonic() + REPLAN_SHARE * (deadline - time.monotonic())
-            first_schedule, replanned = replan(problem, first_schedule, options, replan_until)
+            again, replanned = replan(problem, first_schedule, options, replan_until)
+            # kept where the whole objective agrees (the terms across people were left out of it)
+            if replanned and validate.objective(problem, again) < planned:
+                first_schedule = again
+            else:
+                replanned = 0
     elif options.rolling_start and sets_minimums(problem) and options.hint is None and not problem.reference:
         # the greedy start would break the minimums (runs of days, hours over the horizon): plan the
         # horizon a block of weeks at a time instead (solver.rolling), then repair who is still short
@@ -110,7 +116,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     scoring = time.monotonic()
     best = validate.objective(problem, current)
     scoring = time.monotonic() - scoring
-    improvements = 1
+    improvements = 2 if replanned else 1  # the replanning's schedule counts as an improvement
     first_solution_time = time.monotonic() - started if first_valid is None else first_valid
     _report(options, started, best, improvements)
 
