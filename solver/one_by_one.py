@@ -161,6 +161,8 @@ def _by_path(
         return None
     gains = _gains(alone, person) if gains is None else gains
     mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish)
+    if mine is None:  # no shifts fit the days the cover asked for: any valid roster (no gains) instead
+        mine = person_roster.plan(alone, person, {}, budget, seed)
     if mine is None or validate.validate(alone, mine):
         return None
     return mine
