@@ -454,7 +454,9 @@ def _method(stats) -> str:
         return "CP-SAT model"
     if "neighbourhoods" in stats:
         short = "LNS" if method == "large neighbourhood search" else method
-        return f"{short} ({stats['neighbourhoods']} hoods, {stats.get('improving_neighbourhoods', 0)} better)"
+        first = {"people one by one": "people one by one, "}.get(stats.get("first_schedule", ""), "")
+        hoods = f"{stats['neighbourhoods']} hoods, {stats.get('improving_neighbourhoods', 0)} better"
+        return f"{short} ({first}{hoods})"
     return str(method)
 
 

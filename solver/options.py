@@ -48,6 +48,12 @@ class SolveOptions:
     # default: measured on Curtois 20 (600 s) valid but later and worse than the default start
     # (docs/BENCHMARKS.md, notes on the large instances).
     rolling_start: bool = False
+    # Neighbourhood search only, where every hard rule binds one person (no headcount caps, no pairs, no
+    # previous schedule): plan the first schedule one person at a time, each by a small model of their
+    # own wanting the cover the others left (solver.one_by_one). None: over horizons of at least
+    # solver.one_by_one.AUTO_DAYS days where the rules set minimums; True / False: always / never (True
+    # still needs rules that bind one person each).
+    one_by_one: bool | None = None
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000
     # CP-SAT's worker portfolio. "max_lp" adds CP-SAT's strong-LP full worker (its root relaxation

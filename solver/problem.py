@@ -271,6 +271,11 @@ class Problem:
         return idx
 
 
+def candidate_pairs(problem: Problem) -> int:
+    """How many (person, shift) decision variables the whole model would have."""
+    return sum(len(problem.shifts) - len(p.unavailable) for p in problem.people)
+
+
 class Status(StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"

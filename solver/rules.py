@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable
 
 from solver.model import Model
@@ -270,12 +271,16 @@ def forbidden_succession(m: Model) -> None:
         return
     for p, person in enumerate(m.people):
         a = m.assign[p]
+        # the person's variables by day and type, once (looked up for every forbidden pair and day)
+        typed: dict[tuple[int, str], list] = defaultdict(list)
+        for s, var in a.items():
+            shift = m.shifts[s]
+            if not shift.visit:
+                typed[shift.day, shift.type].append((s, var))
+        ordered = {key: [var for _, var in sorted(row, key=lambda sv: sv[0])] for key, row in typed.items()}
 
-        def of_type(day: int, shift_type: str, p: int = p, a: dict = a) -> list:
-            return [
-                a[s] for s in m.shifts_on_day[day]
-                if s in a and m.shifts[s].type == shift_type and not m.shifts[s].visit
-            ]
+        def of_type(day: int, shift_type: str, ordered: dict = ordered) -> list:
+            return ordered.get((day, shift_type), [])
 
         for first, second in sorted(forbidden):
             if first in person.history.day(-1).types:

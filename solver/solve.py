@@ -10,10 +10,12 @@ from solver import validate
 from solver.greedy import greedy
 from solver.lns import solve_large
 from solver.options import SolveOptions
-from solver.problem import Problem, Solution, Status
+from solver.problem import Problem, Solution, Status, candidate_pairs
 from solver.repair import rescored
 from solver.search import solve_model
 from solver.start import GREEDY_SHARE, valid_start
+
+__all__ = ["candidate_pairs", "solve"]
 
 
 def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[str, ...] = ()) -> Solution:
@@ -45,11 +47,6 @@ def _timed_from(solution: Solution, started: float) -> Solution:
         wall_time=time.monotonic() - started,
         first_solution_time=None if first is None else first + max(0.0, ahead),
     )
-
-
-def candidate_pairs(problem: Problem) -> int:
-    """How many (person, shift) decision variables the whole model would have."""
-    return sum(len(problem.shifts) - len(p.unavailable) for p in problem.people)
 
 
 def _start_if_valid(problem: Problem, start, found: Solution) -> Solution:

@@ -379,3 +379,11 @@ def test_the_horizon_forecast_is_the_schedules_week_by_week_view():
     busiest = [max(v.weekly_hours[i] for v in schedule.volunteers) for i in range(2)]
     assert [w["busiest"] for w in weeks] == busiest
     assert [w["at_cap"] for w in weeks] == [len(x.at_cap) for x in schedule.weeks]
+
+
+def test_curtois_method_names_the_people_one_by_one_start():
+    stats = {"method": "large neighbourhood search", "neighbourhoods": 3, "improving_neighbourhoods": 1}
+    assert bench._method(stats) == "LNS (3 hoods, 1 better)"
+    assert bench._method({**stats, "first_schedule": "people one by one"}) == (
+        "LNS (people one by one, 3 hoods, 1 better)"
+    )

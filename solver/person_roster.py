@@ -1,0 +1,404 @@
+"""One person's roster over a long horizon, fast: which days they work by dynamic programming over the
+days, then which shift on each of those days by a small CP-SAT model.
+
+CP-SAT finds a one-person roster of Curtois 22 (364 days, runs of 2-5 days, at least 2 days off,
+232-234 shifts, at most 26 weekends) only after 15-30 s: its propagation threads the runs and the
+count over the year poorly. A path through the days does it directly: the state is the current run
+(working or off, and its length) and the number of days worked so far; each working day earns what
+its best shift is worth (the cover the others left, the person's wishes); the weekends are priced
+(a Lagrangian price, raised until the limit holds). The shifts on the chosen days then only have to
+respect the caps per type, the forbidden successions and the total minutes: an easy model.
+
+Only for the rules the path knows (see :func:`supported`); the caller checks the result with
+``solver.validate`` and falls back on the person's full model otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.problem import SATURDAY, Person, Problem, Shift
+
+NONE = np.iinfo(np.int64).min // 4  # an unreachable state
+MAX_PRICE_STEPS = 16  # weekend prices tried at most
+SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
+UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
+
+
+def supported(problem: Problem, person: Person) -> bool:
+    """Are all of ``person``'s hard rules ones the path and the shift model state? (Runs of working
+    days and days off, total minutes, weekends, caps per type, forbidden successions; no history,
+    no rest rules, no weekly windows, no pins, no short visits, one shift a day.)"""
+    r = person.rules
+    if person.history.days or person.history.last_shift_end is not None:
+        return False
+    if r.min_rest_minutes or r.max_shifts_per_day != 1:
+        return False
+    if any(v is not None for v in (
+        r.min_days_off_per_7, r.max_minutes_per_7_days, r.max_consecutive_nights, r.rest_after_nights,
+        r.rest_after_heavy, r.max_consecutive_heavy_days, r.max_heavy_per_mille_28_days,
+    )):
+        return False
+    if any(p == person.id for p, _ in problem.pinned):
+        return False
+    return not any(s.visit for s in problem.shifts)
+
+
+def plan(
+    problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0,
+    polish: bool = True,
+) -> list[tuple[str, str]] | None:
+    """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
+    worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None. Without
+    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster)."""
+    r = person.rules
+    caps = dict(r.max_shifts_by_type)
+    by_day: dict[int, list[Shift]] = defaultdict(list)
+    for shift in problem.shifts:
+        if person.may_work(shift.id) and caps.get(shift.type, 1) > 0:
+            by_day[shift.day].append(shift)
+    if not by_day:
+        return None if r.min_total_minutes else []
+    lengths = sorted({s.minutes for shifts in by_day.values() for s in shifts})
+    unit = math.gcd(*lengths)
+    options = [_options(by_day.get(d, ()), gains, unit) for d in range(problem.days)]
+    low = -(-(r.min_total_minutes or 0) // unit)
+    high = (problem.days * lengths[-1] if r.max_total_minutes is None else r.max_total_minutes) // unit
+    if low > high:
+        return None
+    found = _days(problem, options, (low, high), r.min_consecutive_days or 1,
+                  r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
+    if found is None:
+        return None
+    days = sorted(found)
+    planned = {d: u * unit for d, u in found.items()}  # the length of shift the path chose each day
+    if not polish:
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
+        if greedy is not None:
+            return [(person.id, sid) for sid in sorted(greedy)]
+    return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
+
+
+def _options(shifts, gains: Mapping[str, int], unit: int) -> list[tuple[int, int]]:
+    """(length in units, the most a shift of that length is worth) for one day."""
+    best: dict[int, int] = {}
+    for s in shifts:
+        u = s.minutes // unit
+        best[u] = max(best.get(u, gains.get(s.id, 0)), gains.get(s.id, 0))
+    return sorted(best.items())
+
+
+def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
+    """The fewest and most minutes ``k`` shifts of ``supply`` can make (None: not that many)."""
+    if k > sum(n for _, n in supply):
+        return None
+
+    def fill(order):
+        left, total = k, 0
+        for length, n in order:
+            take = min(n, left)
+            total, left = total + take * length, left - take
+        return total
+
+    return fill(supply), fill(reversed(supply))
+
+
+def _days(
+    problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
+    min_on: int, max_on: int, min_off: int, max_weekends: int | None,
+) -> dict[int, int] | None:
+    """The working days (day -> length of its shift, in units): the most valuable path within the
+    runs, the total minutes and the weekends."""
+    low_price, high_price, price = 0, None, 0
+    best = None
+    for _ in range(MAX_PRICE_STEPS):
+        found = _path(problem, options, counts, min_on, max_on, min_off, price)
+        if found is None:
+            return best
+        worked = _weekends(problem, list(found))
+        if max_weekends is None or worked <= max_weekends:
+            best = found
+            high_price = price
+        else:
+            low_price = price
+        if high_price is not None and high_price - low_price <= max(1, high_price // 4):  # near enough
+            break
+        price = (low_price + high_price) // 2 if high_price is not None else max(1, 4 * price)
+    return best
+
+
+def _weekends(problem: Problem, days: list[int]) -> int:
+    return len({(problem.first_weekday + d) // 7 for d in days if problem.is_weekend(d)})
+
+
+def _path(
+    problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
+    min_on: int, max_on: int, min_off: int, price: int,
+) -> dict[int, int] | None:
+    """The best path over the days at this weekend price (see the module's docstring). States: working
+    runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
+    of length 1..min_off (min_off: long enough), and off since day 0. Values per minutes worked so
+    far (in units of the shifts' common divisor); None where no path reaches the state."""
+    size = counts[1] + 1
+    states = [
+        *(("on", n, False) for n in range(1, max_on + 1)),
+        *(("on", n, True) for n in range(1, max_on + 1)),
+        *(("off", n, False) for n in range(1, min_off + 1)),
+        ("off", 0, True),
+    ]
+    index = {s: i for i, s in enumerate(states)}
+    start = np.full(size, NONE, dtype=np.int64)
+    start[0] = 0
+    history: list[list[np.ndarray | None]] = []
+    current: list[np.ndarray | None] = [None] * len(states)
+    for day in range(problem.days):
+        works = bool(options[day])
+        weekend = problem.is_weekend(day)
+        saturday = problem.weekday(day) == SATURDAY
+        nxt: list[np.ndarray | None] = [None] * len(states)
+
+        def reach(state, values, earn=None, nxt=nxt, today=options[day]):
+            i = index[state]
+            if earn is None:
+                nxt[i] = values.copy() if nxt[i] is None else np.maximum(nxt[i], values, out=nxt[i])
+                return
+            for units, gain in today:  # one more working day, a shift of ``units`` worth ``gain``
+                if units >= size:
+                    continue
+                if nxt[i] is None:
+                    nxt[i] = np.full(size, NONE, dtype=np.int64)
+                target = nxt[i][units:]
+                np.maximum(target, values[:-units] + (gain + earn), out=target)
+
+        fresh = -(price if weekend else 0)  # a run that starts today
+        if day == 0:
+            if works:
+                reach(("on", 1, True), start, fresh)
+            reach(("off", 0, True), start)
+        for (kind, length, exempt), values in zip(states, current, strict=True):
+            if values is None:
+                continue
+            if kind == "on":
+                if works and length < max_on:
+                    # a Sunday after a worked Saturday: that weekend is counted already
+                    reach(("on", length + 1, exempt), values, -(price if saturday else 0))
+                if exempt or length >= min_on:
+                    reach(("off", 1, False), values)
+            elif exempt:  # off since day 0
+                if works:
+                    reach(("on", 1, False), values, fresh)
+                reach(("off", 0, True), values)
+            else:
+                if works and length >= min_off:
+                    reach(("on", 1, False), values, fresh)
+                reach(("off", min(min_off, length + 1), False), values)
+        history.append(nxt)
+        current = nxt
+    # the end: any state (a run that touches the last day needs no minimum length)
+    low = counts[0]
+    best = None
+    for i, values in enumerate(current):
+        if values is None:
+            continue
+        k = int(np.argmax(values[low:])) + low
+        if values[k] > NONE // 2 and (best is None or values[k] > best[0]):
+            best = (int(values[k]), i, k)
+    if best is None:
+        return None
+    return _back(problem, history, states, best, options, price, min_on, min_off)
+
+
+def _back(problem, history, states, best, options, price, min_on, min_off) -> dict[int, int] | None:
+    """Walk the path back from the last day: at each day, a state before it that leads here with the
+    value found."""
+    value, state, count = best
+    days: dict[int, int] = {}
+    for day in range(problem.days - 1, 0, -1):
+        kind, length, exempt = states[state]
+        weekend = problem.is_weekend(day)
+        saturday = problem.weekday(day) == SATURDAY
+        found = None
+        for j, (pkind, plength, pexempt) in enumerate(states):
+            before = history[day - 1][j]
+            if before is None:
+                continue
+            if kind == "on":
+                if length == 1:
+                    ok = pkind == "off" and (pexempt or plength >= min_off) and not exempt
+                    earn = -(price if weekend else 0)
+                else:
+                    ok = pkind == "on" and plength == length - 1 and pexempt == exempt
+                    earn = -(price if saturday else 0)
+                if ok:
+                    for units, gain in options[day]:
+                        if count >= units and int(before[count - units]) + gain + earn == value:
+                            found = (j, count - units, units)
+                            break
+            else:
+                if exempt:
+                    ok = pkind == "off" and pexempt
+                elif length == 1:
+                    ok = pkind == "on" and (pexempt or plength >= min_on)
+                else:
+                    ok = pkind == "off" and not pexempt and (
+                        plength == length - 1 or (length == min_off and plength == min_off)
+                    )
+                if ok and int(before[count]) == value:
+                    found = (j, count, 0)
+            if found is not None:
+                break
+        if found is None:
+            return None  # cannot happen: every value came from a state before it
+        state, count, units = found
+        if kind == "on":
+            days[day] = units
+        value = int(history[day - 1][state][count])
+    if states[state][0] == "on":
+        days[0] = count  # the minutes of day 0 are all that is left
+    return days
+
+
+def _shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], planned: Mapping[int, int], seconds: float, seed: int,
+) -> list[tuple[str, str]] | None:
+    """A shift on each of ``days``: caps per type, forbidden successions and the total minutes held,
+    as much of ``gains`` as CP-SAT finds in a short while (``seconds`` is kept for the callers)."""
+    r = person.rules
+    cp = cp_model.CpModel()
+    x: dict[str, cp_model.IntVar] = {}
+    on_day: dict[int, list[tuple[Shift, cp_model.IntVar]]] = {}
+    for d in days:
+        row = [(s, cp.new_bool_var(s.id)) for s in by_day[d]]
+        on_day[d] = row
+        cp.add_exactly_one(v for _, v in row)
+        x.update((s.id, v) for s, v in row)
+    forbidden = problem.forbidden_successions
+    if forbidden:
+        for d in days:
+            after = on_day.get(d + 1, ())
+            for a, va in on_day[d]:
+                # one linear row per shift rather than a clause per pair: a then none of what may not follow
+                barred = [vb for b, vb in after if (a.type, b.type) in forbidden]
+                if barred:
+                    cp.add(va + sum(barred) <= 1)
+    by_type: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    minutes = []
+    for row in on_day.values():
+        for s, v in row:
+            by_type[s.type].append(v)
+            minutes.append(s.minutes * v)
+    for t, cap in r.max_shifts_by_type.items():
+        if len(by_type.get(t, ())) > cap:
+            cp.add(sum(by_type[t]) <= cap)
+    if r.max_total_minutes is not None:
+        cp.add(sum(minutes) <= r.max_total_minutes)
+    if r.min_total_minutes:
+        cp.add(sum(minutes) >= r.min_total_minutes)
+    cp.maximize(sum(gains.get(sid, 0) * v for sid, v in x.items()))
+    greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
+    if greedy is None:  # a dead end: the shifts whose types have most left first
+        greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=True)
+    if greedy is not None:
+        for sid, v in x.items():
+            cp.add_hint(v, sid in greedy)
+    solver = cp_model.CpSolver()
+    # polishing the greedy shifts: a short while; finding shifts where the greedy step dead-ends: longer
+    # (measured on Curtois 23: 0.7-1 s under load, none in 0.3 s)
+    solver.parameters.max_time_in_seconds = SHIFTS_TIME if greedy is not None else UNHINTED_SHIFTS_TIME
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    code = solver.solve(cp)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None if greedy is None else [(person.id, sid) for sid in greedy]
+    return [(person.id, sid) for sid, v in x.items() if solver.value(v)]
+
+
+def _greedy_shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], planned: Mapping[int, int], safe: bool,
+) -> set[str] | None:
+    """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
+    under its cap) that keeps the caps, the successions (the rest of its run can still follow) and
+    the total minutes within reach; None at a dead end."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    left = dict(r.max_shifts_by_type)
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    worked = set(days)
+    length_of = {s.type: s.minutes for d in days for s in by_day[d]}
+    days_left: dict[str, int] = defaultdict(int)  # chosen days still to come with a shift of the type
+    for d in days:
+        for t in {s.type for s in by_day[d]}:
+            days_left[t] += 1
+    chosen: set[str] = set()
+    minutes = 0
+    previous: Shift | None = None
+    onward: dict[int, set[str]] = {}  # day of the current run -> types from which the run can be finished
+    for i, d in enumerate(days):
+        after = len(days) - i - 1  # working days still to fill
+        follows = previous if previous is not None and previous.day == d - 1 else None
+        if follows is None:  # a run starts: which types lead on to its end (successions, caps left)
+            onward = _onward(d, worked, by_day, left, forbidden)
+        for t in {s.type for s in by_day[d]}:
+            days_left[t] -= 1
+
+        base: dict[int, int] = defaultdict(int)  # shifts of each length the days after this one offer
+        for t, n in days_left.items():
+            base[length_of[t]] += min(n, left.get(t, n))
+
+        def reach(taken: str, after=after, base=base) -> tuple[int, int] | None:
+            """The minutes the days after this one can still make, a shift of type ``taken`` today."""
+            n = days_left.get(taken, 0)
+            if n and taken in left and left[taken] - 1 < n:  # one fewer of that type later
+                most = dict(base)
+                most[length_of[taken]] -= 1
+                return _reach(sorted(most.items()), after)
+            return _reach(sorted(base.items()), after)
+
+        def fits(s: Shift, follows=follows, d=d, minutes=minutes, onward=onward) -> bool:
+            if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
+                return False
+            total, later = minutes + s.minutes, reach(s.type)
+            if later is None or (high is not None and total + later[0] > high) or total + later[1] < low:
+                return False
+            return s.type in onward[d]  # the rest of the run can still follow it
+
+        options = [s for s in by_day[d] if fits(s)]
+        if not options:
+            return None
+        length = planned.get(d)  # the path's length for the day first
+        if safe:
+            best = max(options, key=lambda s: (left.get(s.type, len(days)), gains.get(s.id, 0)))
+        else:
+            best = max(options, key=lambda s: (s.minutes == length, gains.get(s.id, 0)))
+        chosen.add(best.id)
+        minutes += best.minutes
+        if best.type in left:
+            left[best.type] -= 1
+        previous = best
+    return chosen
+
+
+def _onward(
+    first: int, worked: set[int], by_day: dict[int, list[Shift]], left: Mapping[str, int],
+    forbidden: frozenset[tuple[str, str]],
+) -> dict[int, set[str]]:
+    """For each day of the run of working days from ``first``: the types (with some of their cap left)
+    from which the run can be finished without a forbidden succession, from its last day back."""
+    last = first
+    while last + 1 in worked:
+        last += 1
+    onward: dict[int, set[str]] = {}
+    later: set[str] | None = None
+    for d in range(last, first - 1, -1):
+        types = {s.type for s in by_day[d] if left.get(s.type, 1) > 0}
+        if later is not None:
+            types = {t for t in types if any((t, u) not in forbidden for u in later)}
+        onward[d] = later = types
+    return onward

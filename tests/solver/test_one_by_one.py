@@ -1,0 +1,141 @@
+"""The first schedule planned one person at a time (solver.one_by_one, solver.person_roster; issue 15):
+only where every hard rule binds one person, each person's roster valid on its own, the whole schedule
+valid, and on a long horizon with tight minimums it is what gives a valid schedule in time."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+
+from solver import one_by_one, person_roster
+from solver.options import SolveOptions
+from solver.problem import MINUTES_PER_DAY, Person, Problem, Rules, Shift, Status, Weights
+from solver.solve import solve
+from solver.validate import objective, validate
+
+SHIFT = 480
+
+
+def _problem(days: int = 126, people: int = 6, slack: int = 1) -> Problem:
+    """Curtois-like: soft cover, runs of 2-5 days, 2 days off at least, total minutes within ``slack``
+    shifts of the most (and near what the runs allow), a cap on late shifts, late then early forbidden,
+    days off."""
+    shifts = []
+    for d in range(days):
+        start = d * MINUTES_PER_DAY
+        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=2, under_weight=100))
+        shifts.append(Shift(f"d{d}-L", "L", "L", d, start, start + SHIFT, required=2, under_weight=100))
+    most = days * 5 // 8  # a working day in 1.6: close to what 5 on, 2 off allows with the days off
+    rules = Rules(
+        max_consecutive_days=5,
+        min_consecutive_days=2,
+        min_consecutive_days_off=2,
+        min_total_minutes=(most - slack) * SHIFT,
+        max_total_minutes=most * SHIFT,
+        max_weekends=days // 7 * 3 // 4,
+        max_shifts_by_type={"L": most // 2},
+    )
+    staff = []
+    for i in range(people):
+        off = {(11 * i + 5 + 17 * k) % days for k in range(days // 28)}  # a few days off each
+        unavailable = {f"d{d}-{t}": "day off" for d in off for t in "EL"}
+        wants = {f"d{(7 * i + 3) % days}-E": 2}
+        staff.append(Person(f"p{i}", rules=rules, unavailable=unavailable, wants=wants))
+    weights = Weights(
+        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
+        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
+    )
+    return Problem(
+        days=days, shifts=tuple(shifts), people=tuple(staff), forbidden_successions=frozenset({("L", "E")}),
+        weights=weights, name="one by one",
+    )
+
+
+def test_only_rules_that_bind_one_person_let_people_be_planned_alone():
+    problem = _problem()
+    assert one_by_one.per_person(problem)
+    capped = dataclasses.replace(problem, shifts=(dataclasses.replace(problem.shifts[0], max_staff=2),
+                                                  *problem.shifts[1:]))
+    paired = dataclasses.replace(problem, shifts=(dataclasses.replace(problem.shifts[0], pair=True),
+                                                  *problem.shifts[1:]))
+    again = dataclasses.replace(problem, reference=frozenset({("p0", "d0-E")}))
+    assert not any(one_by_one.per_person(p) for p in (capped, paired, again))
+    # chosen on its own over a long horizon with minimums; never across people, whatever the option
+    assert one_by_one.chosen(problem, SolveOptions())
+    assert not one_by_one.chosen(_problem(days=84), SolveOptions())
+    assert one_by_one.chosen(_problem(days=84), SolveOptions(one_by_one=True))
+    assert not one_by_one.chosen(problem, SolveOptions(one_by_one=False))
+    assert not one_by_one.chosen(capped, SolveOptions(one_by_one=True))
+    assert not one_by_one.chosen(problem, SolveOptions(hint=[]))
+
+
+def test_the_path_gives_one_person_a_roster_that_breaks_none_of_their_rules():
+    problem = _problem(days=182, slack=0)  # the total minutes exactly
+    person = problem.people[0]
+    alone = one_by_one._alone(problem, person, Counter(), Counter())
+    assert person_roster.supported(alone, alone.people[0])
+    gains = one_by_one._gains(alone, alone.people[0])
+    began = time.monotonic()
+    mine = person_roster.plan(alone, alone.people[0], gains, 1.0, polish=False)
+    assert time.monotonic() - began < 5
+    assert mine is not None
+    assert validate(alone, mine) == []
+    assert sum(problem.shift(s).minutes for _, s in mine) == person.rules.max_total_minutes
+
+
+def test_the_path_refuses_rules_it_does_not_know():
+    problem = _problem(days=28)
+    person = problem.people[0]
+    for rules in (dataclasses.replace(person.rules, min_rest_minutes=660),
+                  dataclasses.replace(person.rules, max_minutes_per_7_days=2400)):
+        other = dataclasses.replace(person, rules=rules)
+        assert not person_roster.supported(dataclasses.replace(problem, people=(other,)), other)
+
+
+def test_everyone_planned_one_by_one_is_a_valid_schedule_and_replanning_never_makes_it_worse():
+    problem = _problem()
+    options = SolveOptions(time_limit=20, workers=1, seed=0)
+    schedule, failed = one_by_one.plan_one_by_one(problem, options, time.monotonic() + 15)
+    assert failed == []
+    assert validate(problem, schedule) == []
+    first = objective(problem, schedule)
+    better, changed = one_by_one.replan(problem, schedule, options, time.monotonic() + 10)
+    assert validate(problem, better) == []
+    assert objective(problem, better) <= first
+    assert changed == 0 or objective(problem, better) < first
+
+
+def test_only_the_people_one_by_one_give_a_valid_schedule_within_a_short_limit():
+    """A long horizon with the total minutes exact: within 6 s the default start (greedy, then each
+    person short of their minimum re-planned by their whole CP-SAT model, then the whole model) finds
+    no valid schedule; planned one person at a time (chosen on its own here) it does."""
+    problem = _problem(days=168, people=6, slack=0)
+    limit = 6.0
+    base = SolveOptions(time_limit=limit, workers=1, seed=0, direct_limit=100, coverage_first=True)
+    began = time.monotonic()
+    default = solve(problem, dataclasses.replace(base, one_by_one=False))
+    assert time.monotonic() - began <= limit * 1.05 + 0.5
+    assert not default.has_schedule or validate(problem, list(default.assignments)) != []
+    began = time.monotonic()
+    solution = solve(problem, base)
+    assert time.monotonic() - began <= limit * 1.05 + 0.5
+    assert solution.status is Status.FEASIBLE
+    assert solution.stats["first_schedule"] == "people one by one"
+    assert validate(problem, list(solution.assignments)) == []
+    assert solution.objective == objective(problem, solution.assignments)
+    assert sum(t.weighted for t in solution.terms) == solution.objective
+    assert solution.first_solution_time is not None and solution.first_solution_time < limit
+
+
+def test_a_site_with_headcount_caps_is_never_planned_one_by_one():
+    """Volunteer sites cap the headcount of their shifts (a rule across people): even when asked for,
+    the start is the greedy one, and the answer is valid."""
+    problem = _problem(days=126, people=6)
+    shifts = tuple(dataclasses.replace(s, max_staff=3) for s in problem.shifts)
+    capped = dataclasses.replace(problem, shifts=shifts)
+    options = SolveOptions(time_limit=4, workers=1, seed=0, direct_limit=100, one_by_one=True)
+    solution = solve(capped, options)
+    assert solution.stats.get("first_schedule") != "people one by one"
+    if solution.has_schedule:
+        assert validate(capped, list(solution.assignments)) == []
