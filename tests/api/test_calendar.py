@@ -210,12 +210,7 @@ def test_a_cached_volunteer_feed_is_one_query_and_every_change_shows(client, sit
     assert moved.headers["etag"] != named.headers["etag"]
 
     # a new publication that takes them off a shift cancels it in the feed at once
-    cut = client.post(f"{site.url}/volunteers/{who}/health", json={"status": "sick", "from": "2027-01-13"},
-                      params={"resolve": "true", "cutoff": "2027-01-13T00:00"}, headers=site.headers)
-    assert cut.status_code == 201, cut.text
-    job = cut.json()["job"]
-    assert worker.run_once() == job["id"]
-    publish(client, site, job["id"])
+    _falls_ill_and_the_re_solve_is_published(client, worker, site, who)
     after = parse_feed(client.get(url).content)
     assert any(e["status"] == "CANCELLED" for e in after)
 
@@ -234,6 +229,15 @@ def _cached_read_is_one_select(client, app, url: str):
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 1, seen
     assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
     return first
+
+
+def _falls_ill_and_the_re_solve_is_published(client, worker, site, who: str) -> None:
+    cut = client.post(f"{site.url}/volunteers/{who}/health", json={"status": "sick", "from": "2027-01-13"},
+                      params={"resolve": "true", "cutoff": "2027-01-13T00:00"}, headers=site.headers)
+    assert cut.status_code == 201, cut.text
+    job = cut.json()["job"]
+    assert worker.run_once() == job["id"]
+    publish(client, site, job["id"])
 
 
 def _rename(client, site, who: str, name: str) -> None:
@@ -269,12 +273,7 @@ def test_a_cached_post_or_site_feed_is_one_query_and_every_change_shows(client, 
     assert client.put(site.url, json=settings,
                       headers={**site.headers, "If-Match": current.headers["ETag"]}).status_code == 200
     assert b"Another Name" in client.get(url).content
-    cut = client.post(f"{site.url}/volunteers/{who}/health", json={"status": "sick", "from": "2027-01-13"},
-                      params={"resolve": "true", "cutoff": "2027-01-13T00:00"}, headers=site.headers)
-    assert cut.status_code == 201, cut.text
-    job = cut.json()["job"]
-    assert worker.run_once() == job["id"]
-    publish(client, site, job["id"])
+    _falls_ill_and_the_re_solve_is_published(client, worker, site, who)
     assert any(e["status"] == "CANCELLED" for e in parse_feed(client.get(url).content))
 
 
