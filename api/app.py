@@ -16,6 +16,7 @@ from sqlalchemy import text
 from api import console, errors
 from api.deps import DB
 from api.routes import ROUTERS
+from api.routes.calendar import SubscribedFeeds
 from scheduler.settings import Settings, get_settings
 from scheduler.store import jobs
 from scheduler.store.db import make_engine, make_sessions, unit_of_work, upgrade, utcnow
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessions(engine)
     errors.install(app)
     app.add_middleware(errors.BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SubscribedFeeds, settings=settings)  # outermost: a feed poll skips the rest
 
     @app.get("/health", tags=["service"], summary="Liveness: the service and its database answer")
     def service_health(session: DB) -> dict[str, str]:

@@ -157,6 +157,12 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def busy() -> JSONResponse:
+    """503 when every database connection of this process stayed busy for the pool's timeout: an
+    overload, not a bug (no traceback); the client may retry."""
+    return problem(503, "the service is busy: retry", headers={"Retry-After": "1"})
+
+
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -290,11 +296,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(request: Request, exc: PoolTimeout):
-        # every database connection of this process stayed busy for the pool's timeout: an overload, not
-        # a bug (no traceback); the client may retry
         log.warning("no database connection free for %s %s: overloaded", request.method,
                     redact(request.url.path))
-        return problem(503, "the service is busy: retry", headers={"Retry-After": "1"})
+        return busy()
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):

@@ -11,11 +11,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import errors
 from api.deps import DB, Config, Site, refresh
 from api.routes.posts import Post
 from api.routes.volunteers import Volunteer
@@ -34,11 +38,15 @@ _FEED_RESPONSES = {200: _ICS, 304: {"description": "Not modified (If-None-Match 
 
 
 def _feed_response(request: Request, body: bytes, etag: str) -> Response:
+    return _answer(request.method, request.headers.get("if-none-match"), body, etag)
+
+
+def _answer(method: str, if_none_match: str | None, body: bytes, etag: str) -> Response:
     headers = cal.feed_headers(etag)
-    if cal.etag_matches(request.headers.get("if-none-match"), etag):
+    if cal.etag_matches(if_none_match, etag):
         headers.pop("Content-Type", None)
         return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
+    if method == "HEAD":
         headers["Content-Length"] = str(len(body))
         return Response(status_code=200, headers=headers)
     return Response(content=body, status_code=200, headers=headers)
@@ -75,12 +83,56 @@ async def subscribed_feed(token: str, request: Request, settings: Config) -> Res
 
 
 def _subscribed(sessions: sessionmaker[Session], token: str, every: dt.timedelta) -> tuple[bytes, str]:
+    found = _lookup(sessions, token, every)
+    if found is None:
+        raise NotFoundError("calendar")
+    return found
+
+
+def _lookup(sessions: sessionmaker[Session], token: str, every: dt.timedelta) -> tuple[bytes, str] | None:
     # one query while the feed is unchanged since it was last rendered (the calendar app's poll)
     with unit_of_work(sessions) as session:
-        found = calendar_store.subscribed_feed(session, token, every)
+        return calendar_store.subscribed_feed(session, token, every)
+
+
+_SUBSCRIBED_PATH = re.compile(r"/calendar/([^/]+)\.ics")
+
+
+class SubscribedFeeds:
+    """Pure ASGI, in front of the application: a calendar app's poll of ``/calendar/{token}.ics`` (GET or
+    HEAD) is answered here, by the same read and the same response as :func:`subscribed_feed`, without
+    FastAPI's route matching (over every route of the service) and request handling, which cost more
+    CPU than the cached read itself (``docs/BENCHMARKS.md``, "Load test"). Everything else, and any poll
+    this does not answer with a feed (an unknown token's 404, a database error), takes the general path:
+    the route above, with its error handlers. A database without a free connection is answered 503 here,
+    as the general path would, rather than waiting for a connection twice."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.every = refresh(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            match = _SUBSCRIBED_PATH.fullmatch(scope["path"])
+            if match is not None:
+                try:
+                    sessions = scope["app"].state.sessions
+                    found = await run_in_threadpool(_lookup, sessions, match[1], self.every)
+                except PoolTimeout:
+                    errors.log.warning("no database connection free for a feed read: overloaded")
+                    await errors.busy()(scope, receive, send)
+                    return
+                except Exception:  # noqa: BLE001 - the general path answers it, with its error handlers
+                    found = None
         if found is None:
-            raise NotFoundError("calendar")
-        return found
+            await self.app(scope, receive, send)
+            return
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        await _answer(scope["method"], if_none_match, *found)(scope, receive, send)
 
 
 # ----------------------------------------------------------------------------------- coordinators

@@ -293,3 +293,45 @@ def test_a_deleted_volunteer_leaves_the_cached_site_feed(client, site, worker, a
                             headers={**site.headers, "If-Match": row.headers["ETag"]})
     assert deleted.status_code == 204, deleted.text
     assert f"({gone['name']})".encode() not in client.get(url).content
+
+
+def test_a_feed_poll_is_answered_in_front_of_the_router_exactly_as_the_route_would(
+    client, site, worker, app, monkeypatch
+):
+    """A calendar app's poll (GET, HEAD, a conditional GET) is answered by ``SubscribedFeeds`` before
+    FastAPI's routing: the route's own read is never called, and the answer (status, headers, body) is
+    the one the route gives when the fast path is not there. An unknown token still gets the route's
+    404 problem."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.routes import calendar as routes
+
+    publish(client, site, solve(client, worker, site)["id"])
+    url = feed_url(client, site, busiest(client, site))
+    etag = client.get(url).headers["etag"]
+    polls = [("GET", {}), ("HEAD", {}), ("GET", {"If-None-Match": etag}), ("GET", {"If-None-Match": '"x"'})]
+
+    routed = []
+    original = routes._subscribed
+    monkeypatch.setattr(routes, "_subscribed", lambda *a: routed.append(a) or original(*a))
+    fast = [client.request(method, url, headers=headers) for method, headers in polls]
+    assert routed == []
+    missing = client.get("/calendar/" + "b" * 43 + ".ics")
+    assert len(routed) == 1 and missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+    general_app = create_app(app.state.settings)
+    general_app.user_middleware = [
+        m for m in general_app.user_middleware if m.cls is not routes.SubscribedFeeds
+    ]
+    with TestClient(general_app) as general:
+        slow = [general.request(method, url, headers=headers) for method, headers in polls]
+    general_app.state.engine.dispose()
+    assert len(routed) == 1 + len(polls)
+    assert [r.status_code for r in fast] == [200, 200, 304, 200]
+    for mine, theirs in zip(fast, slow, strict=True):
+        assert (mine.status_code, mine.content) == (theirs.status_code, theirs.content)
+        assert {k: v for k, v in mine.headers.items() if k != "date"} == {
+            k: v for k, v in theirs.headers.items() if k != "date"
+        }
