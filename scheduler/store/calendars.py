@@ -12,7 +12,16 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    Date, ForeignKey, Index, String, Text, UniqueConstraint, bindparam, select, tuple_, update,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+    tuple_,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
