@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import signal
@@ -39,6 +40,7 @@ from pathlib import Path
 
 VOLUNTEERS, DAYS, SEED = 200, 28, 1
 MAX_IN_FLIGHT = 2000
+CONNECTIONS = 64  # the client's keep-alive connections (wrk2's -c)
 TIMEOUT = 5.0  # seconds from the moment a request was due: later is an error
 WARM_UP_ROUNDS = 2
 
@@ -154,84 +156,164 @@ def wait_ready(base: str, seconds: float = 60) -> None:
     raise RuntimeError("the service did not start")
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection of the client: a request written, its answer read whole. The
+    load test's own client, in place of a general one (httpx cost more CPU per request than the server's
+    cached feed read, on the same 2 cores): it sends prepared request bytes and reads only the status
+    line, the headers it needs (``Content-Length``, ``Connection``) and that many body bytes."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def exchange(self, request: bytes) -> tuple[int, bool]:
+        """(status, whether the connection can be used again)."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, reusable = 0, True
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                reusable = False
+            elif name == b"transfer-encoding":  # not sent by the service (every answer has a length)
+                raise ValueError("chunked answer")
+        if length:
+            await self.reader.readexactly(length)
+        return status, reusable
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Client:
+    """At most ``connections`` keep-alive connections to one server, opened as needed: a request that
+    finds none idle waits for one (as wrk2 does: a fixed set of connections, requests paced by a
+    timetable, latency counted from when each was due, so the wait shows in the figures). Opening a
+    connection per waiting request instead makes an overloaded server also accept thousands of
+    connections, and it collapses."""
+
+    def __init__(self, host: str, port: int, connections: int) -> None:
+        self.host, self.port = host, port
+        self.idle: asyncio.LifoQueue[_Connection | None] = asyncio.LifoQueue()
+        for _ in range(connections):
+            self.idle.put_nowait(None)  # a connection not opened yet
+        self.opened = 0
+
+    async def exchange(self, request: bytes) -> int:
+        connection = await self.idle.get()
+        try:
+            if connection is None:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+                connection = _Connection(reader, writer)
+                self.opened += 1
+            status, reusable = await connection.exchange(request)
+        except BaseException:  # a timeout or a broken connection: its state is unknown, so it is closed
+            if connection is not None:
+                connection.close()
+            self.idle.put_nowait(None)
+            raise
+        if not reusable:
+            connection.close()
+            connection = None
+        self.idle.put_nowait(connection)
+        return status
+
+    def close(self) -> None:
+        while not self.idle.empty():
+            connection = self.idle.get_nowait()
+            if connection is not None:
+                connection.close()
+
+
+def _get(path: str, host: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+
+
+def _post(path: str, host: str, token: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
 async def _run(base: str, setup: dict, reads: float, writes: float, seconds: float,
                max_in_flight: int, timeout: float) -> list[Stream]:
-    import httpx
-
     rng = random.Random(SEED)
-    headers = {"Authorization": f"Bearer {setup['token']}"}
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    host_port = base.removeprefix("http://")
+    host, port = host_port.rsplit(":", 1)
+    client = _Client(host, int(port), CONNECTIONS)
     streams = [Stream("feed reads", reads), Stream("API writes", writes)]
     in_flight = 0
     day = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+    body = json.dumps({"status": "fit", "from": day, "until": day}).encode()
+    feeds = [_get(f"/calendar/{feed}.ics", host_port) for feed in setup["feeds"]]
+    health = [_post(f"/sites/{setup['site']}/volunteers/{v}/health", host_port, setup["token"], body)
+              for v in setup["volunteers"]]
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async def one(stream: Stream, due: float, request: bytes) -> None:
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            async with asyncio.timeout_at(asyncio.get_running_loop().time() + due + timeout
+                                          - time.perf_counter()):
+                status = await client.exchange(request)
+            if status >= 400:
+                stream.errors[str(status)] += 1
+            else:
+                stream.latencies_ms.append((time.perf_counter() - due) * 1000)
+        except TimeoutError:
+            stream.errors[f"no answer in {timeout:g} s"] += 1
+        except Exception as exc:  # a refused or broken connection is an error, not a crash
+            stream.errors[type(exc).__name__] += 1
+        finally:
+            in_flight -= 1
 
-        async def one(stream: Stream, due: float, method: str, path: str, **kw) -> None:
-            nonlocal in_flight
-            in_flight += 1
-            try:
-                left = max(0.001, due + timeout - time.perf_counter())
-                response = await asyncio.wait_for(client.request(method, path, **kw), left)
-                if response.status_code >= 400:
-                    stream.errors[str(response.status_code)] += 1
-                else:
-                    stream.latencies_ms.append((time.perf_counter() - due) * 1000)
-            except TimeoutError:
-                stream.errors[f"no answer in {timeout:g} s"] += 1
-            except Exception as exc:  # a refused connection is an error, not a crash
-                stream.errors[type(exc).__name__] += 1
-            finally:
-                in_flight -= 1
+    async def drive(stream: Stream, t0: float, choices: list[bytes]) -> None:
+        total = int(stream.rate * seconds)
+        stream.started = t0
+        tasks = []
+        for i in range(total):
+            due = t0 + i / stream.rate
+            delay = due - time.perf_counter()
+            await asyncio.sleep(max(0.0, delay))  # always yield: a client behind its timetable too
+            stream.due += 1
+            if delay < -timeout:  # already late past the deadline before it leaves: the client
+                # (sharing the cores) has fallen behind; not sent, so the run still ends in time
+                stream.behind += 1
+                continue
+            if in_flight >= max_in_flight:
+                stream.dropped += 1
+                continue
+            stream.sent += 1
+            tasks.append(asyncio.create_task(one(stream, due, rng.choice(choices))))
+        done, late = await asyncio.wait(tasks, timeout=timeout + 5) if tasks else (set(), set())
+        for task in late:  # a request stuck past every deadline: cancelled, counted as unanswered
+            task.cancel()
+            stream.errors["stuck"] += 1
+        stream.ended = time.perf_counter()
 
-        def request(stream: Stream):
-            if stream is streams[0]:
-                return "GET", f"/calendar/{rng.choice(setup['feeds'])}.ics", {}
-            volunteer = rng.choice(setup["volunteers"])
-            body = {"status": "fit", "from": day, "until": day}
-            return ("POST", f"/sites/{setup['site']}/volunteers/{volunteer}/health",
-                    {"json": body, "headers": headers})
-
-        async def drive(stream: Stream, t0: float) -> None:
-            total = int(stream.rate * seconds)
-            stream.started = t0
-            tasks = []
-            for i in range(total):
-                due = t0 + i / stream.rate
-                delay = due - time.perf_counter()
-                await asyncio.sleep(max(0.0, delay))  # always yield: a client behind its timetable too
-                stream.due += 1
-                if delay < -timeout:  # already late past the deadline before it leaves: the client
-                    # (sharing the cores) has fallen behind; not sent, so the run still ends in time
-                    stream.behind += 1
-                    continue
-                if in_flight >= max_in_flight:
-                    stream.dropped += 1
-                    continue
-                method, path, kw = request(stream)
-                stream.sent += 1
-                tasks.append(asyncio.create_task(one(stream, due, method, path, **kw)))
-            done, late = await asyncio.wait(tasks, timeout=timeout + 5) if tasks else (set(), set())
-            for task in late:  # a request stuck past every deadline: cancelled, counted as unanswered
-                task.cancel()
-                stream.errors["stuck"] += 1
-            stream.ended = time.perf_counter()
-
+    try:
         # warm-up, not counted: every feed read a few times (each server process renders a feed once,
         # then serves it from its cache until its events change)
         warm = time.perf_counter()
         gate = asyncio.Semaphore(64)  # many connections: both server processes get their share
 
-        async def warm_one(feed: str) -> None:
+        async def warm_one(request: bytes) -> None:
             async with gate:
-                with contextlib.suppress(httpx.HTTPError):
-                    await client.get(f"/calendar/{feed}.ics")
+                with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
+                    await client.exchange(request)
 
         for _ in range(2 * WARM_UP_ROUNDS):
-            await asyncio.gather(*(warm_one(feed) for feed in setup["feeds"]))
-        _say(f"warm-up: {time.perf_counter() - warm:.1f} s; {seconds:g} s of load")
+            await asyncio.gather(*(warm_one(feed) for feed in feeds))
+        _say(f"warm-up: {time.perf_counter() - warm:.1f} s over {client.opened} connections; "
+             f"{seconds:g} s of load")
         t0 = time.perf_counter() + 0.2
-        await asyncio.gather(*(drive(s, t0) for s in streams if s.rate > 0))
+        await asyncio.gather(*(drive(s, t0, choices) for s, choices in zip(streams, (feeds, health),
+                                                                           strict=True) if s.rate > 0))
+        _say(f"{client.opened} connections opened in all")
+    finally:
+        client.close()
     return streams
 
 
