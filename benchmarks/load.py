@@ -238,7 +238,7 @@ def _post(path: str, host: str, token: str, body: bytes) -> bytes:
 
 
 async def _run(base: str, setup: dict, reads: float, writes: float, seconds: float,
-               max_in_flight: int, timeout: float) -> list[Stream]:
+               max_in_flight: int, timeout: float, on_timed=lambda sign: None) -> list[Stream]:
     rng = random.Random(SEED)
     host_port = base.removeprefix("http://")
     host, port = host_port.rsplit(":", 1)
@@ -309,12 +309,56 @@ async def _run(base: str, setup: dict, reads: float, writes: float, seconds: flo
         _say(f"warm-up: {time.perf_counter() - warm:.1f} s over {client.opened} connections; "
              f"{seconds:g} s of load")
         t0 = time.perf_counter() + 0.2
+        on_timed(-1)
         await asyncio.gather(*(drive(s, t0, choices) for s, choices in zip(streams, (feeds, health),
                                                                            strict=True) if s.rate > 0))
+        on_timed(+1)
         _say(f"{client.opened} connections opened in all")
     finally:
         client.close()
     return streams
+
+
+def _cpu_of(pids: set[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes ``pids`` (Linux' /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
+def _children_of(parent: int) -> set[int]:
+    """``parent`` and its child processes (the server's workers, or PostgreSQL's backends)."""
+    found = {parent}
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError):
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                        found.add(int(entry.name))
+    return found
+
+
+def _postmaster(url: str) -> int | None:
+    """The PostgreSQL server's process id, when it runs on this machine and its data directory is
+    readable (``.ci/postgres.sh``'s is)."""
+    from sqlalchemy import text
+
+    from scheduler.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            data = conn.execute(text("SHOW data_directory")).scalar_one()
+        return int(Path(data, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError, Exception):  # noqa: BLE001 - only a figure is missing
+        return None
+    finally:
+        engine.dispose()
 
 
 def _client_loop():
@@ -339,14 +383,25 @@ def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: flo
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
         load_before = os.getloadavg()
+        postmaster = _postmaster(url)
+        cpu: dict[str, float] = {}
+
+        def count(sign: int) -> None:  # CPU seconds of the timed run alone: after minus before
+            groups = {"server": _children_of(server.pid),
+                      "postgres": _children_of(postmaster) if postmaster else set()}
+            for name, pids in groups.items():
+                cpu[name] = cpu.get(name, 0.0) + sign * _cpu_of(pids)
+            cpu["client"] = cpu.get("client", 0.0) + sign * time.process_time()
+
         with asyncio.Runner(loop_factory=_client_loop()) as runner:
-            streams = runner.run(_run(base, setup, reads, writes, seconds, max_in_flight, TIMEOUT))
+            streams = runner.run(_run(base, setup, reads, writes, seconds, max_in_flight, TIMEOUT,
+                                      on_timed=count))
         load_after = os.getloadavg()
     finally:
         stop_server(server)
     return {"setup": setup, "setup_s": setup_s, "streams": streams, "load_before": load_before,
             "load_after": load_after, "reads": reads, "writes": writes, "seconds": seconds,
-            "workers": workers}
+            "workers": workers, "cpu": cpu}
 
 
 def _ms(value: float | None) -> str:
@@ -360,8 +415,9 @@ def section(result: dict, header: str) -> str:
         f"A generated site of {VOLUNTEERS} volunteers over {DAYS} days (seed {SEED}; the greedy schedule "
         f"published, {setup['assignments']:,} assignments, {setup['events']:,} calendar events), in "
         f"PostgreSQL (`.ci/postgres.sh`: fsync off) on the same machine; `uvicorn --workers "
-        f"{result['workers']}` (access log off) on 127.0.0.1; one open-loop asyncio (uvloop) + httpx client "
-        f"process on the same 2 cores. Target: {result['reads']:,.0f} feed reads/s (a random volunteer's "
+        f"{result['workers']}` (access log off) on 127.0.0.1; one open-loop client process on the same 2 "
+        f"cores (asyncio on uvloop, its own HTTP/1.1 client over {CONNECTIONS} keep-alive connections). "
+        f"Target: {result['reads']:,.0f} feed reads/s (a random volunteer's "
         f"feed of the {VOLUNTEERS}) and {result['writes']:,.0f} API writes/s "
         f"(`POST .../volunteers/{{v}}/health`) for {result['seconds']:g} s, after an uncounted warm-up "
         f"(every feed read {2 * WARM_UP_ROUNDS} times). "
@@ -389,6 +445,13 @@ def section(result: dict, header: str) -> str:
              "|" + "|".join(["---"] + ["---:"] * (len(header_row) - 2) + ["---"]) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     out.append("\n".join(lines) + "\n")
+    cpu = result.get("cpu") or {}
+    answered = sum(s.answered for s in result["streams"])
+    if cpu and answered:
+        parts = [f"{name} {seconds:.1f} s ({seconds / answered * 1000:.2f} ms per answered request)"
+                 for name, seconds in cpu.items() if seconds > 0]
+        out.append(f"CPU used during the timed {result['seconds']:g} s (of {2 * result['seconds']:g} "
+                   f"core-seconds on 2 cores): " + ", ".join(parts) + ".\n")
     return "\n".join(out)
 
 
