@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -95,6 +97,11 @@ def _lookup(sessions: sessionmaker[Session], token: str, every: dt.timedelta) ->
         return calendar_store.subscribed_feed(session, token, every)
 
 
+#: The threads that read feeds for polls (one set per process, started as needed): a few, not the 40 of
+#: the routes' pool, so that many polls at once do not have dozens of threads contend for the GIL and the
+#: database connections (which cost CPU on every poll: ``docs/BENCHMARKS.md``, "Load test"); and
+#: asyncio's hand-over to a thread costs less than anyio's.
+_FEED_THREADS = ThreadPoolExecutor(4, thread_name_prefix="feed-read")
 _SUBSCRIBED_PATH = re.compile(r"/calendar/([^/]+)\.ics")
 
 
@@ -105,7 +112,8 @@ class SubscribedFeeds:
     CPU than the cached read itself (``docs/BENCHMARKS.md``, "Load test"). Everything else, and any poll
     this does not answer with a feed (an unknown token's 404, a database error), takes the general path:
     the route above, with its error handlers. A database without a free connection is answered 503 here,
-    as the general path would, rather than waiting for a connection twice."""
+    as the general path would, rather than waiting for a connection twice. The read runs in
+    :data:`_FEED_THREADS`."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -118,7 +126,9 @@ class SubscribedFeeds:
             if match is not None:
                 try:
                     sessions = scope["app"].state.sessions
-                    found = await run_in_threadpool(_lookup, sessions, match[1], self.every)
+                    found = await asyncio.get_running_loop().run_in_executor(
+                        _FEED_THREADS, _lookup, sessions, match[1], self.every
+                    )
                 except PoolTimeout:
                     errors.log.warning("no database connection free for a feed read: overloaded")
                     await errors.busy()(scope, receive, send)
