@@ -74,6 +74,22 @@ def install_log_redaction() -> None:
             logger.addFilter(RedactFeedTokens())
 
 
+class Service(FastAPI):
+    """The application: FastAPI, except that a calendar app's feed poll is answered before any of
+    FastAPI's layers by :class:`api.routes.calendar.SubscribedFeeds` (which hands everything else to
+    FastAPI as it is). ``feeds = None`` turns that off (every request through FastAPI)."""
+
+    def __init__(self, *args, settings: Settings, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.feeds: SubscribedFeeds | None = SubscribedFeeds(super().__call__, settings, self.state)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.feeds is not None and scope["type"] == "http":
+            await self.feeds(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.base_url()  # ConfigurationError: no public URL outside development (links never use Host)
@@ -91,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(
+    app = Service(
+        settings=settings,
         title="rota",
         version="0.1.0",
         summary="Burnout-aware volunteer shift scheduler",
@@ -104,7 +121,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessions(engine)
     errors.install(app)
     app.add_middleware(errors.BodyGuard, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SubscribedFeeds, settings=settings)  # outermost: a feed poll skips the rest
 
     @app.get("/health", tags=["service"], summary="Liveness: the service and its database answer")
     def service_health(session: DB) -> dict[str, str]:

@@ -106,18 +106,20 @@ _SUBSCRIBED_PATH = re.compile(r"/calendar/([^/]+)\.ics")
 
 
 class SubscribedFeeds:
-    """Pure ASGI, in front of the application: a calendar app's poll of ``/calendar/{token}.ics`` (GET or
-    HEAD) is answered here, by the same read and the same response as :func:`subscribed_feed`, without
-    FastAPI's route matching (over every route of the service) and request handling, which cost more
-    CPU than the cached read itself (``docs/BENCHMARKS.md``, "Load test"). Everything else, and any poll
-    this does not answer with a feed (an unknown token's 404, a database error), takes the general path:
-    the route above, with its error handlers. A database without a free connection is answered 503 here,
-    as the general path would, rather than waiting for a connection twice. The read runs in
-    :data:`_FEED_THREADS`."""
+    """Pure ASGI, in front of the application (``api.app.Service`` calls it first): a calendar app's
+    poll of ``/calendar/{token}.ics`` (GET or HEAD) is answered here, by the same read and the same
+    response as :func:`subscribed_feed`, without FastAPI's layers, route matching (over every route of
+    the service) and request handling, which cost more CPU than the cached read itself
+    (``docs/BENCHMARKS.md``, "Load test"). Everything else, and any poll this does not answer with a feed
+    (an unknown token's 404, a database error), goes to ``app``, the general path: the route above, with
+    its error handlers. A database without a free connection is answered 503 here, as the general path
+    would, rather than waiting for a connection twice. The read runs in :data:`_FEED_THREADS`, with the
+    sessions of ``state`` (the application's ``state``, read on every poll)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, state) -> None:
         self.app = app
         self.every = refresh(settings)
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = None
@@ -125,9 +127,8 @@ class SubscribedFeeds:
             match = _SUBSCRIBED_PATH.fullmatch(scope["path"])
             if match is not None:
                 try:
-                    sessions = scope["app"].state.sessions
                     found = await asyncio.get_running_loop().run_in_executor(
-                        _FEED_THREADS, _lookup, sessions, match[1], self.every
+                        _FEED_THREADS, _lookup, self.state.sessions, match[1], self.every
                     )
                 except PoolTimeout:
                     errors.log.warning("no database connection free for a feed read: overloaded")

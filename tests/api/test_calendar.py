@@ -322,9 +322,7 @@ def test_a_feed_poll_is_answered_in_front_of_the_router_exactly_as_the_route_wou
     assert missing.headers["content-type"] == "application/problem+json"
 
     general_app = create_app(app.state.settings)
-    general_app.user_middleware = [
-        m for m in general_app.user_middleware if m.cls is not routes.SubscribedFeeds
-    ]
+    general_app.feeds = None
     with TestClient(general_app) as general:
         slow = [general.request(method, url, headers=headers) for method, headers in polls]
     general_app.state.engine.dispose()
