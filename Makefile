@@ -45,7 +45,7 @@ run: $(STAMP)
 
 ## test: install, then run the whole test suite
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 ## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 50 minutes): generated scenarios,
 ## checker, Curtois 1-12 at 60 s each, worker portfolios, time limits, re-solve, fairness, console page
