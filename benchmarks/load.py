@@ -6,7 +6,8 @@ calendar events synced) gets a feed token per volunteer and a coordinator token;
 ``uvicorn api.app:create_app --workers 2`` serves it on 127.0.0.1 and an open-loop client sends, for
 ``--seconds`` (60), ``--reads`` (1,000) feed reads a second spread over every volunteer's feed and
 ``--writes`` (100) API writes a second (a health record of a random volunteer: ``POST
-/sites/{id}/volunteers/{v}/health``, status fit, in the past). Requests leave on a fixed timetable,
+/sites/{id}/volunteers/{v}/health``, status fit, in the past), over a fixed set of keep-alive
+connections (:data:`CONNECTIONS`, as wrk2 does). Requests leave on a fixed timetable,
 whether or not earlier ones have answered, and each latency counts from the time its request was
 due (so a slow server, or a client that falls behind, shows in the figures instead of being hidden:
 no coordinated omission). An answer later than 5 s after its request was due is an error, and more
