@@ -130,6 +130,16 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     )
 
 
+def start_workers(url: str, count: int) -> list[subprocess.Popen]:
+    """``count`` job workers (``rota worker``) against the same database, as a deployment runs them: the
+    writes queue no job, so they only poll the queue, the reminders and the webhooks, as idle workers do."""
+    env = dict(os.environ, ROTA_DATABASE_URL=url, ROTA_ENV="development", ROTA_AUTO_MIGRATE="false",
+               ROTA_PUBLIC_URL="http://127.0.0.1")
+    return [subprocess.Popen([sys.executable, "-m", "scheduler.cli.main", "worker"], env=env,
+                             start_new_session=True, stdout=subprocess.DEVNULL)
+            for _ in range(count)]
+
+
 def stop_server(server: subprocess.Popen) -> None:
     """Stop the server and its worker processes (a left-over worker would keep database connections
     open, and the next run's DROP TABLE would wait for them)."""
@@ -198,7 +208,7 @@ class _Client:
 
     def __init__(self, host: str, port: int, connections: int) -> None:
         self.host, self.port = host, port
-        self.idle: asyncio.LifoQueue[_Connection | None] = asyncio.LifoQueue()
+        self.idle: asyncio.Queue[_Connection | None] = asyncio.Queue()  # in turn: each stays warm
         for _ in range(connections):
             self.idle.put_nowait(None)  # a connection not opened yet
         self.opened = 0
@@ -206,11 +216,19 @@ class _Client:
     async def exchange(self, request: bytes) -> int:
         connection = await self.idle.get()
         try:
+            if connection is not None:
+                try:
+                    status, reusable = await connection.exchange(request)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    # the server closed it while it was idle (its keep-alive timeout): open another and
+                    # send the request again, as HTTP clients do for an idempotent or unanswered request
+                    connection.close()
+                    connection = None
             if connection is None:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
                 connection = _Connection(reader, writer)
                 self.opened += 1
-            status, reusable = await connection.exchange(request)
+                status, reusable = await connection.exchange(request)
         except BaseException:  # a timeout or a broken connection: its state is unknown, so it is closed
             if connection is not None:
                 connection.close()
@@ -320,16 +338,17 @@ async def _run(base: str, setup: dict, reads: float, writes: float, seconds: flo
     return streams
 
 
-def _cpu_of(pids: set[int]) -> float:
-    """CPU seconds (user + system) used so far by the processes ``pids`` (Linux' /proc; 0 elsewhere)."""
-    total = 0
+def _cpu_of(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each of the processes ``pids`` that is still there
+    (Linux' /proc; none elsewhere)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 def _children_of(parent: int) -> set[int]:
@@ -373,25 +392,34 @@ def _client_loop():
 
 
 def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: float = 60,
-             workers: int = 2, max_in_flight: int = MAX_IN_FLIGHT) -> dict:
+             workers: int = 2, job_workers: int = 2, max_in_flight: int = MAX_IN_FLIGHT) -> dict:
     started = time.perf_counter()
     setup = prepare(url)
     setup_s = time.perf_counter() - started
     _say(f"site ready in {setup_s:.1f} s ({setup['events']} events); starting the service")
     port = _free_port()
     server = start_server(url, port, workers)
+    job_runners = start_workers(url, job_workers)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
         load_before = os.getloadavg()
         postmaster = _postmaster(url)
         cpu: dict[str, float] = {}
+        started: dict[str, dict[int, float]] = {}
 
-        def count(sign: int) -> None:  # CPU seconds of the timed run alone: after minus before
+        def count(sign: int) -> None:
+            """CPU seconds of the timed run alone, per process: at its end minus at its start (0 for a
+            process started during the run; one that ended during it is not counted)."""
             groups = {"server": _children_of(server.pid),
+                      "job workers": {w.pid for w in job_runners},
                       "postgres": _children_of(postmaster) if postmaster else set()}
             for name, pids in groups.items():
-                cpu[name] = cpu.get(name, 0.0) + sign * _cpu_of(pids)
+                now = _cpu_of(pids)
+                if sign < 0:
+                    started[name] = now
+                else:
+                    cpu[name] = sum(v - started[name].get(pid, 0.0) for pid, v in now.items())
             cpu["client"] = cpu.get("client", 0.0) + sign * time.process_time()
 
         with asyncio.Runner(loop_factory=_client_loop()) as runner:
@@ -399,10 +427,11 @@ def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: flo
                                       on_timed=count))
         load_after = os.getloadavg()
     finally:
-        stop_server(server)
+        for runner in [server, *job_runners]:
+            stop_server(runner)
     return {"setup": setup, "setup_s": setup_s, "streams": streams, "load_before": load_before,
             "load_after": load_after, "reads": reads, "writes": writes, "seconds": seconds,
-            "workers": workers, "cpu": cpu}
+            "workers": workers, "job_workers": job_workers, "cpu": cpu}
 
 
 def _ms(value: float | None) -> str:
@@ -416,7 +445,8 @@ def section(result: dict, header: str) -> str:
         f"A generated site of {VOLUNTEERS} volunteers over {DAYS} days (seed {SEED}; the greedy schedule "
         f"published, {setup['assignments']:,} assignments, {setup['events']:,} calendar events), in "
         f"PostgreSQL (`.ci/postgres.sh`: fsync off) on the same machine; `uvicorn --workers "
-        f"{result['workers']}` (access log off) on 127.0.0.1; one open-loop client process on the same 2 "
+        f"{result['workers']}` (access log off) on 127.0.0.1 and {result.get('job_workers', 0)} job workers "
+        f"(`rota worker`, idle: the writes queue no job); one open-loop client process on the same 2 "
         f"cores (asyncio on uvloop, its own HTTP/1.1 client over {CONNECTIONS} keep-alive connections). "
         f"Target: {result['reads']:,.0f} feed reads/s (a random volunteer's "
         f"feed of the {VOLUNTEERS}) and {result['writes']:,.0f} API writes/s "
@@ -464,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reads", type=float, default=1000)
     parser.add_argument("--writes", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn's worker processes")
+    parser.add_argument("--job-workers", type=int, default=2, help="`rota worker` processes beside it")
     parser.add_argument("--doc", type=Path, default=Path("docs/BENCHMARKS.md"))
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -478,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = RunInfo.now()
     result = run_load(args.database_url, reads=args.reads, writes=args.writes, seconds=args.seconds,
-                      workers=args.workers)
+                      workers=args.workers, job_workers=args.job_workers)
     command = "python -m benchmarks.load " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(result, run_header("Load test: feeds and API writes (issue 14)", command, info))
     print(text)
