@@ -194,8 +194,7 @@ def _offer(
     mine = {(a.post, a.shift, a.date) for a in swaps.my_shifts(pub, who.volunteer.key, now)}
     if (key.post, key.shift, key.date) not in mine:
         return error_page(request, 404, "not-found")
-    give = swaps.candidates(session, who, key, swap=False, now=now)
-    trade = swaps.candidates(session, who, key, swap=True, now=now)
+    give, trade = swaps.offer_candidates(session, who, key, now)
     return _page(
         request,
         "me_swaps_offer.html",

@@ -151,6 +151,7 @@ def published(
     crews: Iterable[Crew] = (),
     *,
     open_crews: bool = False,
+    access_limits: bool = True,
 ) -> Published:
     """The published schedule and the site as it is now over its horizon (ConflictError without one).
 
@@ -160,7 +161,12 @@ def published(
     on the ``crews`` (the slots the change touches: their headcount cap, pairs and skills; with
     ``open_crews`` also every uncovered slot), instead of every volunteer of the site. The checker's
     verdict on such a change is the same on the slice as on the whole site
-    (tests/scheduler/domain/test_swap_slice.py)."""
+    (tests/scheduler/domain/test_swap_slice.py).
+
+    Without ``access_limits`` the site is compiled without anyone's availability, absences, health or
+    preferences (:func:`scheduler.domain.swaps.without_access_limits`): every person and slot, for a
+    pass over the people instead of people x slots; only good for the first step of
+    :func:`scheduler.domain.swaps.takers_in_two_steps`."""
     try:
         version = schedule_store.published(session, site)
     except NotFoundError:
@@ -180,6 +186,8 @@ def published(
     if schedule.timezone != site_scenario.site.timezone:
         raise ConflictError("the published schedule is in another time zone than the site: publish a new one")
     scenario = job_scenario(site_scenario, horizon)
+    if not access_limits:
+        scenario = domain.without_access_limits(scenario)
     try:
         compiled = compile_scenario(scenario)
     except ScenarioError as exc:
@@ -271,12 +279,40 @@ def expire_due(session: Session, site_id: int, now: dt.datetime) -> None:
 def candidates(
     session: Session, who: Me, key: ShiftKey, *, swap: bool, now: dt.datetime
 ) -> list[domain.Taker]:
-    """Who could take my shift ``key`` (or swap it, for which of their shifts), least loaded first."""
-    pub = published(session, who.site)
+    """Who could take my shift ``key`` (or swap it, for which of their shifts), least loaded first.
+
+    Everyone is asked, without compiling the whole site (:func:`scheduler.domain.swaps.takers_in_two_steps`):
+    every take is checked on the site compiled without availability and health, then the few left on
+    the slice of the people they move, compiled in full. The list is the one the whole site gives."""
+    return _candidates(session, who, key, (swap,), now)[0]
+
+
+def offer_candidates(
+    session: Session, who: Me, key: ShiftKey, now: dt.datetime
+) -> tuple[list[domain.Taker], list[domain.Taker]]:
+    """(who could take my shift ``key``, who could swap it): :func:`candidates` both ways, the site read
+    and compiled once (the offer page shows both)."""
+    give, trade = _candidates(session, who, key, (False, True), now)
+    return give, trade
+
+
+def _candidates(
+    session: Session, who: Me, key: ShiftKey, ways: tuple[bool, ...], now: dt.datetime
+) -> list[list[domain.Taker]]:
+    pub = published(session, who.site, access_limits=False)
     sid = _sid(key)
-    deadline_hours = policy(session, who.site.id).deadline_hours
-    after = now + dt.timedelta(hours=deadline_hours)
-    return domain.takers(pub.compiled, pub.schedule, who.volunteer.key, sid, swap=swap, after=after)
+    after = now + dt.timedelta(hours=policy(session, who.site.id).deadline_hours)
+
+    def exact(people: set[str]):
+        part = published(session, who.site, people)
+        return part.compiled, part.schedule
+
+    return [
+        domain.takers_in_two_steps(
+            pub.compiled, pub.schedule, exact, who.volunteer.key, sid, swap=swap, after=after
+        )
+        for swap in ways
+    ]
 
 
 def open_shifts(session: Session, who: Me, now: dt.datetime) -> list[domain.OpenShift]:
