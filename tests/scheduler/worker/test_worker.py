@@ -176,3 +176,33 @@ def test_four_workers_share_one_queue_fairly(sessions):
             row = state(sessions, job_id)
             assert row.worker == name and row.finished_at is not None
             assert row.state == "done" or (row.state == "failed" and row.error), (row.state, row.error)
+
+
+def test_the_worker_publishes_approved_changes_and_fails_one_that_breaks(sessions, monkeypatch):
+    """Approved changes of a large site wait in ``approving``: the worker's side thread publishes them;
+    one whose publishing raises is failed with a generic reason (not retried at every poll)."""
+    from scheduler.services import swaps as service
+    from scheduler.store import swaps as swap_store
+    from scheduler.store.db import unit_of_work
+    from tests.scheduler.services.test_swaps import KEEP, NOW, TUE_NIGHT, publish_site
+
+    site_id, tokens = publish_site(sessions)
+    yes = service.Decision(approve=True)
+    with unit_of_work(sessions) as session:
+        claim = service.claim(session, service.me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        other = service.claim(session, service.me(session, tokens["bob"]), TUE_NIGHT, NOW, KEEP).id
+        for change in (claim, other):
+            service.decide(session, site_id, change, yes, "coordinator:t", NOW, KEEP, inline_pairs=0)
+    worker = Worker(sessions, settings())
+    assert worker.publish_approvals(now=lambda: NOW, limit=1) == 1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "_approve", broken)
+    assert worker.publish_approvals(now=lambda: NOW) == 1
+    assert worker.publish_approvals(now=lambda: NOW) == 0
+    with unit_of_work(sessions) as session:
+        assert swap_store.get_change(session, site_id, claim).state == "approved"
+        failed = swap_store.get_change(session, site_id, other)
+        assert failed.state == "failed" and "internal error" in failed.reason
