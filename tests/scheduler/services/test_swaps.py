@@ -378,3 +378,14 @@ def test_small_sites_still_publish_an_approval_in_the_request(sessions, publishe
         decided = service.decide(session, site_id, change, service.Decision(approve=True), "coordinator:t",
                                  NOW, KEEP, inline_pairs=2_000_000)
         assert decided.state == "approved" and decided.published_version == 2
+
+
+def test_an_automatic_approval_on_a_large_site_is_left_to_the_worker(sessions, published):
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        service.set_policy(session, site_id, service.Policy(approval="auto"), NOW)
+        row = service.claim(session, _me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP, inline_pairs=0)
+        assert row.state == "approving"  # not refused: it is on its way
+    with unit_of_work(sessions) as session:
+        assert service.publish_next_approved(session, NOW, KEEP) == row.id
+        assert store.get_change(session, site_id, row.id).state == "approved"
