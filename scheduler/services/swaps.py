@@ -16,7 +16,11 @@ caller's unit of work commits it).
   :func:`scheduler.domain.check.validate` (nothing it did not find before may appear) and published as
   a new version (:func:`scheduler.services.publishing.publish_schedule`): both feeds update, the one
   who gave the shift up sees it CANCELLED. A change that is no longer possible then *fails*, with the
-  reason.
+  reason. On a site of more than ``ROTA_INLINE_COMPILE_PAIRS`` volunteers x slots the whole-site part
+  is not done in the request: the change, checked on its slice, is *approving* and the worker
+  publishes or fails it (:func:`publish_next_approved`).
+* **Who could take my shift** (:func:`candidates`): everyone is asked, in two steps that never compile
+  the whole site (:func:`scheduler.domain.swaps.takers_in_two_steps`).
 
 Every step is in the audit trail (who, what, when) and the site's webhook hears ``swap.offered``,
 ``swap.accepted``, ``shift.claimed``, ``swap.approved`` / ``shift.claim_approved``, ``swap.refused``,
