@@ -613,8 +613,8 @@ def _approve(
         return
     if inline_pairs is not None and len(people) * len(pub.compiled.slots) > inline_pairs:
         row.state, row.decided_at, row.decided_by = State.approving.value, now, actor
-        store.record(session, row, actor, "approving", now, "rule-clean; the worker checks the whole site "
-                     "and publishes it")
+        detail = "the worker checks the whole site and publishes it"
+        store.record(session, row, actor, "approving", now, detail)
         session.flush()
         return
     pub = published(session, site)
