@@ -156,6 +156,7 @@ def published(
     *,
     open_crews: bool = False,
     access_limits: bool = True,
+    of: Published | None = None,
 ) -> Published:
     """The published schedule and the site as it is now over its horizon (ConflictError without one).
 
@@ -170,13 +171,19 @@ def published(
     Without ``access_limits`` the site is compiled without anyone's availability, absences, health or
     preferences (:func:`scheduler.domain.swaps.without_access_limits`): every person and slot, for a
     pass over the people instead of people x slots; only good for the first step of
-    :func:`scheduler.domain.swaps.takers_in_two_steps`."""
-    try:
-        version = schedule_store.published(session, site)
-    except NotFoundError:
-        raise ConflictError("there is no published schedule yet") from None
-    schedule = version.model
-    horizon = sc.Horizon(start=version.horizon_start, days=version.horizon_days)
+    :func:`scheduler.domain.swaps.takers_in_two_steps`.
+
+    ``of``: the published schedule as an earlier call (on the whole site) read it, not read and parsed
+    again: the same version for both steps of one answer."""
+    if of is not None and of.people is None:
+        number, schedule, horizon = of.version, of.schedule, of.scenario.horizon
+    else:
+        try:
+            version = schedule_store.published(session, site)
+        except NotFoundError:
+            raise ConflictError("there is no published schedule yet") from None
+        number, schedule = version.number, version.model
+        horizon = sc.Horizon(start=version.horizon_start, days=version.horizon_days)
     included: frozenset[str] | None = None
     if people is None:
         site_scenario = sites.export_scenario(session, site)
@@ -196,7 +203,7 @@ def published(
         compiled = compile_scenario(scenario)
     except ScenarioError as exc:
         raise ConflictError("the site cannot be planned as it is: " + "; ".join(exc.problems)) from None
-    return Published(version=version.number, schedule=schedule, compiled=compiled, people=included)
+    return Published(version=number, schedule=schedule, compiled=compiled, people=included)
 
 
 def policy(session: Session, site_id: int) -> Policy:
@@ -308,7 +315,7 @@ def _candidates(
     after = now + dt.timedelta(hours=policy(session, who.site.id).deadline_hours)
 
     def exact(people: set[str]):
-        part = published(session, who.site, people)
+        part = published(session, who.site, people, of=pub)
         return part.compiled, part.schedule
 
     return [
