@@ -194,8 +194,7 @@ def _offer(
     mine = {(a.post, a.shift, a.date) for a in swaps.my_shifts(pub, who.volunteer.key, now)}
     if (key.post, key.shift, key.date) not in mine:
         return error_page(request, 404, "not-found")
-    give = swaps.candidates(session, who, key, swap=False, now=now)
-    trade = swaps.candidates(session, who, key, swap=True, now=now)
+    give, trade = swaps.offer_candidates(session, who, key, now)
     return _page(
         request,
         "me_swaps_offer.html",
@@ -265,7 +264,10 @@ def accept(request: Request, token: str, change_id: int, session: DB, settings: 
         request,
         token,
         session,
-        lambda who: swaps.accept(session, who, change_id, utcnow(), keep_cancelled(settings)),
+        lambda who: swaps.accept(
+            session, who, change_id, utcnow(), keep_cancelled(settings),
+            inline_pairs=settings.inline_compile_pairs,
+        ),
         "accepted",
     )
 
@@ -294,7 +296,8 @@ def _open(request: Request, session, who: swaps.Me, token: str, errors: list[str
         if v.row.kind == swap_store.Kind.claim
     ]
     pending = {
-        (v.row.post, v.row.shift, v.row.date) for v in claims if v.row.state == swap_store.State.pending
+        (v.row.post, v.row.shift, v.row.date) for v in claims
+        if v.row.state in (swap_store.State.pending, swap_store.State.approving)
     }
     return _page(
         request,
@@ -331,7 +334,9 @@ def claim(request: Request, token: str, session: DB, settings: Config, form: For
         request,
         token,
         session,
-        lambda who: swaps.claim(session, who, key, utcnow(), keep_cancelled(settings)),
+        lambda who: swaps.claim(
+            session, who, key, utcnow(), keep_cancelled(settings), inline_pairs=settings.inline_compile_pairs
+        ),
         "claimed",
         "open",
     )

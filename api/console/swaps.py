@@ -55,7 +55,8 @@ def _page(request: Request, session, who: Coordinator, errors: FormErrors | None
         errors=errors or FormErrors(),
         pending=[v for v in views if v.row.state == swap_store.State.pending],
         offers=[v for v in views if v.row.state == swap_store.State.open],
-        decided=[v for v in views if v.row.state not in swap_store.LIVE][:50],
+        approving=[v for v in views if v.row.state == swap_store.State.approving],
+        decided=[v for v in views if v.row.state not in swap_store.IN_FLIGHT][:50],
         trail=trail,
         post_names=names,
         zone=zone,
@@ -85,6 +86,7 @@ def decide(
             ACTOR,
             utcnow(),
             keep_cancelled(settings),
+            inline_pairs=settings.inline_compile_pairs,
         )
     except (InputError, ConflictError) as exc:
         errors = FormErrors()

@@ -56,7 +56,10 @@ def get_swap(change_id: int, site: Site, session: DB) -> ChangeOut:
     summary="Approve or refuse a change",
     description="Approve a pending change: it is checked again against the published schedule and, "
     "clean, published as a new version (the answer's `state` is `approved` and `published_version` set); "
-    "a change that is no longer possible is `failed` with the `reason`. Refuse a pending or open one. "
+    "a change that is no longer possible is `failed` with the `reason`. On a site of more volunteers x "
+    "slots than `ROTA_INLINE_COMPILE_PAIRS` the answer's `state` is `approving`: checked against the "
+    "people and slots it touches, it is checked on the whole site and published (or failed with the "
+    "reason) by the worker, moments later; webhooks as for an approval. Refuse a pending or open one. "
     "409 when it is not pending (or open, to refuse) or its deadline has passed.",
     responses=problem_responses(404, 409, 422),
 )
@@ -71,5 +74,6 @@ def decide(
         swaps.coordinator_actor(token.name),
         utcnow(),
         keep_cancelled(settings),
+        inline_pairs=settings.inline_compile_pairs,
     )
     return change_out(swaps.views(session, site.id, [row])[0])

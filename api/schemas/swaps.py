@@ -29,7 +29,10 @@ class EventOut(BaseModel):
 class ChangeOut(BaseModel):
     id: int
     kind: str = Field(description="give (a give-away), swap, or claim (of an open shift)")
-    state: str = Field(description="open, pending, approved, refused, withdrawn, expired or failed")
+    state: str = Field(
+        description="open, pending, approving (approved, the worker publishes it), approved, refused, "
+        "withdrawn, expired or failed"
+    )
     offerer: str | None = Field(description="Volunteer id of who gives the shift (none for a claim)")
     taker: str | None = Field(description="Volunteer id of who takes it (an offer to anyone: none yet)")
     shift: ShiftOut

@@ -204,7 +204,12 @@ def assignments_of(compiled: Compiled, schedule: Schedule) -> tuple[list[tuple[s
     that does not map onto the compiled scenario (unknown volunteer, post, template or date)."""
     pairs: list[tuple[str, str]] = []
     problems: list[str] = []
+    people = {p.id for p in compiled.problem.people}
     for i, a in enumerate(schedule.assignments):
+        sid = shift_id(a.post, a.shift, a.date)
+        if a.volunteer in people and sid in compiled.slots:  # a slot exists only for a known post and date
+            pairs.append((a.volunteer, sid))
+            continue
         why = assignment_problem(compiled, a)
         if why is not None:
             problems.append(f"assignments[{i}] ({a.volunteer} on {a.post}/{a.shift} {a.date}): {why}")

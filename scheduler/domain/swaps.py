@@ -22,14 +22,15 @@ Pure: no DB, no HTTP.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from scheduler.domain.clock import utc
 from scheduler.domain.compile import Compiled, shift_id
 from scheduler.domain.forecast import weekly_hours
 from scheduler.domain.report import assignments_of, load_per_mille, schedule_weeks, volunteer_totals
-from scheduler.domain.scenario import Scenario
+from scheduler.domain.scenario import Preferences, Scenario
 from scheduler.domain.schedule import Assignment, ObjectiveTerm, Schedule, Uncovered, VolunteerTotals
 from solver import validate as checker
 from solver.problem import Shift
@@ -165,6 +166,8 @@ class _Checker:
             self.by_shift.setdefault(sid, []).append(pid)
         self._before: dict[str, set[tuple]] = {}
         self._shortfalls = {sf.shift: sf for sf in checker.expected_shortfalls(self.problem, self.pairs)}
+        self._order = {s.id: i for i, s in enumerate(self.problem.shifts)}
+        self._clean: dict[tuple[str, frozenset[Pair]], bool] = {}
 
     def before(self, person: str) -> set[tuple]:
         known = self._before.get(person)
@@ -178,29 +181,78 @@ class _Checker:
         """What the change breaks that was not broken before: per-person rules of everyone it touches,
         and the headcount cap, pairs and skills of every slot it touches."""
         remove, add = list(remove), list(add)
+        unknown = self._unknown(remove, add)
+        if unknown:
+            return unknown
+        return self._person_problems(remove, add) + self._slot_problems(remove, add)
+
+    def person_problems(self, remove: Iterable[Pair], add: Iterable[Pair]) -> list[Breach]:
+        """The per-person part of :meth:`problems`: the rules of everyone the change moves."""
+        remove, add = list(remove), list(add)
+        return self._unknown(remove, add) or self._person_problems(remove, add)
+
+    def _unknown(self, remove: list[Pair], add: list[Pair]) -> list[Breach]:
         people = {p for p, _ in (*remove, *add)}
         slots = {s for _, s in (*remove, *add)}
         index, known = self.problem.shift_index(), self.problem._person_index()
         unknown = [s for s in sorted(slots) if s not in index] + [p for p in sorted(people) if p not in known]
-        if unknown:
-            return [Breach(UNKNOWN, None, None, f"{what} is not in the schedule's site") for what in unknown]
+        return [Breach(UNKNOWN, None, None, f"{what} is not in the schedule's site") for what in unknown]
+
+    def _person_problems(self, remove: list[Pair], add: list[Pair]) -> list[Breach]:
+        gone = set(remove)
+        out: list[Breach] = []
+        for person in sorted({p for p, _ in (*remove, *add)}):
+            out += self._new_for(person, self._after(person, gone, add))
+        return out
+
+    def _after(self, person: str, gone: set[Pair], add: list[Pair]) -> list[Pair]:
+        mine = [p for p in self.by_person.get(person, []) if p not in gone]
+        mine += [p for p in add if p[0] == person and p not in mine]
+        return mine
+
+    def _new_for(self, person: str, mine: list[Pair]) -> list[Breach]:
+        before = self.before(person)
+        return [
+            Breach(v.rule, v.person, v.shifts[0] if v.shifts else None, v.message)
+            for v in checker.person_violations(self.problem, mine, person)
+            if _key(v) not in before
+        ]
+
+    def clean(self, remove: Iterable[Pair], add: Iterable[Pair], *, slots: bool = True) -> bool:
+        """Whether :meth:`problems` (or, without ``slots``, :meth:`person_problems`) is empty, asked
+        cheapest first and stopping at the first breach; a person's verdict on one set of shifts is
+        remembered (the offerer's side of every give-away of one shift is the same)."""
+        remove, add = list(remove), list(add)
+        if self._unknown(remove, add) or (slots and self._slot_problems(remove, add)):
+            return False
+        gone = set(remove)
+        for person in sorted({p for p, _ in (*remove, *add)}):
+            mine = self._after(person, gone, add)
+            key = (person, frozenset(mine))
+            verdict = self._clean.get(key)
+            if verdict is None:
+                verdict = self._clean[key] = not self._new_for(person, mine)
+            if not verdict:
+                return False
+        return True
+
+    def _slot_problems(self, remove: list[Pair], add: list[Pair]) -> list[Breach]:
         out: list[Breach] = []
         gone = set(remove)
-        for person in sorted(people):
-            mine = [p for p in self.by_person.get(person, []) if p not in gone]
-            mine += [p for p in add if p[0] == person and p not in mine]
-            before = self.before(person)
-            for v in checker.person_violations(self.problem, mine, person):
-                if _key(v) not in before:
-                    out.append(Breach(v.rule, v.person, v.shifts[0] if v.shifts else None, v.message))
+        slots = {s for _, s in (*remove, *add)}
+        index = self.problem.shift_index()
         on = {s: [p for p in self.by_shift.get(s, []) if (p, s) not in gone] for s in slots}
         for pid, sid in add:
             if pid not in on[sid]:
                 on[sid].append(pid)
         before_on = {s: self.by_shift.get(s, []) for s in slots}
+        # the slot rules go over every shift of the problem; asked of the touched ones only (in the
+        # problem's order), they say the same of them without a pass over the site per change
+        ordered = sorted((index[s] for s in slots), key=lambda shift: self._order[shift.id])
+        touched = SimpleNamespace(shifts=tuple(ordered))
         for rule in (checker.max_staff, checker.pairs):
-            was = {_key(v) for v in rule(self.problem, before_on)}
-            for v in rule(self.problem, on):
+            was = {_key(v) for v in rule(touched, before_on)}
+            for v in rule(touched, on):
                 if _key(v) not in was:
                     out.append(Breach(v.rule, v.person, v.shifts[0] if v.shifts else None, v.message))
         people_ix = self.problem._person_index()
@@ -269,31 +321,104 @@ def takers(
     if (volunteer, shift) not in set(pairs):
         return []
     check = _Checker(compiled, pairs)
-    problem = compiled.problem
     names = {v.id: v.name for v in compiled.scenario.volunteers}
+    out = [
+        Taker(pid, names.get(pid, pid), check.load(pid), check.hours(pid), gives=gives)
+        for pid, gives in _clean_takes(check, volunteer, shift, swap=swap, after=after, only=only)
+    ]
+    return _least_loaded_first(compiled, out)
+
+
+def _changes(volunteer: str, shift: str, pid: str, gives: str | None) -> tuple[list[Pair], list[Pair]]:
+    if gives is None:
+        return [(volunteer, shift)], [(pid, shift)]
+    return [(volunteer, shift), (pid, gives)], [(pid, shift), (volunteer, gives)]
+
+
+def _clean_takes(
+    check: _Checker, volunteer: str, shift: str, *, swap: bool, after: dt.datetime | None,
+    only: Iterable[str] | None = None,
+) -> list[tuple[str, str | None]]:
+    """(taker, the shift they give back or None) for every take of ``volunteer``'s ``shift`` the checker
+    finds clean, in the problem's order of people."""
+    compiled, problem = check.compiled, check.problem
     on_shift = set(check.by_shift.get(shift, []))
     wanted = None if only is None else set(only)
-    out: list[Taker] = []
+    mine = {s for _, s in check.by_person.get(volunteer, [])}
+    out: list[tuple[str, str | None]] = []
     for person in problem.people:
         pid = person.id
         if pid == volunteer or pid in on_shift or (wanted is not None and pid not in wanted):
             continue
-        load, hours = check.load(pid), check.hours(pid)
         if not swap:
-            if not check.problems([(volunteer, shift)], [(pid, shift)]):
-                out.append(Taker(pid, names.get(pid, pid), load, hours))
+            if check.clean(*_changes(volunteer, shift, pid, None)):
+                out.append((pid, None))
             continue
-        mine = set(s for _, s in check.by_person.get(volunteer, []))
         for _, theirs in check.by_person.get(pid, []):
             if theirs in mine or not _starts_after(problem.shift(theirs), compiled, after):
                 continue
-            remove = [(volunteer, shift), (pid, theirs)]
-            add = [(pid, shift), (volunteer, theirs)]
-            if not check.problems(remove, add):
-                out.append(Taker(pid, names.get(pid, pid), load, hours, gives=theirs))
-    index = problem.shift_index()
-    out.sort(key=lambda t: (t.load, t.hours, t.volunteer, index[t.gives].start if t.gives else 0))
+            if check.clean(*_changes(volunteer, shift, pid, theirs)):
+                out.append((pid, theirs))
     return out
+
+
+def _least_loaded_first(compiled: Compiled, found: list[Taker]) -> list[Taker]:
+    index = compiled.problem.shift_index()
+    return sorted(found, key=lambda t: (t.load, t.hours, t.volunteer, index[t.gives].start if t.gives else 0))
+
+
+def without_access_limits(scenario: Scenario) -> Scenario:
+    """The scenario with no volunteer's availability, dated absences, health records or preferences:
+    compiled, it has every person and every slot as the whole site's compile has them (rules, skills,
+    history, pins, a home visit's guardians), but nobody is kept off a slot by when they are available
+    or by their health, so the compile costs a pass over the people plus one over the slots instead of
+    people x slots. Only the ``eligibility`` rule reads what is left out (``Person.unavailable``: no
+    other hard rule, of a person or of a slot, does), and only the load terms read the capacity that
+    availability makes; so a change it finds clean of every other rule is clean on the whole site iff
+    it also is for the people it moves, compiled in full (:func:`takers_in_two_steps`)."""
+    volunteers = [
+        v.model_copy(update={"availability": None, "unavailable": [], "health": [],
+                             "preferences": Preferences()})
+        for v in scenario.volunteers
+    ]
+    return scenario.model_copy(update={"volunteers": volunteers})
+
+
+def takers_in_two_steps(
+    open_site: Compiled,
+    schedule: Schedule,
+    exact: Callable[[set[str]], tuple[Compiled, Schedule]],
+    volunteer: str,
+    shift: str,
+    *,
+    swap: bool = False,
+    after: dt.datetime | None = None,
+) -> list[Taker]:
+    """:func:`takers` on the whole site, without compiling the whole site.
+
+    ``open_site`` is the site compiled :func:`without_access_limits`: on it every take (a give-away, or
+    a swap for each of the taker's shifts) is checked against every rule but eligibility, for everyone
+    at once. ``exact(people)`` compiles the slice of the site with only those people, in full
+    (``slice_of``; their own assignments in its schedule): on it the takes left are checked again
+    against the rules of the two people they move (eligibility included, and every other per-person
+    rule, which says the same there), and their load and hours are read. The list is the one
+    :func:`takers` gives on the whole site: same people, same order, same shifts given back
+    (tests/scheduler/domain/test_swap_candidates.py)."""
+    pairs = pairs_of(open_site, schedule)
+    if (volunteer, shift) not in set(pairs):
+        return []
+    found = _clean_takes(_Checker(open_site, pairs), volunteer, shift, swap=swap, after=after)
+    if not found:
+        return []
+    compiled, part = exact({volunteer} | {pid for pid, _ in found})
+    check = _Checker(compiled, pairs_of(compiled, part))
+    names = {v.id: v.name for v in compiled.scenario.volunteers}
+    out = [
+        Taker(pid, names.get(pid, pid), check.load(pid), check.hours(pid), gives=gives)
+        for pid, gives in found
+        if check.clean(*_changes(volunteer, shift, pid, gives), slots=False)
+    ]
+    return _least_loaded_first(compiled, out)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,7 +16,11 @@ caller's unit of work commits it).
   :func:`scheduler.domain.check.validate` (nothing it did not find before may appear) and published as
   a new version (:func:`scheduler.services.publishing.publish_schedule`): both feeds update, the one
   who gave the shift up sees it CANCELLED. A change that is no longer possible then *fails*, with the
-  reason.
+  reason. On a site of more than ``ROTA_INLINE_COMPILE_PAIRS`` volunteers x slots the whole-site part
+  is not done in the request: the change, checked on its slice, is *approving* and the worker
+  publishes or fails it (:func:`publish_next_approved`).
+* **Who could take my shift** (:func:`candidates`): everyone is asked, in two steps that never compile
+  the whole site (:func:`scheduler.domain.swaps.takers_in_two_steps`).
 
 Every step is in the audit trail (who, what, when) and the site's webhook hears ``swap.offered``,
 ``swap.accepted``, ``shift.claimed``, ``swap.approved`` / ``shift.claim_approved``, ``swap.refused``,
@@ -151,6 +155,8 @@ def published(
     crews: Iterable[Crew] = (),
     *,
     open_crews: bool = False,
+    access_limits: bool = True,
+    of: Published | None = None,
 ) -> Published:
     """The published schedule and the site as it is now over its horizon (ConflictError without one).
 
@@ -160,13 +166,24 @@ def published(
     on the ``crews`` (the slots the change touches: their headcount cap, pairs and skills; with
     ``open_crews`` also every uncovered slot), instead of every volunteer of the site. The checker's
     verdict on such a change is the same on the slice as on the whole site
-    (tests/scheduler/domain/test_swap_slice.py)."""
-    try:
-        version = schedule_store.published(session, site)
-    except NotFoundError:
-        raise ConflictError("there is no published schedule yet") from None
-    schedule = version.model
-    horizon = sc.Horizon(start=version.horizon_start, days=version.horizon_days)
+    (tests/scheduler/domain/test_swap_slice.py).
+
+    Without ``access_limits`` the site is compiled without anyone's availability, absences, health or
+    preferences (:func:`scheduler.domain.swaps.without_access_limits`): every person and slot, for a
+    pass over the people instead of people x slots; only good for the first step of
+    :func:`scheduler.domain.swaps.takers_in_two_steps`.
+
+    ``of``: the published schedule as an earlier call (on the whole site) read it, not read and parsed
+    again: the same version for both steps of one answer."""
+    if of is not None and of.people is None:
+        number, schedule, horizon = of.version, of.schedule, of.scenario.horizon
+    else:
+        try:
+            version = schedule_store.published(session, site)
+        except NotFoundError:
+            raise ConflictError("there is no published schedule yet") from None
+        number, schedule = version.number, version.model
+        horizon = sc.Horizon(start=version.horizon_start, days=version.horizon_days)
     included: frozenset[str] | None = None
     if people is None:
         site_scenario = sites.export_scenario(session, site)
@@ -180,11 +197,13 @@ def published(
     if schedule.timezone != site_scenario.site.timezone:
         raise ConflictError("the published schedule is in another time zone than the site: publish a new one")
     scenario = job_scenario(site_scenario, horizon)
+    if not access_limits:
+        scenario = domain.without_access_limits(scenario)
     try:
         compiled = compile_scenario(scenario)
     except ScenarioError as exc:
         raise ConflictError("the site cannot be planned as it is: " + "; ".join(exc.problems)) from None
-    return Published(version=version.number, schedule=schedule, compiled=compiled, people=included)
+    return Published(version=number, schedule=schedule, compiled=compiled, people=included)
 
 
 def policy(session: Session, site_id: int) -> Policy:
@@ -271,12 +290,40 @@ def expire_due(session: Session, site_id: int, now: dt.datetime) -> None:
 def candidates(
     session: Session, who: Me, key: ShiftKey, *, swap: bool, now: dt.datetime
 ) -> list[domain.Taker]:
-    """Who could take my shift ``key`` (or swap it, for which of their shifts), least loaded first."""
-    pub = published(session, who.site)
+    """Who could take my shift ``key`` (or swap it, for which of their shifts), least loaded first.
+
+    Everyone is asked, without compiling the whole site (:func:`scheduler.domain.swaps.takers_in_two_steps`):
+    every take is checked on the site compiled without availability and health, then the few left on
+    the slice of the people they move, compiled in full. The list is the one the whole site gives."""
+    return _candidates(session, who, key, (swap,), now)[0]
+
+
+def offer_candidates(
+    session: Session, who: Me, key: ShiftKey, now: dt.datetime
+) -> tuple[list[domain.Taker], list[domain.Taker]]:
+    """(who could take my shift ``key``, who could swap it): :func:`candidates` both ways, the site read
+    and compiled once (the offer page shows both)."""
+    give, trade = _candidates(session, who, key, (False, True), now)
+    return give, trade
+
+
+def _candidates(
+    session: Session, who: Me, key: ShiftKey, ways: tuple[bool, ...], now: dt.datetime
+) -> list[list[domain.Taker]]:
+    pub = published(session, who.site, access_limits=False)
     sid = _sid(key)
-    deadline_hours = policy(session, who.site.id).deadline_hours
-    after = now + dt.timedelta(hours=deadline_hours)
-    return domain.takers(pub.compiled, pub.schedule, who.volunteer.key, sid, swap=swap, after=after)
+    after = now + dt.timedelta(hours=policy(session, who.site.id).deadline_hours)
+
+    def exact(people: set[str]):
+        part = published(session, who.site, people, of=pub)
+        return part.compiled, part.schedule
+
+    return [
+        domain.takers_in_two_steps(
+            pub.compiled, pub.schedule, exact, who.volunteer.key, sid, swap=swap, after=after
+        )
+        for swap in ways
+    ]
 
 
 def open_shifts(session: Session, who: Me, now: dt.datetime) -> list[domain.OpenShift]:
@@ -337,7 +384,7 @@ def offer(session: Session, who: Me, request: OfferRequest, now: dt.datetime) ->
     deadline = _deadline(pub, sid, hours)
     if now >= deadline:
         raise InputError("offer", [FieldProblem("date", f"offers close {hours} h before the shift starts")])
-    live = store.list_changes(session, site.id, states=store.LIVE, volunteer_id=who.volunteer.id)
+    live = store.list_changes(session, site.id, states=store.IN_FLIGHT, volunteer_id=who.volunteer.id)
     if any(r.offerer_id == who.volunteer.id and _sid((r.post, r.shift, r.date)) == sid for r in live):
         raise ConflictError("this shift is already offered: withdraw that offer first")
     taker: VolunteerRow | None = None
@@ -395,10 +442,12 @@ def offer(session: Session, who: Me, request: OfferRequest, now: dt.datetime) ->
 
 
 def accept(
-    session: Session, who: Me, change_id: int, now: dt.datetime, keep_cancelled: dt.timedelta
+    session: Session, who: Me, change_id: int, now: dt.datetime, keep_cancelled: dt.timedelta,
+    *, inline_pairs: int | None = None,
 ) -> ShiftChangeRow:
     """Take an open offer (made to me, or to anyone): checked again now, with the site locked; then
-    pending, or approved and published at once under the ``auto`` policy."""
+    pending, or approved and published at once under the ``auto`` policy (on a large site, approved
+    and left to the worker to publish: see :func:`decide`)."""
     site = sites.lock_site(session, who.site.id)
     row = store.get_change(session, site.id, change_id, lock=True)
     if (
@@ -418,12 +467,13 @@ def accept(
     store.record(session, row, volunteer_actor(who.volunteer), "accepted", now)
     _notify(session, site, row, "swap.accepted", now)
     if policy(session, site.id).approval == Approval.auto:
-        _approve(session, site, row, ROTA, now, keep_cancelled)
+        _approve(session, site, row, ROTA, now, keep_cancelled, inline_pairs)
     return row
 
 
 def claim(
-    session: Session, who: Me, key: ShiftKey, now: dt.datetime, keep_cancelled: dt.timedelta
+    session: Session, who: Me, key: ShiftKey, now: dt.datetime, keep_cancelled: dt.timedelta,
+    *, inline_pairs: int | None = None,
 ) -> ShiftChangeRow:
     """Claim an open shift: first come. With the site row locked, the published schedule is read again
     and the claim checked against it, so of two simultaneous claims of the last open place exactly one
@@ -444,7 +494,7 @@ def claim(
     deadline = _deadline(pub, sid, hours)
     if now >= deadline:
         raise ConflictError(f"claims close {hours} h before the shift starts")
-    mine = store.list_changes(session, site.id, states=store.LIVE, volunteer_id=who.volunteer.id)
+    mine = store.list_changes(session, site.id, states=store.IN_FLIGHT, volunteer_id=who.volunteer.id)
     if any(r.kind == Kind.claim and _sid((r.post, r.shift, r.date)) == sid for r in mine):
         raise ConflictError("you have already claimed this shift")
     row = ShiftChangeRow(
@@ -463,8 +513,8 @@ def claim(
     store.add_change(session, row, volunteer_actor(who.volunteer), "claimed")
     _notify(session, site, row, "shift.claimed", now)
     if policy(session, site.id).approval == Approval.auto:
-        _approve(session, site, row, ROTA, now, keep_cancelled)
-        if row.state != State.approved:
+        _approve(session, site, row, ROTA, now, keep_cancelled, inline_pairs)
+        if row.state not in (State.approved, State.approving):
             raise ConflictError(f"this shift could not be given to you: {row.reason}")
     return row
 
@@ -507,16 +557,23 @@ def decide(
     actor: str,
     now: dt.datetime,
     keep_cancelled: dt.timedelta,
+    *,
+    inline_pairs: int | None = None,
 ) -> ShiftChangeRow:
     """Approve a pending change (checked again and published, or failed with the reason) or refuse a
-    pending or open one."""
+    pending or open one.
+
+    Publishing checks the whole site (:func:`_approve`). On a site of more than ``inline_pairs``
+    volunteers x slots (``ROTA_INLINE_COMPILE_PAIRS``; None: no limit) that is not done in the request:
+    the change, checked on its slice, is ``approving`` and the worker publishes it, or fails it with
+    the reason (:func:`publish_next_approved`)."""
     site = sites.lock_site(session, site_id)
     row = store.get_change(session, site.id, change_id, lock=True)
     if decision.approve:
         if row.state == State.open:
             raise ConflictError("nobody has taken this offer yet: there is nothing to approve")
         _live(row, State.pending, now)
-        _approve(session, site, row, actor, now, keep_cancelled)
+        _approve(session, site, row, actor, now, keep_cancelled, inline_pairs)
         return row
     if row.state not in store.LIVE:
         raise ConflictError(f"it is already {row.state}")
@@ -541,13 +598,16 @@ def _approve(
     actor: str,
     now: dt.datetime,
     keep_cancelled: dt.timedelta,
+    inline_pairs: int | None = None,
 ) -> None:
     """Check the change once more against the published schedule (on the slice of the site it needs),
     then publish it; or mark it failed.
 
     Publishing needs the whole site once: the changed schedule's objective (its fairness and load terms
     are over all volunteers) and the full check of the version to be published
-    (:func:`scheduler.domain.check.validate`, nothing new may appear) are whole-site properties."""
+    (:func:`scheduler.domain.check.validate`, nothing new may appear) are whole-site properties. On a
+    site of more than ``inline_pairs`` volunteers x slots the change is left ``approving`` for the
+    worker (:func:`publish_next_approved`) instead."""
     people = _people(session, site.id)
     remove, add = pairs_of(row, people)
     pub = published(session, site, _change_people(row, people), _crews(row))
@@ -555,22 +615,74 @@ def _approve(
     if row.kind == Kind.claim and add[0][1] not in _open_to(pub, add[0][0], add[0][1]):
         not_open = domain.Breach("not_open", None, add[0][1], "the shift is no longer open")
         breaches = [not_open] if not _short(pub, add[0][1]) else breaches or [not_open]
-    if not breaches:
-        pub = published(session, site)
-        reason = "given up in a swap" if row.kind != Kind.claim else ""
-        changed = domain.changed_schedule(pub.compiled, pub.schedule, remove, add, reason=reason)
-        breaches = _new_findings(pub, changed)
     if breaches:
-        row.state, row.decided_at, row.decided_by = State.failed.value, now, actor
-        row.reason = _breaches_text(breaches)[:500]
-        store.record(session, row, actor, "failed", now, row.reason)
-        _notify(session, site, row, "swap.failed", now)
+        _failed(session, site, row, actor, now, _breaches_text(breaches))
+        return
+    if inline_pairs is not None and len(people) * len(pub.compiled.slots) > inline_pairs:
+        row.state, row.decided_at, row.decided_by = State.approving.value, now, actor
+        detail = "the worker checks the whole site and publishes it"
+        store.record(session, row, actor, "approving", now, detail)
+        session.flush()
+        return
+    pub = published(session, site)
+    reason = "given up in a swap" if row.kind != Kind.claim else ""
+    changed = domain.changed_schedule(pub.compiled, pub.schedule, remove, add, reason=reason)
+    breaches = _new_findings(pub, changed)
+    if breaches:
+        _failed(session, site, row, actor, now, _breaches_text(breaches))
         return
     version = publishing.publish_schedule(session, site, changed, row.kind, now, keep_cancelled)
     row.state, row.decided_at, row.decided_by = State.approved.value, now, actor
     row.published_version = version.number
     store.record(session, row, actor, "approved", now, f"published as version {version.number}")
     _notify(session, site, row, "shift.claim_approved" if row.kind == Kind.claim else "swap.approved", now)
+
+
+def _failed(
+    session: Session, site: sites.SiteRow, row: ShiftChangeRow, actor: str, now: dt.datetime, reason: str
+) -> None:
+    row.state, row.decided_at, row.decided_by = State.failed.value, now, actor
+    row.reason = reason[:500]
+    store.record(session, row, actor, "failed", now, row.reason)
+    _notify(session, site, row, "swap.failed", now)
+
+
+def publish_next_approved(session: Session, now: dt.datetime, keep_cancelled: dt.timedelta) -> int | None:
+    """The worker's part of an approval on a large site (:func:`decide`): take the change that has
+    waited longest in ``approving``, with its site locked, check it again against the published
+    schedule as it is now (on its slice, then the whole site) and publish it, or fail it with the
+    reason; webhooks and the audit trail as for an approval in the request. Its id, or None when none
+    waits. A change whose shift started meanwhile fails. Nothing is lost if the worker dies on the way:
+    the change stays ``approving`` until a worker's unit of work publishes or fails it."""
+    found = store.next_approving(session)
+    if found is None:
+        return None
+    site_id, change_id = found
+    site = sites.lock_site(session, site_id)
+    row = store.get_change(session, site_id, change_id, lock=True)
+    if row.state != State.approving:
+        return change_id  # another worker was first
+    actor = row.decided_by or ROTA
+    if utc(row.starts_at) <= utc(now):
+        _failed(session, site, row, actor, now, "the shift started before the change could be published")
+        return change_id
+    try:
+        _approve(session, site, row, actor, now, keep_cancelled)
+    except (ConflictError, InputError) as exc:  # e.g. the site cannot be planned as it is now
+        _failed(session, site, row, actor, now, str(exc))
+    return change_id
+
+
+def fail_next_approved(session: Session, now: dt.datetime, reason: str) -> int | None:
+    """Fail, with ``reason``, the change :func:`publish_next_approved` would take (after it raised)."""
+    found = store.next_approving(session)
+    if found is None:
+        return None
+    site = sites.lock_site(session, found[0])
+    row = store.get_change(session, found[0], found[1], lock=True)
+    if row.state == State.approving:
+        _failed(session, site, row, row.decided_by or ROTA, now, reason)
+    return found[1]
 
 
 def _new_findings(pub: Published, changed: Schedule) -> list[domain.Breach]:

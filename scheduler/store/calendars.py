@@ -193,9 +193,7 @@ def _volunteer_names(session: Session, site_id: int) -> dict[str, str]:
     return {v.key: v.name for v in list_volunteers(session, site_id)}
 
 
-def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, refresh: dt.timedelta):
-    """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else; a
-    VALARM for each of the site's reminders."""
+def _render_volunteer(session: Session, site: SiteRow, volunteer: VolunteerRow, refresh: dt.timedelta):
     events = states(session, site.id, volunteer=volunteer.key)
     name = cal.volunteer_feed_name(site.name, volunteer.name)
     alarms = tuple(dt.timedelta(hours=h) for h in reminders_of(site))
@@ -215,6 +213,43 @@ _SUBSCRIBED = (
     .outerjoin(PostRow, PostRow.id == FeedTokenRow.post_id)
     .where(FeedTokenRow.token_hash == bindparam("token_hash"))
 )
+
+
+def _version_key(identity: tuple, site_id: int, version: int, volunteer: tuple, post: tuple, site_name: str,
+                 zone: str, reminders, refresh: dt.timedelta) -> tuple:
+    """Everything a feed is made of apart from its events (and the names of who is on them, which move
+    ``calendar_version`` when they change), with ``identity`` keeping apart sites of different databases
+    (or a site re-created under a reused id) whose ids and versions are equal."""
+    return (identity, site_id, version, volunteer, post, site_name, zone,
+            tuple(sorted(float(h) for h in reminders or [])), refresh)
+
+
+def _coordinator_key(session: Session, site: SiteRow, refresh: dt.timedelta, *,
+                     volunteer: VolunteerRow | None = None, post: PostRow | None = None) -> tuple:
+    # the database's URL and the site's creation instant: a coordinator's read has no feed token
+    identity = ("coordinator", str(session.get_bind().url), site.created_at)
+    who = (volunteer.key, volunteer.name) if volunteer is not None else (None, None)
+    what = (post.key, post.name) if post is not None else (None, None)
+    return _version_key(identity, site.id, site.calendar_version, who, what, site.name, site.timezone,
+                        site.reminder_hours, refresh)
+
+
+def _versioned(key: tuple, render) -> tuple[bytes, str]:
+    hit = cal.FEEDS.versioned(key)
+    if hit is not None:
+        return hit
+    result = render()
+    cal.FEEDS.remember(key, result)
+    return result
+
+
+def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, refresh: dt.timedelta):
+    """(bytes, etag) of a volunteer's own shifts: only post, shift and time, never anything else; a
+    VALARM for each of the site's reminders. While the site's ``calendar_version`` (and the names the
+    feed shows) are as when it was last rendered, the rendered feed is served without reading the
+    events (the coordinator's read of it: no query beyond the rows the route has loaded)."""
+    key = _coordinator_key(session, site, refresh, volunteer=volunteer)
+    return _versioned(key, lambda: _render_volunteer(session, site, volunteer, refresh))
 
 
 def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tuple[bytes, str] | None:
@@ -239,8 +274,8 @@ def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tupl
     if (volunteer_id is not None and volunteer_key is None) or (post_id is not None and post_key is None):
         return None  # pragma: no cover - deleted between the token's and the feed's rows
     # the token (random, one live per feed) keeps apart sites of different databases with equal ids
-    version_key = (token_hash, site_id, version, volunteer_key, volunteer_name, post_key, post_name,
-                   site_name, zone, tuple(sorted(float(h) for h in reminders or [])), refresh)
+    version_key = _version_key(("token", token_hash), site_id, version, (volunteer_key, volunteer_name),
+                               (post_key, post_name), site_name, zone, reminders, refresh)
     hit = cal.FEEDS.versioned(version_key)
     if hit is not None:
         return hit
@@ -251,31 +286,42 @@ def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tupl
         volunteer = session.get(VolunteerRow, volunteer_id)
         if volunteer is None:  # pragma: no cover
             return None
-        result = volunteer_feed(session, site, volunteer, refresh)
+        result = _render_volunteer(session, site, volunteer, refresh)
     elif post_id is not None:
         post = session.get(PostRow, post_id)
         if post is None:  # pragma: no cover
             return None
-        result = post_feed(session, site, post, refresh)
+        result = _render_post(session, site, post, refresh)
     else:
-        result = site_feed(session, site, refresh)
+        result = _render_site(session, site, refresh)
     cal.FEEDS.remember(version_key, result)
     return result
 
 
-def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):
-    """(bytes, etag) of one post's shifts, each event naming who is on it."""
+def _render_post(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):
     events = states(session, site.id, post=post.key)
     name = cal.post_feed_name(site.name, post.name)
     names = _volunteer_names(session, site.id)
     return cal.FEEDS.render(name, events, zone=site.timezone, refresh=refresh, volunteer_names=names)
 
 
-def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
-    """(bytes, etag) of every shift of the site, each event naming who is on it; never a home visit (a
-    resident's address and needs are for the visiting volunteer's own feed only)."""
+def _render_site(session: Session, site: SiteRow, refresh: dt.timedelta):
     events = [e for e in states(session, site.id) if not is_visit_post(e.post)]
     names = _volunteer_names(session, site.id)
     return cal.FEEDS.render(
         cal.site_feed_name(site.name), events, zone=site.timezone, refresh=refresh, volunteer_names=names
     )
+
+
+def post_feed(session: Session, site: SiteRow, post: PostRow, refresh: dt.timedelta):
+    """(bytes, etag) of one post's shifts, each event naming who is on it; served from the cache as
+    :func:`volunteer_feed` is while nothing in it changed."""
+    key = _coordinator_key(session, site, refresh, post=post)
+    return _versioned(key, lambda: _render_post(session, site, post, refresh))
+
+
+def site_feed(session: Session, site: SiteRow, refresh: dt.timedelta):
+    """(bytes, etag) of every shift of the site, each event naming who is on it; never a home visit (a
+    resident's address and needs are for the visiting volunteer's own feed only). Served from the cache
+    as :func:`volunteer_feed` is while nothing in it changed."""
+    return _versioned(_coordinator_key(session, site, refresh), lambda: _render_site(session, site, refresh))

@@ -37,6 +37,9 @@ class Kind(StrEnum):
 class State(StrEnum):
     open = "open"
     pending = "pending"
+    #: approved, checked on its slice, waiting for the worker to check the whole site and publish it (a
+    #: site too large to compile in the request: scheduler.services.swaps.publish_next_approved)
+    approving = "approving"
     approved = "approved"
     refused = "refused"
     withdrawn = "withdrawn"
@@ -46,6 +49,8 @@ class State(StrEnum):
 
 #: The states in which a change can still happen.
 LIVE = (State.open, State.pending)
+#: ... and those in which it may still come into the rota (the shift is not free to offer or claim again).
+IN_FLIGHT = (*LIVE, State.approving)
 
 
 class Approval(StrEnum):
@@ -201,6 +206,19 @@ def open_offers(session: Session, site_id: int) -> list[ShiftChangeRow]:
         ShiftChangeRow.site_id == site_id, ShiftChangeRow.state == State.open.value
     )
     return list(session.scalars(query.order_by(ShiftChangeRow.starts_at, ShiftChangeRow.id)))
+
+
+def next_approving(session: Session) -> tuple[int, int] | None:
+    """(site id, change id) of the change that has waited longest for the worker to publish it, of any
+    site; None when none waits."""
+    query = (
+        select(ShiftChangeRow.site_id, ShiftChangeRow.id)
+        .where(ShiftChangeRow.state == State.approving.value)
+        .order_by(ShiftChangeRow.decided_at, ShiftChangeRow.id)
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    return None if found is None else (found[0], found[1])
 
 
 def events_of(

@@ -13,8 +13,10 @@ published version it re-plans and its disruptions, with the same progress, heart
 before full solves.
 
 Beside the jobs, a thread of each worker (:class:`WebhookSender`) queues the shift reminders that are due
-(:func:`scheduler.services.reminders.queue_due`) and delivers the webhook events that are due
-(:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds up an alert.
+(:func:`scheduler.services.reminders.queue_due`), publishes the approved shift changes of sites too
+large to check in the request (:func:`scheduler.services.swaps.publish_next_approved`) and delivers the
+webhook events that are due (:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds
+up an alert or an approved swap.
 
 After a full solve that leaves slots short, the worker also works out the staffing advice
 (:func:`scheduler.domain.advice.advise`, within :func:`advice_time_limit`) and stores it with the job:
@@ -32,6 +34,7 @@ with a note, for the next worker.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import os
 import signal
@@ -51,7 +54,7 @@ from scheduler.domain.planning import plan
 from scheduler.domain.replan import NO_LONGER_FITS, NoLongerFits, ResolveFailed, resolve
 from scheduler.domain.scenario import OLD_DATA, Scenario
 from scheduler.domain.schedule import Schedule
-from scheduler.services import health_data, reminders, retention, webhook_delivery
+from scheduler.services import health_data, reminders, retention, swaps, webhook_delivery
 from scheduler.services.replan_jobs import DISRUPTIONS
 from scheduler.settings import Settings
 from scheduler.store import jobs
@@ -203,6 +206,7 @@ class WebhookSender(threading.Thread):
             while not self.worker.shutdown.is_set():
                 try:
                     self.worker.queue_reminders()
+                    self.worker.publish_approvals()
                     self.worker.deliver_webhooks(client)
                 except SQLAlchemyError as exc:
                     log.warning("webhook deliveries: database not ready (%s)", exc.__class__.__name__)
@@ -258,6 +262,28 @@ class Worker:
         """Queue the shift reminders that are due (:func:`scheduler.services.reminders.queue_due`)."""
         with unit_of_work(self.sessions) as session:
             return reminders.queue_due(session, now())
+
+    def publish_approvals(self, now=utcnow, limit: int = 20) -> int:
+        """Publish (or fail, with the reason) the approved shift changes waiting for a worker, each in
+        its own unit of work (:func:`scheduler.services.swaps.publish_next_approved`); how many. One
+        that raises is failed with a generic reason, so it cannot come back at every poll."""
+        keep = dt.timedelta(days=self.settings.calendar_keep_cancelled_days)
+        done = 0
+        while done < limit:
+            try:
+                with unit_of_work(self.sessions) as session:
+                    change_id = swaps.publish_next_approved(session, now(), keep)
+            except SQLAlchemyError:
+                raise
+            except Exception:
+                log.exception("publishing an approved shift change failed")
+                with unit_of_work(self.sessions) as session:
+                    swaps.fail_next_approved(session, now(), "it could not be published (an internal error)")
+                change_id = -1
+            if change_id is None:
+                return done
+            done += 1
+        return done
 
     def install_signal_handlers(self) -> None:
         def stop(_signum, _frame) -> None:  # no logging here: a handler may interrupt a log call

@@ -333,3 +333,37 @@ def test_a_feed_poll_is_answered_in_front_of_the_router_exactly_as_the_route_wou
         assert {k: v for k, v in mine.headers.items() if k != "date"} == {
             k: v for k, v in theirs.headers.items() if k != "date"
         }
+
+
+@pytest.mark.parametrize("scope", ["site", "post", "volunteer"])
+def test_a_coordinators_cached_feed_read_does_not_read_the_events(client, site, worker, app, scope):
+    """A coordinator's download of a feed (their token, not the feed's): while nothing in it changed it
+    is served from the rendered feed, reading only the token, the site and the post or volunteer the
+    path names (no event row, no list of volunteers); every change still shows."""
+    publish(client, site, solve(client, worker, site)["id"])
+    who = busiest(client, site, "gate")
+    url = {"site": f"{site.url}/calendar.ics", "post": f"{site.url}/posts/gate/calendar.ics",
+           "volunteer": f"{site.url}/volunteers/{who}/calendar.ics"}[scope]
+    first = client.get(url, headers=site.headers)
+    assert first.status_code == 200 and parse_feed(first.content)
+    seen, stop = statements(app)
+    try:
+        again = client.get(url, headers=site.headers)
+    finally:
+        stop()
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in selects if "calendar_events" in s], selects
+    # the token, the site, and the post (with its shift templates) or the volunteer of the path
+    assert len(selects) == {"site": 2, "post": 4, "volunteer": 3}[scope], selects
+    assert scope == "volunteer" or not [s for s in selects if "FROM volunteers" in s], selects
+    revalidated = client.get(url, headers={**site.headers, "If-None-Match": first.headers["etag"]})
+    assert revalidated.status_code == 304
+
+    _rename(client, site, who, "Renamed Person")
+    named = client.get(url, headers=site.headers)
+    assert b"Renamed Person" in named.content and named.headers["etag"] != first.headers["etag"]
+    _falls_ill_and_the_re_solve_is_published(client, worker, site, who)
+    after = client.get(url, headers=site.headers)
+    assert after.headers["etag"] != named.headers["etag"]
+    assert any(e["status"] == "CANCELLED" for e in parse_feed(after.content))

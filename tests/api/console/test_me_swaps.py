@@ -138,3 +138,30 @@ def test_the_volunteer_pages_in_chinese(client, swap_site):
     assert page.status_code == 200 and "换班或让出班次" in page.text and 'lang="zh-CN"' in page.text
     zh = client.get(f"/me/{tokens['cat']}/open", headers={"Accept-Language": "zh-CN"})
     assert "空缺班次" in zh.text
+
+
+def test_an_approval_on_a_large_site_shows_as_being_published_until_the_worker_did(
+    app, client, console, swap_site
+):
+    from scheduler.worker.loop import Worker
+
+    app.state.settings = app.state.settings.model_copy(update={"inline_compile_pairs": 0})
+    site, tokens, start = swap_site
+    tue = (start + dt.timedelta(days=1)).isoformat()
+    client.post(f"/me/{tokens['cat']}/open/claim", data={"post": "gate", "shift": "night", "date": tue})
+    sign_in(console, site)
+    page = console.get("/console/swaps")
+    change_id = int(re.search(r"/console/swaps/(\d+)/decide", page.text).group(1))
+    done = console.post(
+        f"/console/swaps/{change_id}/decide",
+        data={"approve": "1", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/console/swaps?done=approving"
+    shown = console.get(done.headers["location"]).text
+    assert "The site is large" in shown and 'id="approving"' in shown and "Being published" in shown
+    assert "approved: going into the rota" in client.get(f"/me/{tokens['cat']}/open").text
+    assert Worker(app.state.sessions, app.state.settings, name="test").publish_approvals() == 1
+    after = console.get("/console/swaps").text
+    assert 'id="approving"' not in after and "version 2" in after
+    assert "done: in the rota" in client.get(f"/me/{tokens['cat']}/open").text

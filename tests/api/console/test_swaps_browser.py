@@ -1,7 +1,9 @@
 """Swaps in a real browser on a phone (375 x 812): the offer page does not list a volunteer the rest rule
 keeps out; a valid swap proposed, accepted on the taker's page, approved on the console shows in both
-volunteers' feeds (the shift given up CANCELLED, the one taken CONFIRMED). Screenshots in
-docs/screenshots/ (me-swaps-*.png, console-swaps.png). Skipped like tests/api/console/test_browser.py."""
+volunteers' feeds (the shift given up CANCELLED, the one taken CONFIRMED); on a site too large to
+check in a request, an approved claim shows as being published until the worker publishes it.
+Screenshots in docs/screenshots/ (me-swaps-*.png, console-swaps.png, console-swaps-approving.png).
+Skipped like tests/api/console/test_browser.py."""
 
 from __future__ import annotations
 
@@ -34,6 +36,16 @@ browser = shared.browser  # the fixture
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, request):
+    yield from _serve(tmp_path_factory, request, {})
+
+
+@pytest.fixture(scope="module")
+def large_service(tmp_path_factory, request):
+    """The same site, served as if it were too large to check in full inside a request."""
+    yield from _serve(tmp_path_factory, request, {"ROTA_INLINE_COMPILE_PAIRS": "0"})
+
+
+def _serve(tmp_path_factory, request, extra_env: dict[str, str]):
     directory = tmp_path_factory.mktemp("swaps-browser")
     shutil.copy(request.getfixturevalue("sqlite_template"), directory / "rota.db")
     url = f"sqlite:///{directory / 'rota.db'}"
@@ -45,7 +57,7 @@ def service(tmp_path_factory, request):
     engine.dispose()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ROTA_DATABASE_URL": url, "ROTA_PUBLIC_URL": base}
+    env = {**os.environ, "ROTA_DATABASE_URL": url, "ROTA_PUBLIC_URL": base, **extra_env}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -68,7 +80,7 @@ def service(tmp_path_factory, request):
     )
     try:
         wait_until_up(base, server)
-        yield {"base": base, "site": site_id, "token": token, "tokens": tokens, "start": start}
+        yield {"base": base, "site": site_id, "token": token, "tokens": tokens, "start": start, "url": url}
     finally:
         server.terminate()
         try:
@@ -138,4 +150,45 @@ def test_a_swap_on_a_phone_rest_rule_respected_accepted_approved_and_in_both_fee
     page.goto(f"{base}/me/{tokens['cat']}/open")
     expect(page.locator("h1")).to_have_text("Open shifts")
     shot(page, "me-swaps-open")
+    context.close()
+
+
+def test_an_approval_on_a_large_site_is_shown_being_published_until_the_worker_did_it(browser, large_service):
+    from scheduler.settings import Settings
+    from scheduler.worker.loop import Worker
+
+    service = large_service
+    base, tokens, start = service["base"], service["tokens"], service["start"]
+    tue = (start + dt.timedelta(days=1)).isoformat()
+    context = browser.new_context(locale="en-GB", **PHONE)
+    page = context.new_page()
+    page.goto(f"{base}/me/{tokens['cat']}/open")
+    page.locator("form").filter(has=page.locator(f'input[name="date"][value="{tue}"]')).locator("button").click()
+    expect(page.locator(".notice")).to_contain_text("You claimed the shift")
+
+    console = context.new_page()
+    sign_in(console, service)
+    console.goto(f"{base}/console/swaps")
+    console.locator('#pending .change button[value="1"]').click()
+    expect(console.locator(".notice")).to_contain_text("The site is large")
+    expect(console.locator("#approving")).to_contain_text("Volunteer cat")
+    shot(console, "console-swaps-approving")
+    page.goto(f"{base}/me/{tokens['cat']}/open")
+    expect(page.locator("body")).to_contain_text("approved: going into the rota")
+    before = feed_status(service, "cat")
+    assert not [day for day, _ in before if day == tue]  # not in the rota yet
+
+    engine = make_engine(service["url"])
+    try:
+        settings = Settings(database_url=service["url"], public_url=base)
+        assert Worker(make_sessions(engine), settings, name="browser-test").publish_approvals() == 1
+    finally:
+        engine.dispose()
+    console.reload()
+    expect(console.locator("#approving")).to_have_count(0)
+    expect(console.locator("#decided")).to_contain_text("version 2")
+    page.reload()
+    expect(page.locator("body")).to_contain_text("done: in the rota")
+    taken = {k: v for k, v in feed_status(service, "cat").items() if k not in before}
+    assert [v for (day, _), v in taken.items() if day == tue] == ["CONFIRMED"]
     context.close()

@@ -270,3 +270,122 @@ def test_offers_acceptances_and_claims_compile_only_the_people_involved(sessions
         )
         assert decided.state == "approved"
     assert [len(people) for people in compiled] == [2, everyone]
+
+
+def _deliveries(session, site_id) -> list[str]:
+    return [d.event for d in webhooks.list_deliveries(session, site_id)]
+
+
+def _hook(session, site_id) -> None:
+    webhooks.save_webhook(session, site_id, "https://example.org/hook", webhooks.WebhookRequest(url="x"), NOW)
+
+
+def test_an_approval_on_a_large_site_is_published_by_the_worker(sessions, published, monkeypatch):
+    """Over ROTA_INLINE_COMPILE_PAIRS (here 0: every site is large) an approval compiles only the slice
+    of the change in the request: the change is ``approving``, the published schedule and the feeds are
+    as they were, and the worker checks the whole site and publishes it (webhooks as today)."""
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        _hook(session, site_id)
+        ann = _me(session, tokens["ann"])
+        offer_id = service.offer(session, ann, service.OfferRequest(**TUE_DAY.model_dump()), NOW).id
+        assert service.accept(session, _me(session, tokens["cat"]), offer_id, NOW, KEEP).state == "pending"
+    compiled: list[int] = []
+    real = service.compile_scenario
+    monkeypatch.setattr(service, "compile_scenario", lambda s: compiled.append(len(s.volunteers)) or real(s))
+    with unit_of_work(sessions) as session:
+        yes = service.Decision(approve=True)
+        decided = service.decide(session, site_id, offer_id, yes, "coordinator:t", NOW, KEEP, inline_pairs=0)
+        assert decided.state == "approving" and decided.published_version is None
+    everyone = len(site().volunteers)
+    assert compiled and all(n < everyone for n in compiled), compiled  # no whole-site compile in the request
+    with unit_of_work(sessions) as session:
+        assert sites.get_site(session, site_id).published_version == 1
+        assert _events(session, site_id, "ann")[("gate", "day", "2026-12-08")].status == "CONFIRMED"
+        assert "swap.approved" not in _deliveries(session, site_id)
+        assert [v.row.state for v in service.listing(session, site_id, NOW)] == ["approving"]  # not expired
+        with pytest.raises(ConflictError):  # nor offered again while it goes in
+            again = service.OfferRequest(**TUE_DAY.model_dump())
+            service.offer(session, _me(session, tokens["ann"]), again, NOW)
+    compiled.clear()
+    with unit_of_work(sessions) as session:  # the worker
+        assert service.publish_next_approved(session, NOW, KEEP) == offer_id
+    assert everyone in compiled  # the whole site, there
+    with unit_of_work(sessions) as session:
+        row = store.get_change(session, site_id, offer_id)
+        assert row.state == "approved" and row.published_version == 2 and row.decided_by == "coordinator:t"
+        assert _events(session, site_id, "ann")[("gate", "day", "2026-12-08")].status == "CANCELLED"
+        assert _events(session, site_id, "cat")[("gate", "day", "2026-12-08")].status == "CONFIRMED"
+        assert {"swap.approved", "schedule.published"} <= set(_deliveries(session, site_id))
+        trail = [e.action for e in store.events_of(session, site_id, [offer_id])]
+        assert trail == ["offered", "accepted", "approving", "approved"]
+        from scheduler.domain.check import validate
+
+        pub = service.published(session, sites.get_site(session, site_id))
+        assert pub.version == 2 and validate(pub.scenario, pub.schedule) == []
+        assert service.publish_next_approved(session, NOW, KEEP) is None  # nothing else waits
+
+
+def test_a_change_the_worker_finds_no_longer_possible_fails_with_the_reason(sessions, published):
+    """Two claims of the last open place, both approved on a large site (each clean against the
+    published schedule when approved): the worker publishes the first and fails the second, with the
+    reason and its webhook; nothing of the first is lost."""
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        _hook(session, site_id)
+        first = service.claim(session, _me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        second = service.claim(session, _me(session, tokens["bob"]), TUE_NIGHT, NOW, KEEP).id
+    yes = service.Decision(approve=True)
+    with unit_of_work(sessions) as session:
+        for change in (first, second):
+            assert service.decide(session, site_id, change, yes, "coordinator:t", NOW, KEEP,
+                                  inline_pairs=0).state == "approving"
+    with unit_of_work(sessions) as session:
+        assert service.publish_next_approved(session, NOW, KEEP) == first
+    with unit_of_work(sessions) as session:
+        assert service.publish_next_approved(session, NOW, KEEP) == second
+    with unit_of_work(sessions) as session:
+        won, lost = store.get_change(session, site_id, first), store.get_change(session, site_id, second)
+        assert won.state == "approved" and won.published_version == 2
+        assert lost.state == "failed" and "no longer open" in lost.reason and lost.published_version is None
+        assert sites.get_site(session, site_id).published_version == 2
+        assert "gate/night/2026-12-08" not in {
+            f"{u.post}/{u.shift}/{u.date.isoformat()}" for u in service.published(session, sites.get_site(
+                session, site_id), []).schedule.uncovered}
+        events = _deliveries(session, site_id)
+        assert "shift.claim_approved" in events and "swap.failed" in events
+        assert [e.action for e in store.events_of(session, site_id, [second])][-2:] == ["approving", "failed"]
+
+
+def test_a_queued_change_whose_shift_has_started_fails(sessions, published):
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        change = service.claim(session, _me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        service.decide(session, site_id, change, service.Decision(approve=True), "coordinator:t", NOW, KEEP,
+                       inline_pairs=0)
+    later = dt.datetime(2026, 12, 9, 12, 0, tzinfo=dt.UTC)  # the worker was down for a week
+    with unit_of_work(sessions) as session:
+        assert service.publish_next_approved(session, later, KEEP) == change
+        row = store.get_change(session, site_id, change)
+        assert row.state == "failed" and "started" in row.reason
+        assert sites.get_site(session, site_id).published_version == 1
+
+
+def test_small_sites_still_publish_an_approval_in_the_request(sessions, published):
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        change = service.claim(session, _me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        decided = service.decide(session, site_id, change, service.Decision(approve=True), "coordinator:t",
+                                 NOW, KEEP, inline_pairs=2_000_000)
+        assert decided.state == "approved" and decided.published_version == 2
+
+
+def test_an_automatic_approval_on_a_large_site_is_left_to_the_worker(sessions, published):
+    site_id, tokens = published
+    with unit_of_work(sessions) as session:
+        service.set_policy(session, site_id, service.Policy(approval="auto"), NOW)
+        row = service.claim(session, _me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP, inline_pairs=0)
+        assert row.state == "approving"  # not refused: it is on its way
+    with unit_of_work(sessions) as session:
+        assert service.publish_next_approved(session, NOW, KEEP) == row.id
+        assert store.get_change(session, site_id, row.id).state == "approved"

@@ -176,3 +176,70 @@ def test_four_workers_share_one_queue_fairly(sessions):
             row = state(sessions, job_id)
             assert row.worker == name and row.finished_at is not None
             assert row.state == "done" or (row.state == "failed" and row.error), (row.state, row.error)
+
+
+def test_the_worker_publishes_approved_changes_and_fails_one_that_breaks(sessions, monkeypatch):
+    """Approved changes of a large site wait in ``approving``: the worker's side thread publishes them;
+    one whose publishing raises is failed with a generic reason (not retried at every poll)."""
+    from scheduler.services import swaps as service
+    from scheduler.store import swaps as swap_store
+    from scheduler.store.db import unit_of_work
+    from tests.scheduler.services.test_swaps import KEEP, NOW, TUE_NIGHT, publish_site
+
+    site_id, tokens = publish_site(sessions)
+    yes = service.Decision(approve=True)
+    with unit_of_work(sessions) as session:
+        claim = service.claim(session, service.me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        other = service.claim(session, service.me(session, tokens["bob"]), TUE_NIGHT, NOW, KEEP).id
+        for change in (claim, other):
+            service.decide(session, site_id, change, yes, "coordinator:t", NOW, KEEP, inline_pairs=0)
+    worker = Worker(sessions, settings())
+    assert worker.publish_approvals(now=lambda: NOW, limit=1) == 1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "_approve", broken)
+    assert worker.publish_approvals(now=lambda: NOW) == 1
+    assert worker.publish_approvals(now=lambda: NOW) == 0
+    with unit_of_work(sessions) as session:
+        assert swap_store.get_change(session, site_id, claim).state == "approved"
+        failed = swap_store.get_change(session, site_id, other)
+        assert failed.state == "failed" and "internal error" in failed.reason
+
+
+def test_a_worker_that_fails_mid_publish_loses_nothing(sessions, monkeypatch):
+    """The database goes away while an approved change is being published: its unit of work is rolled
+    back, the change stays ``approving`` and the published schedule as it was; the next try publishes."""
+    from sqlalchemy.exc import OperationalError
+
+    from scheduler.services import publishing
+    from scheduler.services import swaps as service
+    from scheduler.store import sites
+    from scheduler.store import swaps as swap_store
+    from scheduler.store.db import unit_of_work
+    from tests.scheduler.services.test_swaps import KEEP, NOW, TUE_NIGHT, publish_site
+
+    site_id, tokens = publish_site(sessions)
+    with unit_of_work(sessions) as session:
+        claim = service.claim(session, service.me(session, tokens["cat"]), TUE_NIGHT, NOW, KEEP).id
+        service.decide(session, site_id, claim, service.Decision(approve=True), "coordinator:t", NOW, KEEP,
+                       inline_pairs=0)
+    real = publishing.publish_schedule
+
+    def lost(*args, **kwargs):
+        real(*args, **kwargs)  # written, then the connection drops before the commit
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(publishing, "publish_schedule", lost)
+    worker = Worker(sessions, settings())
+    with pytest.raises(OperationalError):
+        worker.publish_approvals(now=lambda: NOW)
+    with unit_of_work(sessions) as session:
+        assert swap_store.get_change(session, site_id, claim).state == "approving"
+        assert sites.get_site(session, site_id).published_version == 1
+    monkeypatch.setattr(publishing, "publish_schedule", real)
+    assert worker.publish_approvals(now=lambda: NOW) == 1
+    with unit_of_work(sessions) as session:
+        row = swap_store.get_change(session, site_id, claim)
+        assert row.state == "approved" and row.published_version == 2
