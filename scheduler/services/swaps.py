@@ -647,42 +647,51 @@ def _failed(
     _notify(session, site, row, "swap.failed", now)
 
 
+def next_approved(session: Session) -> tuple[int, int] | None:
+    """(site id, change id) of the change that has waited longest in ``approving``, or None."""
+    return store.next_approving(session)
+
+
 def publish_next_approved(session: Session, now: dt.datetime, keep_cancelled: dt.timedelta) -> int | None:
-    """The worker's part of an approval on a large site (:func:`decide`): take the change that has
-    waited longest in ``approving``, with its site locked, check it again against the published
-    schedule as it is now (on its slice, then the whole site) and publish it, or fail it with the
-    reason; webhooks and the audit trail as for an approval in the request. Its id, or None when none
-    waits. A change whose shift started meanwhile fails. Nothing is lost if the worker dies on the way:
-    the change stays ``approving`` until a worker's unit of work publishes or fails it."""
-    found = store.next_approving(session)
+    """:func:`publish_approved` of the change that has waited longest in ``approving``: its id, or None
+    when none waits."""
+    found = next_approved(session)
     if found is None:
         return None
-    site_id, change_id = found
+    publish_approved(session, *found, now, keep_cancelled)
+    return found[1]
+
+
+def publish_approved(
+    session: Session, site_id: int, change_id: int, now: dt.datetime, keep_cancelled: dt.timedelta
+) -> None:
+    """The worker's part of an approval on a large site (:func:`decide`): with the change's site locked,
+    check it again against the published schedule as it is now (on its slice, then the whole site) and
+    publish it, or fail it with the reason; webhooks and the audit trail as for an approval in the
+    request. A change whose shift started meanwhile fails; one no longer ``approving`` (another worker
+    was first) is left as it is. Nothing is lost if the worker dies on the way: the change stays
+    ``approving`` until a worker's unit of work publishes or fails it."""
     site = sites.lock_site(session, site_id)
     row = store.get_change(session, site_id, change_id, lock=True)
     if row.state != State.approving:
-        return change_id  # another worker was first
+        return
     actor = row.decided_by or ROTA
     if utc(row.starts_at) <= utc(now):
         _failed(session, site, row, actor, now, "the shift started before the change could be published")
-        return change_id
+        return
     try:
         _approve(session, site, row, actor, now, keep_cancelled)
     except (ConflictError, InputError) as exc:  # e.g. the site cannot be planned as it is now
         _failed(session, site, row, actor, now, str(exc))
-    return change_id
 
 
-def fail_next_approved(session: Session, now: dt.datetime, reason: str) -> int | None:
-    """Fail, with ``reason``, the change :func:`publish_next_approved` would take (after it raised)."""
-    found = store.next_approving(session)
-    if found is None:
-        return None
-    site = sites.lock_site(session, found[0])
-    row = store.get_change(session, found[0], found[1], lock=True)
+def fail_approved(session: Session, site_id: int, change_id: int, now: dt.datetime, reason: str) -> None:
+    """Fail, with ``reason``, the change :func:`publish_approved` raised on, if it is still
+    ``approving`` (not another one: another worker may have published that one meanwhile)."""
+    site = sites.lock_site(session, site_id)
+    row = store.get_change(session, site_id, change_id, lock=True)
     if row.state == State.approving:
         _failed(session, site, row, row.decided_by or ROTA, now, reason)
-    return found[1]
 
 
 def _new_findings(pub: Published, changed: Schedule) -> list[domain.Breach]:

@@ -14,7 +14,7 @@ before full solves.
 
 Beside the jobs, a thread of each worker (:class:`WebhookSender`) queues the shift reminders that are due
 (:func:`scheduler.services.reminders.queue_due`), publishes the approved shift changes of sites too
-large to check in the request (:func:`scheduler.services.swaps.publish_next_approved`) and delivers the
+large to check in the request (:func:`scheduler.services.swaps.publish_approved`) and delivers the
 webhook events that are due (:func:`scheduler.store.webhooks.deliver_due`), so a long solve never holds
 up an alert or an approved swap.
 
@@ -193,6 +193,10 @@ def failure_reason(error: Exception) -> tuple[str, bool]:
     return f"{type(error).__name__}: {error}", False
 
 
+#: The reason given to an approved shift change whose publication raised.
+FAILED_TO_PUBLISH = "it could not be published (an internal error)"
+
+
 class WebhookSender(threading.Thread):
     """Delivers due webhook events every ``webhook_poll_interval`` until ``shutdown`` is set."""
 
@@ -265,23 +269,24 @@ class Worker:
 
     def publish_approvals(self, now=utcnow, limit: int = 20) -> int:
         """Publish (or fail, with the reason) the approved shift changes waiting for a worker, each in
-        its own unit of work (:func:`scheduler.services.swaps.publish_next_approved`); how many. One
-        that raises is failed with a generic reason, so it cannot come back at every poll."""
+        its own unit of work (:func:`scheduler.services.swaps.publish_approved`); how many. One that
+        raises is failed with a generic reason (that one, by its id), so it cannot come back at every poll."""
         keep = dt.timedelta(days=self.settings.calendar_keep_cancelled_days)
         done = 0
         while done < limit:
+            with unit_of_work(self.sessions) as session:
+                found = swaps.next_approved(session)
+            if found is None:
+                return done
             try:
                 with unit_of_work(self.sessions) as session:
-                    change_id = swaps.publish_next_approved(session, now(), keep)
+                    swaps.publish_approved(session, *found, now(), keep)
             except SQLAlchemyError:
                 raise
             except Exception:
                 log.exception("publishing an approved shift change failed")
                 with unit_of_work(self.sessions) as session:
-                    swaps.fail_next_approved(session, now(), "it could not be published (an internal error)")
-                change_id = -1
-            if change_id is None:
-                return done
+                    swaps.fail_approved(session, *found, now(), FAILED_TO_PUBLISH)
             done += 1
         return done
 
