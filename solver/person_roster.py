@@ -28,6 +28,7 @@ NONE = np.iinfo(np.int64).min // 4  # an unreachable state
 MAX_PRICE_STEPS = 16  # weekend prices tried at most
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
+RUN_TRIES = 2_000  # shifts tried at most for one run of working days (search with backtracking)
 
 
 def supported(problem: Problem, person: Person) -> bool:
@@ -79,6 +80,8 @@ def plan(
     planned = {d: u * unit for d, u in found.items()}  # the length of shift the path chose each day
     if not polish:
         greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
+        if greedy is None:  # a dead end: the path's lengths first, then the total minutes mended
+            greedy = _mended_shifts(problem, person, days, by_day, gains, planned)
         if greedy is not None:
             return [(person.id, sid) for sid in sorted(greedy)]
     return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
@@ -242,8 +245,10 @@ def _back(problem, history, states, best, options, price, min_on, min_off) -> di
             else:
                 if exempt:
                     ok = pkind == "off" and pexempt
-                elif length == 1:
-                    ok = pkind == "on" and (pexempt or plength >= min_on)
+                elif length == 1:  # a run that ended, or (at least one day off asked) a day off more
+                    ok = (pkind == "on" and (pexempt or plength >= min_on)) or (
+                        min_off == 1 and pkind == "off" and not pexempt and plength == 1
+                    )
                 else:
                     ok = pkind == "off" and not pexempt and (
                         plength == length - 1 or (length == min_off and plength == min_off)
@@ -302,7 +307,9 @@ def _shifts(
         cp.add(sum(minutes) >= r.min_total_minutes)
     cp.maximize(sum(gains.get(sid, 0) * v for sid, v in x.items()))
     greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
-    if greedy is None:  # a dead end: the shifts whose types have most left first
+    if greedy is None:  # a dead end: the path's lengths first, then the total minutes mended
+        greedy = _mended_shifts(problem, person, days, by_day, gains, planned)
+    if greedy is None:  # the shifts whose types have most left first
         greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=True)
     if greedy is not None:
         for sid, v in x.items():
@@ -324,8 +331,8 @@ def _greedy_shifts(
     gains: Mapping[str, int], planned: Mapping[int, int], safe: bool,
 ) -> set[str] | None:
     """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
-    under its cap) that keeps the caps, the successions (the rest of its run can still follow) and
-    the total minutes within reach; None at a dead end."""
+    under its cap) that keeps the caps, the successions (the rest of its run can still follow, with
+    the caps left after it) and the total minutes within reach; None at a dead end."""
     r = person.rules
     forbidden = problem.forbidden_successions
     left = dict(r.max_shifts_by_type)
@@ -343,8 +350,8 @@ def _greedy_shifts(
     for i, d in enumerate(days):
         after = len(days) - i - 1  # working days still to fill
         follows = previous if previous is not None and previous.day == d - 1 else None
-        if follows is None:  # a run starts: which types lead on to its end (successions, caps left)
-            onward = _onward(d, worked, by_day, left, forbidden)
+        # which types lead on to the end of the run (successions, the caps left today)
+        onward = _onward(d, worked, by_day, left, forbidden)
         for t in {s.type for s in by_day[d]}:
             days_left[t] -= 1
 
@@ -364,10 +371,16 @@ def _greedy_shifts(
         def fits(s: Shift, follows=follows, d=d, minutes=minutes, onward=onward) -> bool:
             if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
                 return False
-            total, later = minutes + s.minutes, reach(s.type)
-            if later is None or (high is not None and total + later[0] > high) or total + later[1] < low:
+            if s.type not in onward[d]:  # the rest of the run could not follow it
                 return False
-            return s.type in onward[d]  # the rest of the run can still follow it
+            if left.get(s.type, 2) == 1 and d + 1 in onward and not any(
+                (s.type, u) not in forbidden for u in onward[d + 1] if u != s.type
+            ):  # only its own type could follow, and this is the last of it
+                return False
+            total, later = minutes + s.minutes, reach(s.type)
+            return not (
+                later is None or (high is not None and total + later[0] > high) or total + later[1] < low
+            )
 
         options = [s for s in by_day[d] if fits(s)]
         if not options:
@@ -382,6 +395,102 @@ def _greedy_shifts(
         if best.type in left:
             left[best.type] -= 1
         previous = best
+    return chosen
+
+
+def _mended_shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], planned: Mapping[int, int],
+) -> set[str] | None:
+    """A shift on each of ``days`` where the greedy step dead-ends on the total minutes: the greedy
+    shifts without the total (caps and successions kept), then one day's shift at a time changed for
+    one of another length, the change that brings the total nearest its window (then the most
+    valuable) first, until it is within; None if no change brings it nearer."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    left = dict(r.max_shifts_by_type)
+    chosen = _run_shifts(days, by_day, gains, planned, left, forbidden)
+    if chosen is None:
+        return None
+    total = sum(s.minutes for s in chosen.values())
+
+    def off(minutes: int) -> int:  # how far a total is from the window
+        return max(0, low - minutes) + (max(0, minutes - high) if high is not None else 0)
+
+    for _ in range(len(days)):
+        now = off(total)
+        if now == 0:
+            return {s.id for s in chosen.values()}
+        best = None
+        for d, a in chosen.items():
+            before, after = chosen.get(d - 1), chosen.get(d + 1)
+            for b in by_day[d]:
+                if b.minutes == a.minutes or (b.type != a.type and left.get(b.type, 1) <= 0):
+                    continue
+                if (before is not None and (before.type, b.type) in forbidden) or (
+                    after is not None and (b.type, after.type) in forbidden
+                ):
+                    continue
+                nearer = off(total - a.minutes + b.minutes)
+                if nearer >= now:
+                    continue
+                key = (nearer == 0, gains.get(b.id, 0) - gains.get(a.id, 0), -nearer)
+                if best is None or key > best[0]:
+                    best = (key, a, b)
+        if best is None:
+            return None
+        _, a, b = best
+        chosen[a.day] = b
+        total += b.minutes - a.minutes
+        if a.type in left:
+            left[a.type] += 1
+        if b.type in left:
+            left[b.type] -= 1
+    return None
+
+
+def _run_shifts(
+    days: list[int], by_day: dict[int, list[Shift]], gains: Mapping[str, int], planned: Mapping[int, int],
+    left: dict[str, int], forbidden: frozenset[tuple[str, str]], tries: int = RUN_TRIES,
+) -> dict[int, Shift] | None:
+    """A shift on each of ``days`` (day -> shift), one run of working days at a time by a search with
+    backtracking over the run's days: the caps per type (``left``, updated) and the successions held,
+    the path's length (``planned``) and then the most valuable shift first; None where a run finds
+    none within ``tries`` steps."""
+    chosen: dict[int, Shift] = {}
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    for run in runs:
+        ranked = [sorted(by_day[d], key=lambda s, d=d: (s.minutes != planned.get(d), -gains.get(s.id, 0)))
+                  for d in run]
+        picks: list[Shift] = []
+        at = [0] * len(run)  # the next option to try on each day of the run
+        steps = 0
+        while len(picks) < len(run):
+            i = len(picks)
+            previous = picks[-1] if picks else None
+            while at[i] < len(ranked[i]):
+                s = ranked[i][at[i]]
+                at[i] += 1
+                steps += 1
+                if left.get(s.type, 1) > 0 and (previous is None or (previous.type, s.type) not in forbidden):
+                    picks.append(s)
+                    if s.type in left:
+                        left[s.type] -= 1
+                    break
+            else:  # no shift fits day i: back to the day before
+                if not picks or steps > tries:
+                    return None
+                at[i] = 0
+                undone = picks.pop()
+                if undone.type in left:
+                    left[undone.type] += 1
+        chosen.update(zip(run, picks, strict=True))
     return chosen
 
 
