@@ -28,6 +28,7 @@ NONE = np.iinfo(np.int64).min // 4  # an unreachable state
 MAX_PRICE_STEPS = 16  # weekend prices tried at most
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
+SWEEPS = 4  # passes over the days at most, changing a day's shift for one worth more
 RUN_TRIES = 2_000  # shifts tried at most for one run of working days (search with backtracking)
 
 
@@ -52,11 +53,13 @@ def supported(problem: Problem, person: Person) -> bool:
 
 def plan(
     problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0,
-    polish: bool = True,
+    polish: bool = True, prices: dict[str, int] | None = None,
 ) -> list[tuple[str, str]] | None:
     """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
     worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None. Without
-    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster)."""
+    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster).
+    ``prices`` (person id -> weekend price) keeps the price each person's path last needed, tried
+    first the next time (planning the same person again: a path or two instead of six or so)."""
     r = person.rules
     caps = dict(r.max_shifts_by_type)
     by_day: dict[int, list[Shift]] = defaultdict(list)
@@ -72,10 +75,14 @@ def plan(
     high = (problem.days * lengths[-1] if r.max_total_minutes is None else r.max_total_minutes) // unit
     if low > high:
         return None
-    found = _days(problem, options, (low, high), r.min_consecutive_days or 1,
-                  r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
+    hint = None if prices is None else prices.get(person.id)
+    found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
+                         r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
+                         r.max_weekends, hint)
     if found is None:
         return None
+    if prices is not None:
+        prices[person.id] = price
     days = sorted(found)
     planned = {d: u * unit for d, u in found.items()}  # the length of shift the path chose each day
     if not polish:
@@ -83,7 +90,9 @@ def plan(
         if greedy is None:  # a dead end: the path's lengths first, then the total minutes mended
             greedy = _mended_shifts(problem, person, days, by_day, gains, planned)
         if greedy is not None:
-            return [(person.id, sid) for sid in sorted(greedy)]
+            better = _better_shifts(problem, person, {problem.shift(s).day: problem.shift(s) for s in greedy},
+                                    by_day, gains)
+            return [(person.id, s.id) for _, s in sorted(better.items())]
     return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
 
 
@@ -113,26 +122,36 @@ def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
 
 def _days(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
-    min_on: int, max_on: int, min_off: int, max_weekends: int | None,
-) -> dict[int, int] | None:
+    min_on: int, max_on: int, min_off: int, max_weekends: int | None, hint: int | None = None,
+) -> tuple[dict[int, int] | None, int]:
     """The working days (day -> length of its shift, in units): the most valuable path within the
-    runs, the total minutes and the weekends."""
-    low_price, high_price, price = 0, None, 0
+    runs, the total minutes and the weekends; and the weekend price it was found at: the lowest
+    price at which the limit holds, within a quarter. Searched from ``hint`` (the price that held
+    last time: two or three paths, where a search from 0 needs six or more) or from 0."""
+    low_price: int | None = None  # the highest price tried at which the limit did not hold
+    high_price: int | None = None  # the lowest price tried at which it held
     best = None
+    price = hint or 0
     for _ in range(MAX_PRICE_STEPS):
         found = _path(problem, options, counts, min_on, max_on, min_off, price)
         if found is None:
-            return best
-        worked = _weekends(problem, list(found))
-        if max_weekends is None or worked <= max_weekends:
-            best = found
-            high_price = price
+            break
+        if max_weekends is None or _weekends(problem, list(found)) <= max_weekends:
+            best, high_price = found, price
         else:
             low_price = price
-        if high_price is not None and high_price - low_price <= max(1, high_price // 4):  # near enough
+        if high_price == 0 or (
+            high_price is not None and low_price is not None
+            and high_price - low_price <= max(1, high_price // 4)
+        ):  # near enough
             break
-        price = (low_price + high_price) // 2 if high_price is not None else max(1, 4 * price)
-    return best
+        if high_price is None:  # raise it: by 4 from scratch, by 2 from a hint
+            price = max(1, price * (2 if hint else 4))
+        elif low_price is None:
+            price = high_price // 2
+        else:
+            price = (low_price + high_price) // 2
+    return best, high_price or 0
 
 
 def _weekends(problem: Problem, days: list[int]) -> int:
@@ -448,6 +467,67 @@ def _mended_shifts(
         if b.type in left:
             left[b.type] -= 1
     return None
+
+
+def improve(
+    problem: Problem, person: Person, shifts: list[str], gains: Mapping[str, int]
+) -> list[str]:
+    """``person``'s roster ``shifts`` (valid in the one-person ``problem``) with, day by day, a shift
+    worth more in ``gains`` on the same day where that keeps their rules (see ``_better_shifts``):
+    the same days, never worth less."""
+    by_day: dict[int, list[Shift]] = defaultdict(list)
+    caps = person.rules.max_shifts_by_type
+    for shift in problem.shifts:
+        if person.may_work(shift.id) and caps.get(shift.type, 1) > 0:
+            by_day[shift.day].append(shift)
+    chosen = {problem.shift(s).day: problem.shift(s) for s in shifts}
+    return [s.id for _, s in sorted(_better_shifts(problem, person, chosen, by_day, gains).items())]
+
+
+def _better_shifts(
+    problem: Problem, person: Person, chosen: dict[int, Shift], by_day: Mapping[int, list[Shift]],
+    gains: Mapping[str, int],
+) -> dict[int, Shift]:
+    """``chosen`` (day -> shift) with a day's shift changed for one worth more on the same day while
+    one is found: the caps per type, the successions with the days before and after and the total
+    minutes kept (the greedy shifts look one run ahead only; this is what CP-SAT's polish gained)."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    left = dict(r.max_shifts_by_type)
+    for s in chosen.values():
+        if s.type in left:
+            left[s.type] -= 1
+    total = sum(s.minutes for s in chosen.values())
+    for _ in range(SWEEPS):
+        changed = False
+        for d in sorted(chosen):
+            a = chosen[d]
+            before, after = chosen.get(d - 1), chosen.get(d + 1)
+            best, value = None, gains.get(a.id, 0)
+            for b in by_day.get(d, ()):
+                worth = gains.get(b.id, 0)
+                if worth <= value or (b.type != a.type and left.get(b.type, 1) <= 0):
+                    continue
+                minutes = total - a.minutes + b.minutes
+                if minutes < low or (high is not None and minutes > high):
+                    continue
+                if (before is not None and (before.type, b.type) in forbidden) or (
+                    after is not None and (b.type, after.type) in forbidden
+                ):
+                    continue
+                best, value = b, worth
+            if best is not None:
+                chosen[d] = best
+                total += best.minutes - a.minutes
+                if a.type in left:
+                    left[a.type] += 1
+                if best.type in left:
+                    left[best.type] -= 1
+                changed = True
+        if not changed:
+            break
+    return chosen
 
 
 def _run_shifts(
