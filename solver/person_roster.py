@@ -16,7 +16,7 @@ Only for the rules the path knows (see :func:`supported`); the caller checks the
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,6 +26,7 @@ from solver.problem import SATURDAY, Person, Problem, Shift
 
 NONE = np.iinfo(np.int64).min // 4  # an unreachable state
 MAX_PRICE_STEPS = 16  # weekend prices tried at most
+LENGTH_STEPS = 4  # prices tried at most on a length of shift the path takes more of than the caps allow
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
 SWEEPS = 4  # passes over the days at most, changing a day's shift for one worth more
@@ -76,10 +77,31 @@ def plan(
     if low > high:
         return None
     hint = None if prices is None else prices.get(person.id)
-    found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
-                         r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
-                         r.max_weekends, hint)
-    if found is None:
+    # the shifts of each length the caps per type allow (the path counts lengths, not types)
+    room: dict[int, int] = defaultdict(int)
+    for t, minutes in {s.type: s.minutes for shifts in by_day.values() for s in shifts}.items():
+        room[minutes // unit] += min(caps.get(t, problem.days), problem.days)
+    charge: dict[int, int] = {}  # a price per day on the lengths the path took more of than that
+    for step in range(LENGTH_STEPS + 1):
+        found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
+                             r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
+                             r.max_weekends, hint)
+        if found is None:
+            return None
+        used = Counter(found.values())
+        over = [u for u, n in used.items() if n > room[u]]
+        if not over:
+            break
+        first = max(1, max(map(abs, gains.values()), default=0) // 4)
+        for u in over:  # raised fourfold each time; the last time, that length is left out
+            charge[u] = 4 * charge[u] if u in charge else first
+        options = [
+            [(u, g - charge.get(u, 0)) for u, g in _options(by_day.get(d, ()), gains, unit)
+             if step < LENGTH_STEPS - 1 or u not in charge]
+            for d in range(problem.days)
+        ]
+        hint = price
+    else:
         return None
     if prices is not None:
         prices[person.id] = price

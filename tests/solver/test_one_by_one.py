@@ -128,6 +128,32 @@ def test_a_shift_type_that_only_itself_may_follow_runs_out_and_the_runs_are_foun
     assert sum(gains[s] for s in mended) == 14 * 100 + 2 * 500  # both nights, at a run's end
 
 
+def test_the_path_takes_no_more_long_shifts_than_the_caps_allow():
+    """The path counts lengths, not types: where the only 12-hour type is capped (Curtois 21: 46 of
+    them in 182 days) and worth most, it took more of them than the cap, and no shifts fitted its
+    days (21 had people left without a roster); a price on the length keeps it within."""
+    days = 84
+    shifts = []
+    for d in range(days):
+        start = d * MINUTES_PER_DAY
+        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=1, under_weight=100))
+        shifts.append(Shift(f"d{d}-P", "P", "P", d, start + 600, start + 1320, required=1, under_weight=100))
+    rules = Rules(max_consecutive_days=5, min_consecutive_days=2, min_consecutive_days_off=2,
+                  min_total_minutes=44 * SHIFT, max_total_minutes=45 * SHIFT, max_shifts_by_type={"P": 10})
+    person = Person("p0", rules=rules)
+    weights = Weights(
+        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
+        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
+    )
+    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=weights, name="long",
+                      forbidden_successions=frozenset({("P", "P"), ("P", "E")}))
+    for gains in ({s.id: (300 if s.type == "P" else 100) for s in shifts}, {}):
+        mine = person_roster.plan(problem, person, gains, 1.0, polish=False)
+        assert mine is not None
+        assert validate(problem, mine) == []
+        assert sum(1 for _, s in mine if problem.shift(s).type == "P") <= 10
+
+
 def test_the_gains_are_exactly_what_a_roster_changes_in_the_objective():
     """Planning a person again is only as good as its gains: a roster's gains, given everyone else,
     are what taking it out costs the whole objective (cover, skills, wishes)."""
