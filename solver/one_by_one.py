@@ -135,7 +135,7 @@ def replan(
             # the same days with shifts worth more, or a new path through the days
             best = old
             same_days = planner.improve(person, old, gains)
-            for new in (same_days, planner.by_path(person, gains, PERSON_TIME, seed)):
+            for new in (same_days, planner.by_path(person, gains, PERSON_TIME, seed, quick=True)):
                 worth = None if new is None else sum(gains[s] for s in new)
                 if new is not None and worth is not None and worth > value:
                     best, value = new, worth
@@ -159,7 +159,7 @@ def replan(
             won = 0
             for person in group:
                 gains = planner.gains(person)
-                roster = planner.by_path(person, gains, PERSON_TIME, seed)
+                roster = planner.by_path(person, gains, PERSON_TIME, seed, quick=True)
                 if roster is None:
                     break
                 won += sum(gains[s] for s in roster)
@@ -206,10 +206,14 @@ class _Planner:
         """What working each of the person's shifts is worth, given everyone else's rosters."""
         return _gains(self.alone(person), person, self.taken, self.skilled)
 
-    def by_path(self, person: Person, gains: dict[str, int], budget: float, seed: int) -> list[str] | None:
+    def by_path(
+        self, person: Person, gains: dict[str, int], budget: float, seed: int, quick: bool = False
+    ) -> list[str] | None:
         if person.id not in self.prices and self._price is not None:
             self.prices[person.id] = self._price
-        found = _by_path(self.alone(person), budget, seed, gains, polish=False, prices=self.prices)
+        found = _by_path(
+            self.alone(person), budget, seed, gains, polish=False, prices=self.prices, quick=quick
+        )
         self._price = self.prices.get(person.id, self._price)
         return None if found is None else [s for _, s in found]
 
@@ -268,15 +272,20 @@ def _order(problem: Problem) -> list[Person]:
 
 def _by_path(
     alone: Problem, budget: float, seed: int, gains: dict[str, int] | None = None, polish: bool = True,
-    prices: dict[str, int] | None = None,
+    prices: dict[str, int] | None = None, quick: bool = False,
 ) -> list[tuple[str, str]] | None:
     """The person's roster by a path through the days (solver.person_roster), where it knows their
-    rules and what it finds breaks none of them."""
+    rules and what it finds breaks none of them. ``quick``: the path and the greedy shifts only
+    (for someone who has a roster already)."""
     person = alone.people[0]
     if not person_roster.supported(alone, person):
         return None
     gains = _gains(alone, person) if gains is None else gains
-    mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices)
+    mine = person_roster.plan(
+        alone, person, gains, budget, seed, polish=polish, prices=prices, model=not quick
+    )
+    if quick and mine is None:
+        return None
     if mine is None:  # no shifts fit the days the cover asked for: any valid roster (no gains) instead
         mine = person_roster.plan(alone, person, {}, budget, seed)
     if mine is None or validate.validate(alone, mine):

@@ -54,13 +54,15 @@ def supported(problem: Problem, person: Person) -> bool:
 
 def plan(
     problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0,
-    polish: bool = True, prices: dict[str, int] | None = None,
+    polish: bool = True, prices: dict[str, int] | None = None, model: bool = True,
 ) -> list[tuple[str, str]] | None:
     """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
     worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None. Without
     ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster).
     ``prices`` (person id -> weekend price) keeps the price each person's path last needed, tried
-    first the next time (planning the same person again: a path or two instead of six or so)."""
+    first the next time (planning the same person again: a path or two instead of six or so).
+    Without ``model``, None where the greedy shifts find none (no CP-SAT shift model: fast, for
+    planning someone again who has a roster already)."""
     r = person.rules
     caps = dict(r.max_shifts_by_type)
     by_day: dict[int, list[Shift]] = defaultdict(list)
@@ -115,6 +117,8 @@ def plan(
             better = _better_shifts(problem, person, {problem.shift(s).day: problem.shift(s) for s in greedy},
                                     by_day, gains)
             return [(person.id, s.id) for _, s in sorted(better.items())]
+    if not model:
+        return None
     return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
 
 
