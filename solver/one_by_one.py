@@ -3,11 +3,12 @@ at a time (Curtois 20-24).
 
 Where the cover is soft and no hard rule ties two people together (no headcount cap, no shift worked
 in pairs, no previous schedule to keep), any set of individually valid rosters is a valid schedule. So
-each person in turn gets a small CP-SAT model of their own: only the shifts they may work, their own
-rules, and an objective that wants what the people before them left (each shift's residual cover,
-skills included, and the person's own wishes). A person whose model finds nothing within its time
-slice gets the same model without the objective, which only has to meet their rules. The
-neighbourhood search improves the result afterwards; the caller checks it with ``solver.validate``.
+each person in turn gets a roster of their own by a path through the days (solver.person_roster),
+worth what the people before them left of each shift's cover (skills included) and their own wishes;
+where the path does not know their rules or finds nothing, their one-person CP-SAT model, then the
+same without the objective. ``replan`` then plans people again given everyone else, alone and a few
+together, while that gains. The neighbourhood search improves the result afterwards; the caller
+checks it with ``solver.validate``.
 """
 
 from __future__ import annotations
