@@ -56,11 +56,13 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     rng = random.Random(options.seed)
     first_schedule, origin, replanned = None, "greedy", 0
     first_valid: float | None = None  # seconds to a valid first schedule, where known before the repair
+    replan_stats: dict[str, int] = {}  # passes and rounds of planning people again (one_by_one.replan)
     if one_by_one_chosen(problem, options):
         # every hard rule binds one person: plan each alone, wanting the cover the others left
         # (solver.one_by_one); whoever is still left without a valid roster is repaired below
         planned_until = started + ONE_BY_ONE_SHARE * (deadline - started)
-        first_schedule, failed = plan_one_by_one(problem, options, planned_until)
+        prices: dict[str, int] = {}  # each person's weekend price, from the first plan to the replanning
+        first_schedule, failed = plan_one_by_one(problem, options, planned_until, prices)
         origin = "people one by one"
         if not failed and not validate.validate(problem, first_schedule):
             # valid already: that is the first schedule found; then each person is planned again given
@@ -69,7 +71,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             planned = validate.objective(problem, first_schedule)
             _report(options, started, planned, 1)
             replan_until = time.monotonic() + REPLAN_SHARE * (deadline - time.monotonic())
-            again, replanned = replan(problem, first_schedule, options, replan_until)
+            again, replanned = replan(problem, first_schedule, options, replan_until, replan_stats, prices)
             # kept where the whole objective agrees (the terms across people were left out of it)
             if replanned and validate.objective(problem, again) < planned:
                 first_schedule = again
@@ -177,6 +179,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
             "first_schedule": origin,  # greedy, blocks of weeks, people one by one, or the whole model
             "first_schedule_seconds": round(first_solution_time, 3),
             "replanned_people": replanned,  # rosters the people-one-by-one start changed on its passes
+            **{f"replan_{k}": v for k, v in replan_stats.items()},  # its passes, rounds, rounds kept
             "bound": "staffing (slots short of everyone who may work them)",
             "gap": round(max(0.0, (best - bound) / best), 4) if best else 0.0,
             "neighbourhoods": tried,

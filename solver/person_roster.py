@@ -16,7 +16,7 @@ Only for the rules the path knows (see :func:`supported`); the caller checks the
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,8 +26,11 @@ from solver.problem import SATURDAY, Person, Problem, Shift
 
 NONE = np.iinfo(np.int64).min // 4  # an unreachable state
 MAX_PRICE_STEPS = 16  # weekend prices tried at most
+LENGTH_STEPS = 4  # prices tried at most on a length of shift the path takes more of than the caps allow
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
+SWEEPS = 4  # passes over the days at most, changing a day's shift for one worth more
+RUN_TRIES = 2_000  # shifts tried at most for one run of working days (search with backtracking)
 
 
 def supported(problem: Problem, person: Person) -> bool:
@@ -51,11 +54,15 @@ def supported(problem: Problem, person: Person) -> bool:
 
 def plan(
     problem: Problem, person: Person, gains: Mapping[str, int], seconds: float, seed: int = 0,
-    polish: bool = True,
+    polish: bool = True, prices: dict[str, int] | None = None, model: bool = True,
 ) -> list[tuple[str, str]] | None:
     """``person``'s shifts in ``problem`` (a one-person problem: only the shifts they may work),
     worth as much of ``gains`` (shift id -> value of working it) as the path finds, or None. Without
-    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster)."""
+    ``polish`` the shifts on the chosen days are the greedy ones where it finds them (faster).
+    ``prices`` (person id -> weekend price) keeps the price each person's path last needed, tried
+    first the next time (planning the same person again: a path or two instead of six or so).
+    Without ``model``, None where the greedy shifts find none (no CP-SAT shift model: fast, for
+    planning someone again who has a roster already)."""
     r = person.rules
     caps = dict(r.max_shifts_by_type)
     by_day: dict[int, list[Shift]] = defaultdict(list)
@@ -71,16 +78,47 @@ def plan(
     high = (problem.days * lengths[-1] if r.max_total_minutes is None else r.max_total_minutes) // unit
     if low > high:
         return None
-    found = _days(problem, options, (low, high), r.min_consecutive_days or 1,
-                  r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1, r.max_weekends)
-    if found is None:
+    hint = None if prices is None else prices.get(person.id)
+    # the shifts of each length the caps per type allow (the path counts lengths, not types)
+    room: dict[int, int] = defaultdict(int)
+    for t, minutes in {s.type: s.minutes for shifts in by_day.values() for s in shifts}.items():
+        room[minutes // unit] += min(caps.get(t, problem.days), problem.days)
+    charge: dict[int, int] = {}  # a price per day on the lengths the path took more of than that
+    for step in range(LENGTH_STEPS + 1):
+        found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
+                             r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
+                             r.max_weekends, hint)
+        if found is None:
+            return None
+        used = Counter(found.values())
+        over = [u for u, n in used.items() if n > room[u]]
+        if not over:
+            break
+        first = max(1, max(map(abs, gains.values()), default=0) // 4)
+        for u in over:  # raised fourfold each time; the last time, that length is left out
+            charge[u] = 4 * charge[u] if u in charge else first
+        options = [
+            [(u, g - charge.get(u, 0)) for u, g in _options(by_day.get(d, ()), gains, unit)
+             if step < LENGTH_STEPS - 1 or u not in charge]
+            for d in range(problem.days)
+        ]
+        hint = price
+    else:
         return None
+    if prices is not None:
+        prices[person.id] = price
     days = sorted(found)
     planned = {d: u * unit for d, u in found.items()}  # the length of shift the path chose each day
     if not polish:
         greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
+        if greedy is None:  # a dead end: the path's lengths first, then the total minutes mended
+            greedy = _mended_shifts(problem, person, days, by_day, gains, planned)
         if greedy is not None:
-            return [(person.id, sid) for sid in sorted(greedy)]
+            better = _better_shifts(problem, person, {problem.shift(s).day: problem.shift(s) for s in greedy},
+                                    by_day, gains)
+            return [(person.id, s.id) for _, s in sorted(better.items())]
+    if not model:
+        return None
     return _shifts(problem, person, days, by_day, gains, planned, seconds, seed)
 
 
@@ -110,26 +148,36 @@ def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
 
 def _days(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
-    min_on: int, max_on: int, min_off: int, max_weekends: int | None,
-) -> dict[int, int] | None:
+    min_on: int, max_on: int, min_off: int, max_weekends: int | None, hint: int | None = None,
+) -> tuple[dict[int, int] | None, int]:
     """The working days (day -> length of its shift, in units): the most valuable path within the
-    runs, the total minutes and the weekends."""
-    low_price, high_price, price = 0, None, 0
+    runs, the total minutes and the weekends; and the weekend price it was found at: the lowest
+    price at which the limit holds, within a quarter. Searched from ``hint`` (the price that held
+    last time: two or three paths, where a search from 0 needs six or more) or from 0."""
+    low_price: int | None = None  # the highest price tried at which the limit did not hold
+    high_price: int | None = None  # the lowest price tried at which it held
     best = None
+    price = hint or 0
     for _ in range(MAX_PRICE_STEPS):
         found = _path(problem, options, counts, min_on, max_on, min_off, price)
         if found is None:
-            return best
-        worked = _weekends(problem, list(found))
-        if max_weekends is None or worked <= max_weekends:
-            best = found
-            high_price = price
+            break
+        if max_weekends is None or _weekends(problem, list(found)) <= max_weekends:
+            best, high_price = found, price
         else:
             low_price = price
-        if high_price is not None and high_price - low_price <= max(1, high_price // 4):  # near enough
+        if high_price == 0 or (
+            high_price is not None and low_price is not None
+            and high_price - low_price <= max(1, high_price // 4)
+        ):  # near enough
             break
-        price = (low_price + high_price) // 2 if high_price is not None else max(1, 4 * price)
-    return best
+        if high_price is None:  # raise it: by 4 from scratch, by 2 from a hint
+            price = max(1, price * (2 if hint else 4))
+        elif low_price is None:
+            price = high_price // 2
+        else:
+            price = (low_price + high_price) // 2
+    return best, high_price or 0
 
 
 def _weekends(problem: Problem, days: list[int]) -> int:
@@ -242,8 +290,10 @@ def _back(problem, history, states, best, options, price, min_on, min_off) -> di
             else:
                 if exempt:
                     ok = pkind == "off" and pexempt
-                elif length == 1:
-                    ok = pkind == "on" and (pexempt or plength >= min_on)
+                elif length == 1:  # a run that ended, or (at least one day off asked) a day off more
+                    ok = (pkind == "on" and (pexempt or plength >= min_on)) or (
+                        min_off == 1 and pkind == "off" and not pexempt and plength == 1
+                    )
                 else:
                     ok = pkind == "off" and not pexempt and (
                         plength == length - 1 or (length == min_off and plength == min_off)
@@ -302,7 +352,9 @@ def _shifts(
         cp.add(sum(minutes) >= r.min_total_minutes)
     cp.maximize(sum(gains.get(sid, 0) * v for sid, v in x.items()))
     greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=False)
-    if greedy is None:  # a dead end: the shifts whose types have most left first
+    if greedy is None:  # a dead end: the path's lengths first, then the total minutes mended
+        greedy = _mended_shifts(problem, person, days, by_day, gains, planned)
+    if greedy is None:  # the shifts whose types have most left first
         greedy = _greedy_shifts(problem, person, days, by_day, gains, planned, safe=True)
     if greedy is not None:
         for sid, v in x.items():
@@ -324,8 +376,8 @@ def _greedy_shifts(
     gains: Mapping[str, int], planned: Mapping[int, int], safe: bool,
 ) -> set[str] | None:
     """A shift on each of ``days`` day by day, the most valuable (``safe``: of the type with most left
-    under its cap) that keeps the caps, the successions (the rest of its run can still follow) and
-    the total minutes within reach; None at a dead end."""
+    under its cap) that keeps the caps, the successions (the rest of its run can still follow, with
+    the caps left after it) and the total minutes within reach; None at a dead end."""
     r = person.rules
     forbidden = problem.forbidden_successions
     left = dict(r.max_shifts_by_type)
@@ -343,8 +395,8 @@ def _greedy_shifts(
     for i, d in enumerate(days):
         after = len(days) - i - 1  # working days still to fill
         follows = previous if previous is not None and previous.day == d - 1 else None
-        if follows is None:  # a run starts: which types lead on to its end (successions, caps left)
-            onward = _onward(d, worked, by_day, left, forbidden)
+        # which types lead on to the end of the run (successions, the caps left today)
+        onward = _onward(d, worked, by_day, left, forbidden)
         for t in {s.type for s in by_day[d]}:
             days_left[t] -= 1
 
@@ -364,10 +416,16 @@ def _greedy_shifts(
         def fits(s: Shift, follows=follows, d=d, minutes=minutes, onward=onward) -> bool:
             if left.get(s.type, 1) <= 0 or (follows is not None and (follows.type, s.type) in forbidden):
                 return False
-            total, later = minutes + s.minutes, reach(s.type)
-            if later is None or (high is not None and total + later[0] > high) or total + later[1] < low:
+            if s.type not in onward[d]:  # the rest of the run could not follow it
                 return False
-            return s.type in onward[d]  # the rest of the run can still follow it
+            if left.get(s.type, 2) == 1 and d + 1 in onward and not any(
+                (s.type, u) not in forbidden for u in onward[d + 1] if u != s.type
+            ):  # only its own type could follow, and this is the last of it
+                return False
+            total, later = minutes + s.minutes, reach(s.type)
+            return not (
+                later is None or (high is not None and total + later[0] > high) or total + later[1] < low
+            )
 
         options = [s for s in by_day[d] if fits(s)]
         if not options:
@@ -382,6 +440,163 @@ def _greedy_shifts(
         if best.type in left:
             left[best.type] -= 1
         previous = best
+    return chosen
+
+
+def _mended_shifts(
+    problem: Problem, person: Person, days: list[int], by_day: dict[int, list[Shift]],
+    gains: Mapping[str, int], planned: Mapping[int, int],
+) -> set[str] | None:
+    """A shift on each of ``days`` where the greedy step dead-ends on the total minutes: the greedy
+    shifts without the total (caps and successions kept), then one day's shift at a time changed for
+    one of another length, the change that brings the total nearest its window (then the most
+    valuable) first, until it is within; None if no change brings it nearer."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    left = dict(r.max_shifts_by_type)
+    chosen = _run_shifts(days, by_day, gains, planned, left, forbidden)
+    if chosen is None:
+        return None
+    total = sum(s.minutes for s in chosen.values())
+
+    def off(minutes: int) -> int:  # how far a total is from the window
+        return max(0, low - minutes) + (max(0, minutes - high) if high is not None else 0)
+
+    for _ in range(len(days)):
+        now = off(total)
+        if now == 0:
+            return {s.id for s in chosen.values()}
+        best = None
+        for d, a in chosen.items():
+            before, after = chosen.get(d - 1), chosen.get(d + 1)
+            for b in by_day[d]:
+                if b.minutes == a.minutes or (b.type != a.type and left.get(b.type, 1) <= 0):
+                    continue
+                if (before is not None and (before.type, b.type) in forbidden) or (
+                    after is not None and (b.type, after.type) in forbidden
+                ):
+                    continue
+                nearer = off(total - a.minutes + b.minutes)
+                if nearer >= now:
+                    continue
+                key = (nearer == 0, gains.get(b.id, 0) - gains.get(a.id, 0), -nearer)
+                if best is None or key > best[0]:
+                    best = (key, a, b)
+        if best is None:
+            return None
+        _, a, b = best
+        chosen[a.day] = b
+        total += b.minutes - a.minutes
+        if a.type in left:
+            left[a.type] += 1
+        if b.type in left:
+            left[b.type] -= 1
+    return None
+
+
+def improve(
+    problem: Problem, person: Person, shifts: list[str], gains: Mapping[str, int]
+) -> list[str]:
+    """``person``'s roster ``shifts`` (valid in the one-person ``problem``) with, day by day, a shift
+    worth more in ``gains`` on the same day where that keeps their rules (see ``_better_shifts``):
+    the same days, never worth less."""
+    by_day: dict[int, list[Shift]] = defaultdict(list)
+    caps = person.rules.max_shifts_by_type
+    for shift in problem.shifts:
+        if person.may_work(shift.id) and caps.get(shift.type, 1) > 0:
+            by_day[shift.day].append(shift)
+    chosen = {problem.shift(s).day: problem.shift(s) for s in shifts}
+    return [s.id for _, s in sorted(_better_shifts(problem, person, chosen, by_day, gains).items())]
+
+
+def _better_shifts(
+    problem: Problem, person: Person, chosen: dict[int, Shift], by_day: Mapping[int, list[Shift]],
+    gains: Mapping[str, int],
+) -> dict[int, Shift]:
+    """``chosen`` (day -> shift) with a day's shift changed for one worth more on the same day while
+    one is found: the caps per type, the successions with the days before and after and the total
+    minutes kept (the greedy shifts look one run ahead only; this is what CP-SAT's polish gained)."""
+    r = person.rules
+    forbidden = problem.forbidden_successions
+    low, high = r.min_total_minutes or 0, r.max_total_minutes
+    left = dict(r.max_shifts_by_type)
+    for s in chosen.values():
+        if s.type in left:
+            left[s.type] -= 1
+    total = sum(s.minutes for s in chosen.values())
+    for _ in range(SWEEPS):
+        changed = False
+        for d in sorted(chosen):
+            a = chosen[d]
+            before, after = chosen.get(d - 1), chosen.get(d + 1)
+            best, value = None, gains.get(a.id, 0)
+            for b in by_day.get(d, ()):
+                worth = gains.get(b.id, 0)
+                if worth <= value or (b.type != a.type and left.get(b.type, 1) <= 0):
+                    continue
+                minutes = total - a.minutes + b.minutes
+                if minutes < low or (high is not None and minutes > high):
+                    continue
+                if (before is not None and (before.type, b.type) in forbidden) or (
+                    after is not None and (b.type, after.type) in forbidden
+                ):
+                    continue
+                best, value = b, worth
+            if best is not None:
+                chosen[d] = best
+                total += best.minutes - a.minutes
+                if a.type in left:
+                    left[a.type] += 1
+                if best.type in left:
+                    left[best.type] -= 1
+                changed = True
+        if not changed:
+            break
+    return chosen
+
+
+def _run_shifts(
+    days: list[int], by_day: dict[int, list[Shift]], gains: Mapping[str, int], planned: Mapping[int, int],
+    left: dict[str, int], forbidden: frozenset[tuple[str, str]], tries: int = RUN_TRIES,
+) -> dict[int, Shift] | None:
+    """A shift on each of ``days`` (day -> shift), one run of working days at a time by a search with
+    backtracking over the run's days: the caps per type (``left``, updated) and the successions held,
+    the path's length (``planned``) and then the most valuable shift first; None where a run finds
+    none within ``tries`` steps."""
+    chosen: dict[int, Shift] = {}
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    for run in runs:
+        ranked = [sorted(by_day[d], key=lambda s, d=d: (s.minutes != planned.get(d), -gains.get(s.id, 0)))
+                  for d in run]
+        picks: list[Shift] = []
+        at = [0] * len(run)  # the next option to try on each day of the run
+        steps = 0
+        while len(picks) < len(run):
+            i = len(picks)
+            previous = picks[-1] if picks else None
+            while at[i] < len(ranked[i]):
+                s = ranked[i][at[i]]
+                at[i] += 1
+                steps += 1
+                if left.get(s.type, 1) > 0 and (previous is None or (previous.type, s.type) not in forbidden):
+                    picks.append(s)
+                    if s.type in left:
+                        left[s.type] -= 1
+                    break
+            else:  # no shift fits day i: back to the day before
+                if not picks or steps > tries:
+                    return None
+                at[i] = 0
+                undone = picks.pop()
+                if undone.type in left:
+                    left[undone.type] += 1
+        chosen.update(zip(run, picks, strict=True))
     return chosen
 
 

@@ -17,10 +17,10 @@ from solver.validate import objective, validate
 SHIFT = 480
 
 
-def _problem(days: int = 126, people: int = 6, slack: int = 1) -> Problem:
-    """Curtois-like: soft cover, runs of 2-5 days, 2 days off at least, total minutes within ``slack``
-    shifts of the most (and near what the runs allow), a cap on late shifts, late then early forbidden,
-    days off."""
+def _problem(days: int = 126, people: int = 6, slack: int = 1, min_off: int = 2) -> Problem:
+    """Curtois-like: soft cover, runs of 2-5 days, ``min_off`` days off at least, total minutes within
+    ``slack`` shifts of the most (and near what the runs allow), a cap on late shifts, late then early
+    forbidden, days off."""
     shifts = []
     for d in range(days):
         start = d * MINUTES_PER_DAY
@@ -30,7 +30,7 @@ def _problem(days: int = 126, people: int = 6, slack: int = 1) -> Problem:
     rules = Rules(
         max_consecutive_days=5,
         min_consecutive_days=2,
-        min_consecutive_days_off=2,
+        min_consecutive_days_off=min_off,
         min_total_minutes=(most - slack) * SHIFT,
         max_total_minutes=most * SHIFT,
         max_weekends=days // 7 * 3 // 4,
@@ -84,6 +84,95 @@ def test_the_path_gives_one_person_a_roster_that_breaks_none_of_their_rules():
     assert sum(problem.shift(s).minutes for _, s in mine) == person.rules.max_total_minutes
 
 
+def test_the_path_plans_people_who_need_only_one_day_off_at_a_time():
+    """At least one day off (20 of Curtois 24's people): the path may rest two days running, and
+    walking it back from the last day must find that too (it found no roster for them at all)."""
+    problem = _problem(days=182, slack=0, min_off=1)
+    for person in problem.people[:3]:
+        alone = one_by_one._alone(problem, person, Counter(), Counter())
+        gains = one_by_one._gains(alone, alone.people[0])
+        mine = person_roster.plan(alone, alone.people[0], gains, 1.0, polish=False)
+        assert mine is not None
+        assert validate(alone, mine) == []
+        assert sum(problem.shift(s).minutes for _, s in mine) == person.rules.max_total_minutes
+
+
+def test_a_shift_type_that_only_itself_may_follow_runs_out_and_the_runs_are_found_by_backtracking():
+    """Night shifts after which only another night may follow, two of them in the whole roster: the
+    greedy shifts take one on a run's first day and then dead-end (Curtois 24: 40 of its people);
+    the search over the run goes back a day and puts both nights at its end, within the total."""
+    days = 28
+    shifts = []
+    for d in range(days):
+        start = d * MINUTES_PER_DAY
+        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=1, under_weight=100))
+        shifts.append(Shift(f"d{d}-N", "N", "N", d, start + 900, start + 1500, required=1, under_weight=100))
+    rules = Rules(max_consecutive_days=4, min_consecutive_days=4, min_consecutive_days_off=2,
+                  min_total_minutes=16 * SHIFT, max_total_minutes=14 * SHIFT + 2 * 600,
+                  max_shifts_by_type={"N": 2})
+    person = Person("p0", rules=rules)
+    weights = Weights(
+        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
+        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
+    )
+    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=weights, name="nights",
+                      forbidden_successions=frozenset({("N", "E")}))
+    gains = {s.id: (500 if s.type == "N" else 100) for s in shifts}  # the nights are worth most
+    work = [d for d in range(days) if d % 7 < 4]  # four runs of four days
+    by_day = {d: [s for s in shifts if s.day == d] for d in work}
+    planned = {d: 600 for d in work}  # the path asked for nights' lengths
+    assert person_roster._greedy_shifts(problem, person, work, by_day, gains, planned, safe=False) is None
+    mended = person_roster._mended_shifts(problem, person, work, by_day, gains, planned)
+    assert mended is not None
+    assert validate(problem, [("p0", s) for s in mended]) == []
+    assert sum(gains[s] for s in mended) == 14 * 100 + 2 * 500  # both nights, at a run's end
+
+
+def test_the_path_takes_no_more_long_shifts_than_the_caps_allow():
+    """The path counts lengths, not types: where the only 12-hour type is capped (Curtois 21: 46 of
+    them in 182 days) and worth most, it took more of them than the cap, and no shifts fitted its
+    days (21 had people left without a roster); a price on the length keeps it within."""
+    days = 84
+    shifts = []
+    for d in range(days):
+        start = d * MINUTES_PER_DAY
+        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=1, under_weight=100))
+        shifts.append(Shift(f"d{d}-P", "P", "P", d, start + 600, start + 1320, required=1, under_weight=100))
+    rules = Rules(max_consecutive_days=5, min_consecutive_days=2, min_consecutive_days_off=2,
+                  min_total_minutes=44 * SHIFT, max_total_minutes=45 * SHIFT, max_shifts_by_type={"P": 10})
+    person = Person("p0", rules=rules)
+    weights = Weights(
+        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
+        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
+    )
+    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=weights, name="long",
+                      forbidden_successions=frozenset({("P", "P"), ("P", "E")}))
+    for gains in ({s.id: (300 if s.type == "P" else 100) for s in shifts}, {}):
+        mine = person_roster.plan(problem, person, gains, 1.0, polish=False)
+        assert mine is not None
+        assert validate(problem, mine) == []
+        assert sum(1 for _, s in mine if problem.shift(s).type == "P") <= 10
+
+
+def test_the_gains_are_exactly_what_a_roster_changes_in_the_objective():
+    """Planning a person again is only as good as its gains: a roster's gains, given everyone else,
+    are what taking it out costs the whole objective (cover, skills, wishes)."""
+    problem = _problem(days=84)
+    options = SolveOptions(time_limit=10, workers=1, seed=0)
+    schedule, failed = one_by_one.plan_one_by_one(problem, options, time.monotonic() + 10)
+    assert failed == []
+    whole = objective(problem, schedule)
+    for person in problem.people[:3]:
+        others = [(p, s) for p, s in schedule if p != person.id]
+        taken = Counter(s for _, s in others)
+        alone = one_by_one._alone(problem, person, Counter(), Counter())
+        gains = one_by_one._gains(alone, alone.people[0], taken, Counter())
+        residual = one_by_one._alone(problem, person, taken, Counter())
+        assert gains == one_by_one._gains(residual, residual.people[0])
+        worth = sum(gains[s] for p, s in schedule if p == person.id)
+        assert objective(problem, others) - whole == worth
+
+
 def test_the_path_refuses_rules_it_does_not_know():
     problem = _problem(days=28)
     person = problem.people[0]
@@ -100,10 +189,15 @@ def test_everyone_planned_one_by_one_is_a_valid_schedule_and_replanning_never_ma
     assert failed == []
     assert validate(problem, schedule) == []
     first = objective(problem, schedule)
-    better, changed = one_by_one.replan(problem, schedule, options, time.monotonic() + 10)
+    stats: dict[str, int] = {}
+    better, changed = one_by_one.replan(problem, schedule, options, time.monotonic() + 10, stats)
     assert validate(problem, better) == []
     assert objective(problem, better) <= first
     assert changed == 0 or objective(problem, better) < first
+    # the passes stopped gaining before the time was up: a few people were re-planned together,
+    # and a round that gained nothing left the schedule as it was
+    assert stats["passes"] >= 1 and stats["rounds"] >= 1
+    assert 0 <= stats["rounds_kept"] <= stats["rounds"]
 
 
 def test_only_the_people_one_by_one_give_a_valid_schedule_within_a_short_limit():
