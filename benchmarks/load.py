@@ -257,11 +257,12 @@ def _post(path: str, host: str, token: str, body: bytes) -> bytes:
 
 
 async def _run(base: str, setup: dict, reads: float, writes: float, seconds: float,
-               max_in_flight: int, timeout: float, on_timed=lambda sign: None) -> list[Stream]:
+               max_in_flight: int, timeout: float, on_timed=lambda sign: None,
+               connections: int = CONNECTIONS) -> list[Stream]:
     rng = random.Random(SEED)
     host_port = base.removeprefix("http://")
     host, port = host_port.rsplit(":", 1)
-    client = _Client(host, int(port), CONNECTIONS)
+    client = _Client(host, int(port), connections)
     streams = [Stream("feed reads", reads), Stream("API writes", writes)]
     in_flight = 0
     day = (dt.date.today() - dt.timedelta(days=400)).isoformat()
@@ -392,7 +393,8 @@ def _client_loop():
 
 
 def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: float = 60,
-             workers: int = 2, job_workers: int = 2, max_in_flight: int = MAX_IN_FLIGHT) -> dict:
+             workers: int = 2, job_workers: int = 2, max_in_flight: int = MAX_IN_FLIGHT,
+             connections: int = CONNECTIONS) -> dict:
     started = time.perf_counter()
     setup = prepare(url)
     setup_s = time.perf_counter() - started
@@ -424,14 +426,14 @@ def run_load(url: str, *, reads: float = 1000, writes: float = 100, seconds: flo
 
         with asyncio.Runner(loop_factory=_client_loop()) as runner:
             streams = runner.run(_run(base, setup, reads, writes, seconds, max_in_flight, TIMEOUT,
-                                      on_timed=count))
+                                      on_timed=count, connections=connections))
         load_after = os.getloadavg()
     finally:
         for runner in [server, *job_runners]:
             stop_server(runner)
     return {"setup": setup, "setup_s": setup_s, "streams": streams, "load_before": load_before,
             "load_after": load_after, "reads": reads, "writes": writes, "seconds": seconds,
-            "workers": workers, "job_workers": job_workers, "cpu": cpu}
+            "workers": workers, "job_workers": job_workers, "cpu": cpu, "connections": connections}
 
 
 def _ms(value: float | None) -> str:
@@ -447,7 +449,8 @@ def section(result: dict, header: str) -> str:
         f"PostgreSQL (`.ci/postgres.sh`: fsync off) on the same machine; `uvicorn --workers "
         f"{result['workers']}` (access log off) on 127.0.0.1 and {result.get('job_workers', 0)} job workers "
         f"(`rota worker`, idle: the writes queue no job); one open-loop client process on the same 2 "
-        f"cores (asyncio on uvloop, its own HTTP/1.1 client over {CONNECTIONS} keep-alive connections). "
+        f"cores (asyncio on uvloop, its own HTTP/1.1 client over {result.get('connections', CONNECTIONS)} "
+        f"keep-alive connections). "
         f"Target: {result['reads']:,.0f} feed reads/s (a random volunteer's "
         f"feed of the {VOLUNTEERS}) and {result['writes']:,.0f} API writes/s "
         f"(`POST .../volunteers/{{v}}/health`) for {result['seconds']:g} s, after an uncounted warm-up "
@@ -496,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn's worker processes")
     parser.add_argument("--job-workers", type=int, default=2, help="`rota worker` processes beside it")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="the client's connections")
     parser.add_argument("--doc", type=Path, default=Path("docs/BENCHMARKS.md"))
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -509,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = RunInfo.now()
     result = run_load(args.database_url, reads=args.reads, writes=args.writes, seconds=args.seconds,
-                      workers=args.workers, job_workers=args.job_workers)
+                      workers=args.workers, job_workers=args.job_workers, connections=args.connections)
     command = "python -m benchmarks.load " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(result, run_header("Load test: feeds and API writes (issue 14)", command, info))
     print(text)
