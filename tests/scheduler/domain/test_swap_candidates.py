@@ -9,32 +9,17 @@ here and there."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import pytest
 
 from scheduler.domain import swaps
 from scheduler.domain.compile import compile_scenario
-from scheduler.domain.generate import generate
-from tests.scheduler.domain.test_swap_slice import _schedule
-
-
-def _site(seed: int, volunteers: int, days: int, residents: int):
-    rng = random.Random(seed)
-    scenario = generate(volunteers, days, seed, residents=residents)
-    ids = [v.id for v in scenario.volunteers]
-    matched = []
-    for r in scenario.residents:  # guardians, so that visits are open to two people each
-        primary, backup = rng.sample(ids, 2)
-        matched.append(r.model_copy(update={"primary": primary, "backup": backup}))
-    scenario = scenario.model_copy(update={"residents": matched})
-    whole = compile_scenario(scenario)
-    return rng, scenario, whole, _schedule(whole, rng)
+from tests.scheduler.domain.test_swap_slice import site_with_schedule
 
 
 @pytest.mark.parametrize("seed, volunteers, days, residents", [(1, 40, 14, 0), (2, 60, 7, 8), (3, 30, 21, 4)])
 def test_the_takers_found_in_two_steps_are_the_whole_sites(seed, volunteers, days, residents):
-    rng, scenario, whole, schedule = _site(seed, volunteers, days, residents)
+    rng, scenario, whole, schedule = site_with_schedule(seed, volunteers, days, residents)
     open_site = compile_scenario(swaps.without_access_limits(scenario))
     asked: list[set[str]] = []
 
@@ -64,7 +49,7 @@ def test_the_takers_found_in_two_steps_are_the_whole_sites(seed, volunteers, day
 def test_only_eligibility_is_left_to_the_second_step():
     """Without the second step (the open site's verdict alone) the list would hold people who may not
     work the shift (availability, absence or health): the test above would fail."""
-    rng, scenario, whole, schedule = _site(4, 40, 14, 0)
+    rng, scenario, whole, schedule = site_with_schedule(4, 40, 14, 0)
     open_site = compile_scenario(swaps.without_access_limits(scenario))
     pairs = swaps.pairs_of(whole, schedule)
     extra_rules: set[str] = set()

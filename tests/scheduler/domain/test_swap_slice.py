@@ -62,8 +62,8 @@ def _random_change(compiled, pairs, schedule, rng: random.Random):
     return "give", [(offerer, sid)], [(taker, sid)]
 
 
-@pytest.mark.parametrize("seed, volunteers, days, residents", [(1, 40, 14, 0), (2, 60, 7, 8), (3, 30, 21, 0)])
-def test_a_change_checked_on_the_slice_gets_the_whole_sites_verdict(seed, volunteers, days, residents):
+def site_with_schedule(seed: int, volunteers: int, days: int, residents: int):
+    """A generated site (its residents given guardians), compiled, and a random schedule of it."""
     rng = random.Random(seed)
     scenario = generate(volunteers, days, seed, residents=residents)
     ids = [v.id for v in scenario.volunteers]
@@ -73,7 +73,12 @@ def test_a_change_checked_on_the_slice_gets_the_whole_sites_verdict(seed, volunt
         matched.append(r.model_copy(update={"primary": primary, "backup": backup}))
     scenario = scenario.model_copy(update={"residents": matched})
     whole = compile_scenario(scenario)
-    schedule = _schedule(whole, rng)
+    return rng, scenario, whole, _schedule(whole, rng)
+
+
+@pytest.mark.parametrize("seed, volunteers, days, residents", [(1, 40, 14, 0), (2, 60, 7, 8), (3, 30, 21, 0)])
+def test_a_change_checked_on_the_slice_gets_the_whole_sites_verdict(seed, volunteers, days, residents):
+    rng, scenario, whole, schedule = site_with_schedule(seed, volunteers, days, residents)
     pairs = swaps.pairs_of(whole, schedule)
     clean = broken = 0
     for _ in range(120):
