@@ -28,6 +28,7 @@ only; the rest is the worker's). Publishing itself (the version row, the calenda
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import tempfile
@@ -35,15 +36,13 @@ import time
 from pathlib import Path
 
 
-def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
+@contextlib.contextmanager
+def _published(volunteers: int, days: int, seed: int):
+    """(sessions, site id, schedule) of a generated site with its greedy schedule published, in a
+    throwaway SQLite database."""
     from benchmarks.pages import published_site
-    from scheduler.domain import swaps as domain
-    from scheduler.services import swaps
     from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
-    from scheduler.store.sites import export_scenario, get_site
 
-    rng = random.Random(seed)
-    times: dict[str, list[float]] = {"whole site": [], "slice": [], "reading every volunteer's rows": []}
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'swaps.db'}")
         upgrade(engine)
@@ -52,6 +51,20 @@ def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
             site, schedule = published_site(session, volunteers, days, seed, utcnow())
             session.commit()
             site_id = site.id
+        try:
+            yield sessions, site_id, schedule
+        finally:
+            engine.dispose()
+
+
+def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
+    from scheduler.domain import swaps as domain
+    from scheduler.services import swaps
+    from scheduler.store.sites import export_scenario, get_site
+
+    rng = random.Random(seed)
+    times: dict[str, list[float]] = {"whole site": [], "slice": [], "reading every volunteer's rows": []}
+    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
         people = sorted({a.volunteer for a in schedule.assignments})
         agreed = 0
         for _ in range(repeats):
@@ -73,7 +86,6 @@ def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
                 part = domain.change_problems(pub.compiled, pub.schedule, remove, add)
                 times["slice"].append(time.perf_counter() - t0)
                 agreed += [b.message for b in whole] == [b.message for b in part]
-        engine.dispose()
     return {
         "volunteers": volunteers, "days": days, "assignments": len(schedule.assignments),
         "agreed": agreed, "repeats": repeats,
@@ -82,10 +94,8 @@ def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
 
 
 def bench_candidates(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
-    from benchmarks.pages import published_site
     from scheduler.domain import swaps as domain
     from scheduler.services import swaps
-    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
     from scheduler.store.sites import get_site
 
     rng = random.Random(seed)
@@ -93,14 +103,7 @@ def bench_candidates(volunteers: int, days: int, repeats: int, seed: int = 1) ->
         f"{kind}, {how}": [] for kind in ("give-away", "swap") for how in ("whole site", "two steps")
     }
     found: dict[str, list[int]] = {"give-away": [], "swap": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'swaps.db'}")
-        upgrade(engine)
-        sessions = make_sessions(engine)
-        with sessions() as session:
-            site, schedule = published_site(session, volunteers, days, seed, utcnow())
-            session.commit()
-            site_id = site.id
+    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
         agreed = 0
         for _ in range(repeats):
             a = rng.choice(schedule.assignments)
@@ -125,7 +128,6 @@ def bench_candidates(volunteers: int, days: int, repeats: int, seed: int = 1) ->
                     times[f"{label}, two steps"].append(time.perf_counter() - t0)
                     agreed += before == after
                     found[label].append(len(after))
-        engine.dispose()
     return {
         "volunteers": volunteers, "days": days, "assignments": len(schedule.assignments),
         "agreed": agreed, "repeats": 2 * repeats, "found": found,
@@ -134,24 +136,15 @@ def bench_candidates(volunteers: int, days: int, repeats: int, seed: int = 1) ->
 
 
 def bench_approval(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
-    from benchmarks.pages import published_site
     from scheduler.domain import swaps as domain
     from scheduler.services import swaps
-    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
     from scheduler.store.sites import get_site
 
     rng = random.Random(seed)
     times: dict[str, list[float]] = {
         "slice check (request, large site)": [], "slice + whole site (worker)": [],
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'swaps.db'}")
-        upgrade(engine)
-        sessions = make_sessions(engine)
-        with sessions() as session:
-            site, schedule = published_site(session, volunteers, days, seed, utcnow())
-            session.commit()
-            site_id = site.id
+    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
         done = tries = 0
         while done < repeats and tries < 50 * repeats:  # a shift somebody else could take
             tries += 1
@@ -175,7 +168,6 @@ def bench_approval(volunteers: int, days: int, repeats: int, seed: int = 1) -> d
                 times["slice check (request, large site)"].append(sliced)
                 times["slice + whole site (worker)"].append(time.perf_counter() - t0)
                 done += 1
-        engine.dispose()
     return {
         "volunteers": volunteers, "days": days, "assignments": len(schedule.assignments),
         "agreed": done, "repeats": repeats,
