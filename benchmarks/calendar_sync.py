@@ -13,28 +13,24 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 
 def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
-    from benchmarks.pages import published_site
+    from benchmarks.pages import published_database
     from scheduler.store import calendars
     from scheduler.store import volunteers as volunteer_store
-    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
+    from scheduler.store.db import utcnow
     from scheduler.store.sites import get_site
 
     keep = dt.timedelta(days=14)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'sync.db'}")
-        upgrade(engine)
-        sessions = make_sessions(engine)
+
+    def synced(session, site, schedule) -> None:
+        calendars.sync_site(session, site, schedule, utcnow(), keep)
+
+    with published_database(volunteers, days, seed, then=synced) as (sessions, site_id, schedule):
         with sessions() as session:
-            site, schedule = published_site(session, volunteers, days, seed, utcnow())
-            calendars.sync_site(session, site, schedule, utcnow(), keep)
-            session.commit()
-            site_id, events = site.id, len(calendars.states(session, site.id))
+            events = len(calendars.states(session, site_id))
         people = sorted({a.volunteer for a in schedule.assignments})
         times: dict[str, list[float]] = {"whole site": [], "one volunteer": []}
         for i in range(repeats):
@@ -49,7 +45,6 @@ def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
                     calendars.sync_site(session, site, schedule, utcnow(), keep, volunteer=scope)
                     times[label].append((time.perf_counter() - t0) * 1000)
                     session.rollback()
-        engine.dispose()
     return {
         "volunteers": volunteers, "days": days, "events": events, "assignments": len(schedule.assignments),
         "ms": {k: (statistics.median(v), max(v)) for k, v in times.items()},

@@ -9,6 +9,7 @@ database, and each page is fetched ``repeats`` times through a ``TestClient`` si
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import statistics
@@ -85,6 +86,29 @@ def published_site(session, volunteers: int, days: int, seed: int, now: dt.datet
     site.published_version = 1
     session.flush()
     return site, schedule
+
+
+@contextlib.contextmanager
+def published_database(volunteers: int, days: int, seed: int, then=None):
+    """(sessions, site id, schedule) of a generated site with its greedy schedule published
+    (:func:`published_site`), in a throwaway SQLite database; ``then(session, site, schedule)``, if
+    given, runs before that is committed (e.g. the calendar sync)."""
+    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(engine)
+        sessions = make_sessions(engine)
+        with sessions() as session:
+            site, schedule = published_site(session, volunteers, days, seed, utcnow())
+            if then is not None:
+                then(session, site, schedule)
+            session.commit()
+            site_id = site.id
+        try:
+            yield sessions, site_id, schedule
+        finally:
+            engine.dispose()
 
 
 def sign_in(client, token: str) -> None:

@@ -28,33 +28,11 @@ only; the rest is the worker's). Publishing itself (the version row, the calenda
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-
-@contextlib.contextmanager
-def _published(volunteers: int, days: int, seed: int):
-    """(sessions, site id, schedule) of a generated site with its greedy schedule published, in a
-    throwaway SQLite database."""
-    from benchmarks.pages import published_site
-    from scheduler.store.db import make_engine, make_sessions, upgrade, utcnow
-
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'swaps.db'}")
-        upgrade(engine)
-        sessions = make_sessions(engine)
-        with sessions() as session:
-            site, schedule = published_site(session, volunteers, days, seed, utcnow())
-            session.commit()
-            site_id = site.id
-        try:
-            yield sessions, site_id, schedule
-        finally:
-            engine.dispose()
+from benchmarks.pages import published_database
 
 
 def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
@@ -64,7 +42,7 @@ def bench(volunteers: int, days: int, repeats: int, seed: int = 1) -> dict:
 
     rng = random.Random(seed)
     times: dict[str, list[float]] = {"whole site": [], "slice": [], "reading every volunteer's rows": []}
-    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
+    with published_database(volunteers, days, seed) as (sessions, site_id, schedule):
         people = sorted({a.volunteer for a in schedule.assignments})
         agreed = 0
         for _ in range(repeats):
@@ -103,7 +81,7 @@ def bench_candidates(volunteers: int, days: int, repeats: int, seed: int = 1) ->
         f"{kind}, {how}": [] for kind in ("give-away", "swap") for how in ("whole site", "two steps")
     }
     found: dict[str, list[int]] = {"give-away": [], "swap": []}
-    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
+    with published_database(volunteers, days, seed) as (sessions, site_id, schedule):
         agreed = 0
         for _ in range(repeats):
             a = rng.choice(schedule.assignments)
@@ -144,7 +122,7 @@ def bench_approval(volunteers: int, days: int, repeats: int, seed: int = 1) -> d
     times: dict[str, list[float]] = {
         "slice check (request, large site)": [], "slice + whole site (worker)": [],
     }
-    with _published(volunteers, days, seed) as (sessions, site_id, schedule):
+    with published_database(volunteers, days, seed) as (sessions, site_id, schedule):
         done = tries = 0
         while done < repeats and tries < 50 * repeats:  # a shift somebody else could take
             tries += 1
