@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
@@ -139,10 +140,7 @@ class SubscribedFeeds:
         if found is None:
             await self.app(scope, receive, send)
             return
-        if_none_match = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
+        if_none_match = Headers(scope=scope).get("if-none-match")  # as the route's request.headers
         await _answer(scope["method"], if_none_match, *found)(scope, receive, send)
 
 
