@@ -376,7 +376,7 @@ def _postmaster(url: str) -> int | None:
         with engine.connect() as conn:
             data = conn.execute(text("SHOW data_directory")).scalar_one()
         return int(Path(data, "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, IndexError, Exception):  # noqa: BLE001 - only a figure is missing
+    except Exception:  # noqa: BLE001 - only a figure is missing
         return None
     finally:
         engine.dispose()
