@@ -32,7 +32,7 @@ from scheduler.domain.errors import NotFoundError
 from scheduler.settings import Settings
 from scheduler.store import access
 from scheduler.store import calendars as calendar_store
-from scheduler.store.db import unit_of_work, utcnow
+from scheduler.store.db import utcnow
 
 router = APIRouter(tags=["calendar"])
 
@@ -94,8 +94,7 @@ def _subscribed(sessions: sessionmaker[Session], token: str, every: dt.timedelta
 
 def _lookup(sessions: sessionmaker[Session], token: str, every: dt.timedelta) -> tuple[bytes, str] | None:
     # one query while the feed is unchanged since it was last rendered (the calendar app's poll)
-    with unit_of_work(sessions) as session:
-        return calendar_store.subscribed_feed(session, token, every)
+    return calendar_store.polled_feed(sessions, token, every)
 
 
 #: The threads that read feeds for polls (one set per process, started as needed): a few, not the 40 of

@@ -23,14 +23,14 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from scheduler.domain import calendar as cal
 from scheduler.domain.schedule import Schedule
 from scheduler.domain.visits import is_visit_post, visit_post
 from scheduler.store import residents as resident_store
 from scheduler.store.access import TOKEN_SHAPE, FeedTokenRow
-from scheduler.store.db import Base, UTCDateTime
+from scheduler.store.db import Base, UTCDateTime, unit_of_work
 from scheduler.store.posts import PostRow, list_posts
 from scheduler.store.posts import to_model as to_post
 from scheduler.store.sites import SiteRow, reminders_of
@@ -252,6 +252,66 @@ def volunteer_feed(session: Session, site: SiteRow, volunteer: VolunteerRow, ref
     return _versioned(key, lambda: _render_volunteer(session, site, volunteer, refresh))
 
 
+def _subscribed_key(token_hash: str, found, refresh: dt.timedelta) -> tuple | None:
+    """The version key of a feed poll from the row of :data:`_SUBSCRIBED` (None: no such feed)."""
+    if found is None:
+        return None
+    (volunteer_id, post_id, volunteer_key, volunteer_name, post_key, post_name, site_id, site_name, zone,
+     reminders, version) = found
+    if (volunteer_id is not None and volunteer_key is None) or (post_id is not None and post_key is None):
+        return None  # pragma: no cover - deleted between the token's and the feed's rows
+    # the token (random, one live per feed) keeps apart sites of different databases with equal ids
+    return _version_key(("token", token_hash), site_id, version, (volunteer_key, volunteer_name),
+                        (post_key, post_name), site_name, zone, reminders, refresh)
+
+
+#: :data:`_SUBSCRIBED` as the SQL text of each dialect (compiled once), for :func:`polled_feed`
+_SUBSCRIBED_SQL: dict[str, str] = {}
+
+
+def polled_feed(
+    sessions: sessionmaker[Session], token: str, refresh: dt.timedelta
+) -> tuple[bytes, str] | None:
+    """A calendar app's poll, as :func:`subscribed_feed` answers it, with one statement and no transaction
+    while the feed is unchanged (the service's hot path: ``docs/BENCHMARKS.md``, "Load test").
+
+    On PostgreSQL the one query of :func:`subscribed_feed` runs on a pooled connection of the sessions'
+    engine in autocommit: no ``BEGIN`` and no ``COMMIT``, two round trips (the pool's ping, the query) where a
+    session's unit of work takes six, and none of the session's own work. A feed rendered before under the
+    key it reads is served as it is; otherwise (the first poll after a change, an unknown token) the poll
+    is :func:`subscribed_feed`'s, in a unit of work of its own. Other databases always take that path."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql" or not TOKEN_SHAPE.match(token):
+        return _subscribed_in_unit(sessions, token, refresh)
+    sql = _SUBSCRIBED_SQL.get(engine.dialect.name)
+    if sql is None:
+        sql = _SUBSCRIBED_SQL[engine.dialect.name] = str(_SUBSCRIBED.compile(dialect=engine.dialect))
+    token_hash = cal.hash_token(token)
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        connection.autocommit = True  # one SELECT: no transaction to begin or end
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"token_hash": token_hash})
+            found = cursor.fetchone()
+        connection.autocommit = False
+    except BaseException:
+        pooled.invalidate()  # a connection in an unknown state is not used again
+        raise
+    finally:
+        pooled.close()  # back to the pool
+    version_key = _subscribed_key(token_hash, found, refresh)
+    hit = cal.FEEDS.versioned(version_key) if version_key is not None else None
+    if hit is not None:
+        return hit
+    return _subscribed_in_unit(sessions, token, refresh)
+
+
+def _subscribed_in_unit(sessions: sessionmaker[Session], token: str, refresh: dt.timedelta):
+    with unit_of_work(sessions) as session:
+        return subscribed_feed(session, token, refresh)
+
+
 def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tuple[bytes, str] | None:
     """(bytes, etag) of the feed that ``token`` opens (a volunteer's, a post's or the site's), or None
     when it opens none (an unknown or malformed token: the caller takes the general path, and its 404).
@@ -267,18 +327,13 @@ def subscribed_feed(session: Session, token: str, refresh: dt.timedelta) -> tupl
         return None
     token_hash = cal.hash_token(token)
     found = session.execute(_SUBSCRIBED, {"token_hash": token_hash}).one_or_none()
-    if found is None:
+    version_key = _subscribed_key(token_hash, found, refresh)
+    if version_key is None:
         return None
-    (volunteer_id, post_id, volunteer_key, volunteer_name, post_key, post_name, site_id, site_name, zone,
-     reminders, version) = found
-    if (volunteer_id is not None and volunteer_key is None) or (post_id is not None and post_key is None):
-        return None  # pragma: no cover - deleted between the token's and the feed's rows
-    # the token (random, one live per feed) keeps apart sites of different databases with equal ids
-    version_key = _version_key(("token", token_hash), site_id, version, (volunteer_key, volunteer_name),
-                               (post_key, post_name), site_name, zone, reminders, refresh)
     hit = cal.FEEDS.versioned(version_key)
     if hit is not None:
         return hit
+    volunteer_id, post_id, site_id = found[0], found[1], found[6]
     site = session.get(SiteRow, site_id)
     if site is None:  # pragma: no cover - deleted between the two reads
         return None

@@ -110,12 +110,40 @@ def publish(client: TestClient, site: SiteHandle, job_id: int) -> dict:
     return response.json()
 
 
-def statements(app) -> tuple[list[str], object]:
-    """A list that collects the SQL statements the app runs from now on, and a function that stops
-    collecting."""
-    from sqlalchemy import event
+class Statements(list):
+    """The SQL statements run, in order; on PostgreSQL also ``in_transaction``, whether each ran inside a
+    transaction (False: autocommit, no BEGIN or COMMIT around it)."""
 
-    seen: list[str] = []
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_transaction: list[bool] = []
+
+
+def statements(app) -> tuple[Statements, object]:
+    """A list that collects the SQL statements the app runs from now on, and a function that stops
+    collecting. On PostgreSQL they are collected from the driver's cursors, so that statements run on a
+    pooled connection outside SQLAlchemy's execution (the feed poll's) are seen too."""
+    seen = Statements()
+    if app.state.engine.dialect.name == "postgresql":
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        original = psycopg.Cursor.execute
+
+        def execute(cursor, query, params=None, **kwargs):
+            result = original(cursor, query, params, **kwargs)
+            seen.append(query if isinstance(query, str) else query.as_string(cursor))
+            seen.in_transaction.append(cursor.connection.info.transaction_status != TransactionStatus.IDLE)
+            return result
+
+        psycopg.Cursor.execute = execute
+
+        def stop() -> None:
+            psycopg.Cursor.execute = original
+
+        return seen, stop
+
+    from sqlalchemy import event
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
