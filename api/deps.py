@@ -15,13 +15,14 @@ leak.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import Forbidden, PreconditionRequired, Unauthorized
 from scheduler.domain import scenario as sc
@@ -126,6 +127,77 @@ def coordinator_site(site_id: int, token_site: TokenSite, session: DB) -> sites.
 
 
 Site = Annotated[sites.SiteRow, Depends(coordinator_site)]
+
+T = TypeVar("T")
+
+
+class CoordinatorUnit:
+    """The request's unit of work with its coordinator checks done: ``session``, ``site`` and ``who``
+    as ``DB``, ``Site`` and ``Who`` give them (see :func:`coordinator_unit`)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._unit = unit_of_work(sessions)
+        self._open = False
+        self.session: Session
+        self.site: sites.SiteRow
+        self.who: Actor
+
+    def open(self, credentials: HTTPAuthorizationCredentials | None, site_id: int) -> None:
+        self.session = self._unit.__enter__()
+        self._open = True
+        token = api_token(self.session, credentials)
+        self.site = coordinator_site(site_id, token.site_id, self.session)
+        self.who = Actor("token", token.id)
+
+    async def run(self, work: Callable[[Session, sites.SiteRow, Actor], T]) -> T:
+        """``work(session, site, who)``, then the commit (rolled back if either raises), in one hand-over
+        to the thread pool."""
+        return await run_in_threadpool(self._run, work)
+
+    def _run(self, work):
+        try:
+            result = work(self.session, self.site, self.who)
+        except BaseException as error:
+            self.close(error)
+            raise
+        self._open = False
+        self._unit.__exit__(None, None, None)  # commit (and close)
+        return result
+
+    def close(self, error: BaseException | None = None) -> None:
+        """Roll back and close a unit that did not commit (nothing if it did, or never opened)."""
+        if self._open:
+            self._open = False
+            error = error or RuntimeError("the request ended before its unit of work committed")
+            try:
+                self._unit.__exit__(type(error), error, error.__traceback__)
+            except BaseException as raised:  # noqa: BLE001 - unit_of_work re-raises what it was given
+                if raised is not error:
+                    raise
+
+
+async def coordinator_unit(
+    request: Request,
+    site_id: int,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AsyncIterator[CoordinatorUnit]:
+    """What ``DB``, ``Site`` and ``Who`` give a route, in one hand-over to the thread pool instead of five
+    (the session's opening and closing, the token, the site; a ``def`` route adds two more: itself and
+    the validation of its response). For a hot write (a health update: ``docs/BENCHMARKS.md``, "Load
+    test") those hand-overs are most of its CPU. The checks and answers are those of :func:`api_token`
+    and :func:`coordinator_site` (401 before anything else, 404 for another site's token); the route
+    does its work with :meth:`CoordinatorUnit.run`, which commits before the response goes out. A
+    request that fails before (an invalid body) or in it is rolled back."""
+    unit = CoordinatorUnit(request.app.state.sessions)
+    try:
+        await run_in_threadpool(unit.open, credentials, site_id)
+        yield unit
+    finally:
+        if unit._open:
+            await run_in_threadpool(unit.close)
+
+
+Unit = Annotated[CoordinatorUnit, Depends(coordinator_unit)]
 IfMatch = Annotated[
     str | None,
     Header(description="ETag from a previous read: the change is refused (409) if it has changed since"),

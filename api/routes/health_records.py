@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import DB, Config, Site, Who, check_id
-from api.routes.volunteers import Volunteer
+from api.deps import DB, Site, Unit, Who, check_id
+from api.routes.volunteers import Volunteer, site_volunteer
 from api.schemas.health_records import (
     HealthAuditEntry,
     HealthRecordCreated,
@@ -92,20 +92,32 @@ def list_health(volunteer: Volunteer, site: Site, session: DB, who: Who) -> list
     "re-solve, a record without `from` starts at the cut-off.",
     responses={409: {"description": "resolve=true but no schedule is published"}},
 )
-def add_health(
+async def add_health(
+    volunteer_id: str,
     body: sc.HealthRecord,
-    volunteer: Volunteer,
-    site: Site,
-    session: DB,
-    settings: Config,
+    unit: Unit,
+    request: Request,
     response: Response,
-    who: Who,
     resolve: Resolve = None,
     cutoff: Cutoff = None,
     time_limit: TimeLimit = None,
     isolate_contacts: IsolateContacts = False,
     isolate_until: IsolateUntil = None,
 ) -> HealthRecordCreated:
+    # the service's hot write (every volunteer's daily health check in an outbreak): two hand-overs to
+    # the thread pool (api.deps.coordinator_unit), not seven
+    settings = request.app.state.settings
+
+    def work(session, site, who) -> HealthRecordCreated:
+        volunteer = site_volunteer(volunteer_id, site, session)
+        return _add_health(session, site, volunteer, who, settings, response, body, resolve, cutoff,
+                           time_limit, isolate_contacts, isolate_until)
+
+    return await unit.run(work)
+
+
+def _add_health(session, site, volunteer, who, settings, response, body, resolve, cutoff, time_limit,
+                isolate_contacts, isolate_until) -> HealthRecordCreated:
     now = utcnow()
     options = {
         "cutoff": cutoff,
@@ -128,14 +140,14 @@ def add_health(
 
     locked = sites.get_site(session, site.id, lock=True)
     cut = replan_jobs.cutoff_at(locked, cutoff, now)
-    request = ResolveRequest(
+    wanted_resolve = ResolveRequest(
         disruptions=[replan_jobs.sick_call(volunteer.key, body, cut)],
         cutoff=cut,
         time_limit=time_limit,
         isolate_contacts=isolate_contacts,
         isolate_until=isolate_until,
     )
-    job, added = replan_jobs.queue_resolve(session, locked, request, settings, now)
+    job, added = replan_jobs.queue_resolve(session, locked, wanted_resolve, settings, now)
     row = added[volunteer.key][0]
     health_data.audit(session, site.id, who, AuditAction.create, "API: health record added, re-solve queued",
                       now, volunteer=volunteer.key, record_id=row.id)

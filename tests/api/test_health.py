@@ -88,3 +88,35 @@ def test_recording_an_update_does_not_read_the_whole_site(client, site, app):
     # the history is complete and the site still makes a valid scenario
     assert [r["status"] for r in client.get(url, headers=site.headers).json()] == ["sick", "fit"]
     assert client.get(f"{site.url}/scenario", headers=site.headers).status_code == 200
+
+
+def test_a_failed_health_update_writes_nothing_and_frees_its_connection(client, site, app):
+    """A health update runs its checks and its work in one unit (api.deps.coordinator_unit): one that fails
+    after the checks (an invalid body, an unknown volunteer, a refused option) is rolled back, records no
+    audit entry and gives its connection back at once; a good one after them is written."""
+    from sqlalchemy import func, select
+
+    from scheduler.store.health_audit import HealthAuditRow
+    from scheduler.store.health_records import HealthRecordRow
+
+    def count(row) -> int:
+        with app.state.sessions() as session:
+            return session.scalar(select(func.count()).select_from(row))
+
+    pool = app.state.engine.pool
+    before = count(HealthRecordRow), count(HealthAuditRow)
+    url = f"{site.url}/volunteers/v002/health"
+    bad_body = client.post(url, json={"status": "tired of it"}, headers=site.headers)
+    assert bad_body.status_code == 422 and bad_body.json()["errors"][0]["field"] == "status"
+    assert pool.checkedout() == 0
+    unknown = client.post(f"{site.url}/volunteers/nobody/health", json={"status": "sick"},
+                          headers=site.headers)
+    assert unknown.status_code == 404 and pool.checkedout() == 0
+    refused = client.post(url, json={"status": "sick"}, params={"time_limit": 5, "resolve": "false"},
+                          headers=site.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "time_limit", refused.text
+    assert pool.checkedout() == 0
+    assert (count(HealthRecordRow), count(HealthAuditRow)) == before
+    good = client.post(url, json={"status": "sick"}, headers=site.headers)
+    assert good.status_code == 201 and pool.checkedout() == 0
+    assert (count(HealthRecordRow), count(HealthAuditRow)) == (before[0] + 1, before[1] + 1)
