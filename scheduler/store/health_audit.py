@@ -84,8 +84,7 @@ def log(
         record_id=record_id,
         what=what[:200],
     )
-    session.add(row)
-    session.flush()
+    session.add(row)  # written with the unit of work's next flush (a query's, or its commit's)
     return row
 
 
