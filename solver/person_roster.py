@@ -16,6 +16,7 @@ Only for the rules the path knows (see :func:`supported`); the caller checks the
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
@@ -25,7 +26,7 @@ from ortools.sat.python import cp_model
 from solver.problem import SATURDAY, Person, Problem, Shift
 
 NONE = np.iinfo(np.int64).min // 4  # an unreachable state
-MAX_PRICE_STEPS = 16  # weekend prices tried at most
+MAX_PRICE_STEPS = 24  # weekend prices tried at most
 LENGTH_STEPS = 4  # prices tried at most on a length of shift the path takes more of than the caps allow
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
@@ -79,6 +80,7 @@ def plan(
     if low > high:
         return None
     hint = None if prices is None else prices.get(person.id)
+    spread = _spread(problem, seed)
     # the shifts of each length the caps per type allow (the path counts lengths, not types)
     room: dict[int, int] = defaultdict(int)
     for t, minutes in {s.type: s.minutes for shifts in by_day.values() for s in shifts}.items():
@@ -87,7 +89,7 @@ def plan(
     for step in range(LENGTH_STEPS + 1):
         found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
                              r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
-                             r.max_weekends, hint)
+                             r.max_weekends, hint, spread)
         if found is None:
             return None
         used = Counter(found.values())
@@ -146,20 +148,36 @@ def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
     return fill(supply), fill(reversed(supply))
 
 
+def _spread(problem: Problem, seed: int) -> list[int]:
+    """Per day, what a weekend costs beyond the weekend price: 0 to the number of weekends less one,
+    a different amount for each weekend, in an order drawn from ``seed`` (0 on weekdays). Weekends
+    that gain alike would all cost the same otherwise, and a path at one price works all of them or
+    none: the price at which the limit holds then left people with half their weekends unworked
+    while the cover went short on every weekend (Curtois 21, 23, 24)."""
+    weeks = sorted({(problem.first_weekday + d) // 7 for d in range(problem.days) if problem.is_weekend(d)})
+    order = list(range(len(weeks)))
+    random.Random(seed).shuffle(order)
+    extra = dict(zip(weeks, order, strict=True))
+    return [extra[(problem.first_weekday + d) // 7] if problem.is_weekend(d) else 0 for d in range(problem.days)]
+
+
 def _days(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
     min_on: int, max_on: int, min_off: int, max_weekends: int | None, hint: int | None = None,
+    spread: list[int] | None = None,
 ) -> tuple[dict[int, int] | None, int]:
     """The working days (day -> length of its shift, in units): the most valuable path within the
     runs, the total minutes and the weekends; and the weekend price it was found at: the lowest
-    price at which the limit holds, within a quarter. Searched from ``hint`` (the price that held
-    last time: two or three paths, where a search from 0 needs six or more) or from 0."""
+    price at which the limit holds (each weekend costing that and its own ``spread``, so that the
+    weekends worked fall one at a time as the price rises). Searched from ``hint`` (the price that
+    held last time) or from 0."""
+    spread = spread or [0] * problem.days
     low_price: int | None = None  # the highest price tried at which the limit did not hold
     high_price: int | None = None  # the lowest price tried at which it held
     best = None
     price = hint or 0
     for _ in range(MAX_PRICE_STEPS):
-        found = _path(problem, options, counts, min_on, max_on, min_off, price)
+        found = _path(problem, options, counts, min_on, max_on, min_off, _costs(problem, price, spread))
         if found is None:
             break
         if max_weekends is None or _weekends(problem, list(found)) <= max_weekends:
@@ -168,8 +186,8 @@ def _days(
             low_price = price
         if high_price == 0 or (
             high_price is not None and low_price is not None
-            and high_price - low_price <= max(1, high_price // 4)
-        ):  # near enough
+            and high_price - low_price <= 1
+        ):  # the lowest
             break
         if high_price is None:  # raise it: by 4 from scratch, by 2 from a hint
             price = max(1, price * (2 if hint else 4))
@@ -180,15 +198,23 @@ def _days(
     return best, high_price or 0
 
 
+def _costs(problem: Problem, price: int, spread: list[int]) -> list[int]:
+    """What a weekend counted on each day costs the path at ``price`` (nothing at price 0: the limit
+    holds without it)."""
+    if price <= 0:
+        return [0] * problem.days
+    return [price + spread[d] if problem.is_weekend(d) else 0 for d in range(problem.days)]
+
+
 def _weekends(problem: Problem, days: list[int]) -> int:
     return len({(problem.first_weekday + d) // 7 for d in days if problem.is_weekend(d)})
 
 
 def _path(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
-    min_on: int, max_on: int, min_off: int, price: int,
+    min_on: int, max_on: int, min_off: int, price: list[int],
 ) -> dict[int, int] | None:
-    """The best path over the days at this weekend price (see the module's docstring). States: working
+    """The best path over the days at these weekend costs (``price``: per day) (see the module's docstring). States: working
     runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
     of length 1..min_off (min_off: long enough), and off since day 0. Values per minutes worked so
     far (in units of the shifts' common divisor); None where no path reaches the state."""
@@ -223,7 +249,7 @@ def _path(
                 target = nxt[i][units:]
                 np.maximum(target, values[:-units] + (gain + earn), out=target)
 
-        fresh = -(price if weekend else 0)  # a run that starts today
+        fresh = -(price[day] if weekend else 0)  # a run that starts today
         if day == 0:
             if works:
                 reach(("on", 1, True), start, fresh)
@@ -234,7 +260,7 @@ def _path(
             if kind == "on":
                 if works and length < max_on:
                     # a Sunday after a worked Saturday: that weekend is counted already
-                    reach(("on", length + 1, exempt), values, -(price if saturday else 0))
+                    reach(("on", length + 1, exempt), values, -(price[day] if saturday else 0))
                 if exempt or length >= min_on:
                     reach(("off", 1, False), values)
             elif exempt:  # off since day 0
@@ -278,10 +304,10 @@ def _back(problem, history, states, best, options, price, min_on, min_off) -> di
             if kind == "on":
                 if length == 1:
                     ok = pkind == "off" and (pexempt or plength >= min_off) and not exempt
-                    earn = -(price if weekend else 0)
+                    earn = -(price[day] if weekend else 0)
                 else:
                     ok = pkind == "on" and plength == length - 1 and pexempt == exempt
-                    earn = -(price if saturday else 0)
+                    earn = -(price[day] if saturday else 0)
                 if ok:
                     for units, gain in options[day]:
                         if count >= units and int(before[count - units]) + gain + earn == value:
