@@ -158,7 +158,9 @@ def _spread(problem: Problem, seed: int) -> list[int]:
     order = list(range(len(weeks)))
     random.Random(seed).shuffle(order)
     extra = dict(zip(weeks, order, strict=True))
-    return [extra[(problem.first_weekday + d) // 7] if problem.is_weekend(d) else 0 for d in range(problem.days)]
+    return [
+        extra[(problem.first_weekday + d) // 7] if problem.is_weekend(d) else 0 for d in range(problem.days)
+    ]
 
 
 def _days(
@@ -169,32 +171,46 @@ def _days(
     """The working days (day -> length of its shift, in units): the most valuable path within the
     runs, the total minutes and the weekends; and the weekend price it was found at: the lowest
     price at which the limit holds (each weekend costing that and its own ``spread``, so that the
-    weekends worked fall one at a time as the price rises). Searched from ``hint`` (the price that
-    held last time) or from 0."""
+    weekends worked fall one at a time as the price rises); a path that works exactly the weekends
+    allowed ends the search (it is the best within the limit). Searched from ``hint`` (the price that
+    held last time), in steps away from it, or from 0."""
     spread = spread or [0] * problem.days
     low_price: int | None = None  # the highest price tried at which the limit did not hold
     high_price: int | None = None  # the lowest price tried at which it held
+    low_worked = high_worked = 0  # the weekends worked at those prices
     best = None
     price = hint or 0
+    # from a hint: steps away from it, doubled while on the same side (at least a quarter of what a
+    # day may gain: the price is of the order of a weekend's worth)
+    top = max((abs(g) for row in options for _, g in row), default=1)
+    step = max(1, price // 8, top // 4)
     for _ in range(MAX_PRICE_STEPS):
         found = _path(problem, options, counts, min_on, max_on, min_off, _costs(problem, price, spread))
         if found is None:
             break
-        if max_weekends is None or _weekends(problem, list(found)) <= max_weekends:
-            best, high_price = found, price
+        worked = 0 if max_weekends is None else _weekends(problem, list(found))
+        if max_weekends is None or worked <= max_weekends:
+            best, high_price, high_worked = found, price, worked
+            if price == 0 or worked == max_weekends:  # the limit met exactly: no better path within it
+                break
         else:
-            low_price = price
-        if high_price == 0 or (
-            high_price is not None and low_price is not None
-            and high_price - low_price <= 1
-        ):  # the lowest
-            break
-        if high_price is None:  # raise it: by 4 from scratch, by 2 from a hint
-            price = max(1, price * (2 if hint else 4))
-        elif low_price is None:
-            price = high_price // 2
-        else:
-            price = (low_price + high_price) // 2
+            low_price, low_worked = price, worked
+        if high_price is not None and low_price is not None:
+            if high_price - low_price <= 1:  # the lowest
+                break
+            # where the weekends worked would meet the limit, were they to fall evenly with the price
+            # (kept a little inside the interval, so that it always narrows)
+            share = (low_worked - max_weekends) / max(1, low_worked - high_worked)
+            price = low_price + round(share * (high_price - low_price))
+            price = min(high_price - 1, max(low_price + 1, price))
+        elif high_price is not None:  # lower it
+            price = max(0, high_price - step)
+            step *= 2
+        elif hint:  # raise it
+            price = low_price + step
+            step *= 2
+        else:  # raise it, from scratch: fourfold
+            price = max(1, price * 4)
     return best, high_price or 0
 
 
@@ -214,10 +230,11 @@ def _path(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
     min_on: int, max_on: int, min_off: int, price: list[int],
 ) -> dict[int, int] | None:
-    """The best path over the days at these weekend costs (``price``: per day) (see the module's docstring). States: working
-    runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
-    of length 1..min_off (min_off: long enough), and off since day 0. Values per minutes worked so
-    far (in units of the shifts' common divisor); None where no path reaches the state."""
+    """The best path over the days at these weekend costs (``price``: what a weekend counted on each
+    day costs; see the module's docstring). States: working runs of length 1..max_on (exempt from
+    the minimum when the run began on day 0), runs of days off of length 1..min_off (min_off: long
+    enough), and off since day 0. Values per minutes worked so far (in units of the shifts' common
+    divisor); None where no path reaches the state."""
     size = counts[1] + 1
     states = [
         *(("on", n, False) for n in range(1, max_on + 1)),
