@@ -305,19 +305,20 @@ def _by_path(
     if not person_roster.supported(alone, person):
         return None
     gains = _gains(alone, person) if gains is None else gains
-    mine = person_roster.plan(
-        alone, person, gains, budget, seed, polish=polish, prices=prices, model=not quick
-    )
-    if quick and mine is None:
-        return None
-    for retry in range(1, PATH_RETRIES + 1):
+    mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices, model=False)
+    for retry in range(1, 1 + (0 if quick else PATH_RETRIES)):
         if mine is not None:
             break
-        # no shifts fit the days the path chose: other days, the weekends' costs in another order
-        # (greedy shifts only: the shift model has had its try)
+        # no greedy shifts fit the days the path chose: other days (the weekends' costs in another
+        # order) before the CP-SAT shift model, which costs up to 2 s a person (Curtois 21: a third
+        # of the construction's time went to it)
         mine = person_roster.plan(
-            alone, person, gains, budget, seed + 7919 * retry, polish=polish, model=False
+            alone, person, gains, budget, seed + 7919 * retry, polish=polish, prices=prices, model=False
         )
+    if quick and mine is None:
+        return None
+    if mine is None:
+        mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices)
     if mine is None:  # no shifts fit the days the cover asked for: any valid roster (no gains) instead
         mine = person_roster.plan(alone, person, {}, budget, seed)
     if mine is None:
