@@ -29,6 +29,7 @@ PERSON_TIME = 2.0  # seconds at most for one person's model with the residual co
 MIN_PERSON_TIME = 0.2  # seconds at least (the rules-only fallback usually needs far less)
 RULES_ONLY_TIME = 2.0  # seconds at most for the rules-only fallback of one person
 PATH_RETRIES = 3  # other paths tried for a new roster whose first path's days no shifts fit
+QUICK_RETRIES = 1  # the same when planning someone again
 RECREATE_PEOPLE = 4  # people planned again together at most, once planning each alone gains no more
 # terms that compare people with each other: meaningless for one person alone (the neighbourhood
 # search weighs them afterwards)
@@ -306,7 +307,7 @@ def _by_path(
         return None
     gains = _gains(alone, person) if gains is None else gains
     mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices, model=False)
-    for retry in range(1, 1 + (0 if quick else PATH_RETRIES)):
+    for retry in range(1, 1 + (QUICK_RETRIES if quick else PATH_RETRIES)):
         if mine is not None:
             break
         # no greedy shifts fit the days the path chose: other days (the weekends' costs in another
