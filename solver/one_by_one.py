@@ -4,9 +4,11 @@ at a time (Curtois 20-24).
 Where the cover is soft and no hard rule ties two people together (no headcount cap, no shift worked
 in pairs, no previous schedule to keep), any set of individually valid rosters is a valid schedule. So
 each person in turn gets a roster of their own by a path through the days (solver.person_roster),
-worth what the people before them left of each shift's cover (skills included) and their own wishes;
-where the path does not know their rules or finds nothing, their one-person CP-SAT model, then the
-same without the objective. ``replan`` then plans people again given everyone else, alone and a few
+worth what the people before them left of each shift's cover (skills included) and their own wishes
+(a weekend's open places worth more where weekends are scarce); where the path's days fit no greedy
+shifts, other paths, then the CP-SAT shift model, the days the whole cover asks for; where the path
+does not know their rules or finds nothing, their one-person CP-SAT model, then the same without the
+objective. ``replan`` then plans people again given everyone else, alone and a few
 together, while that gains. The neighbourhood search improves the result afterwards; the caller
 checks it with ``solver.validate``.
 """

@@ -6,8 +6,10 @@ CP-SAT finds a one-person roster of Curtois 22 (364 days, runs of 2-5 days, at l
 count over the year poorly. A path through the days does it directly: the state is the current run
 (working or off, and its length) and the number of days worked so far; each working day earns what
 its best shift is worth (the cover the others left, the person's wishes); the weekends are priced
-(a Lagrangian price, raised until the limit holds). The shifts on the chosen days then only have to
-respect the caps per type, the forbidden successions and the total minutes: an easy model.
+(a Lagrangian price, the lowest at which the limit holds, each weekend dearer than it by an amount
+of its own so that weekends worth alike are not all taken or all left). The shifts on the chosen
+days then only have to respect the caps per type, the forbidden successions and the total minutes:
+an easy model.
 
 Only for the rules the path knows (see :func:`supported`); the caller checks the result with
 ``solver.validate`` and falls back on the person's full model otherwise.
