@@ -4,9 +4,11 @@ at a time (Curtois 20-24).
 Where the cover is soft and no hard rule ties two people together (no headcount cap, no shift worked
 in pairs, no previous schedule to keep), any set of individually valid rosters is a valid schedule. So
 each person in turn gets a roster of their own by a path through the days (solver.person_roster),
-worth what the people before them left of each shift's cover (skills included) and their own wishes;
-where the path does not know their rules or finds nothing, their one-person CP-SAT model, then the
-same without the objective. ``replan`` then plans people again given everyone else, alone and a few
+worth what the people before them left of each shift's cover (skills included) and their own wishes
+(a weekend's open places worth more where weekends are scarce); where the path's days fit no greedy
+shifts, other paths, then the CP-SAT shift model, the days the whole cover asks for; where the path
+does not know their rules or finds nothing, their one-person CP-SAT model, then the same without the
+objective. ``replan`` then plans people again given everyone else, alone and a few
 together, while that gains. The neighbourhood search improves the result afterwards; the caller
 checks it with ``solver.validate``.
 """
@@ -28,6 +30,8 @@ from solver.start import stopped, sub_options
 PERSON_TIME = 2.0  # seconds at most for one person's model with the residual cover
 MIN_PERSON_TIME = 0.2  # seconds at least (the rules-only fallback usually needs far less)
 RULES_ONLY_TIME = 2.0  # seconds at most for the rules-only fallback of one person
+PATH_RETRIES = 3  # other paths tried for a new roster whose first path's days no shifts fit
+QUICK_RETRIES = 1  # the same when planning someone again
 RECREATE_PEOPLE = 4  # people planned again together at most, once planning each alone gains no more
 # terms that compare people with each other: meaningless for one person alone (the neighbourhood
 # search weighs them afterwards)
@@ -37,6 +41,14 @@ _ACROSS_PEOPLE = ("load_max", "load_spread", "nights_spread", "weekends_spread",
 # greedy start and its per-person repair give a valid schedule in seconds, on 20-24 (182 and 364 days)
 # late or never (docs/BENCHMARKS.md)
 AUTO_DAYS = 120
+# where the weekends people may work are this near what the weekends' cover asks for (or below), a
+# place still open on a weekend is worth this much more to the people planned first than a weekday's
+# (Curtois 20-24: 0.95-1.03, every weekend worked by someone is needed). Otherwise the first people,
+# who find every place open, avoid their weekends (each one counts against their limit and gains no
+# more than a weekday), and the people after them cannot make up for it. Planning people again
+# weighs the places as the objective does.
+SCARCE_WEEKENDS = 0.8
+WEEKEND_BONUS = 0.5
 
 
 def per_person(problem: Problem) -> bool:
@@ -68,6 +80,16 @@ def sets_minimums(problem: Problem) -> bool:
     )
 
 
+def weekend_scarcity(problem: Problem) -> float:
+    """The places the weekends' shifts ask for, over the weekend days people may work (two a weekend,
+    within each person's limit): 1 or more where every weekend day worked by anyone is needed."""
+    weeks = {(problem.first_weekday + d) // 7 for d in range(problem.days) if problem.is_weekend(d)}
+    wanted = sum(s.required for s in problem.shifts if problem.is_weekend(s.day))
+    days = sum(2 * min(len(weeks), p.rules.max_weekends if p.rules.max_weekends is not None else len(weeks))
+               for p in problem.people)
+    return wanted / days if days else (1.0 if wanted else 0.0)
+
+
 def plan_one_by_one(
     problem: Problem, options: SolveOptions, until: float, prices: dict[str, int] | None = None
 ) -> tuple[list[tuple[str, str]], list[str]]:
@@ -78,6 +100,8 @@ def plan_one_by_one(
     planner = _Planner(problem, options, prices)
     failed: list[str] = []
     order = _order(problem)
+    scarce = weekend_scarcity(problem) >= SCARCE_WEEKENDS
+    weekend = {s.id for s in problem.shifts if problem.is_weekend(s.day)}
     for done, person in enumerate(order):
         if stopped(options) or time.monotonic() >= until:
             failed.extend(p.id for p in order[done:])
@@ -85,6 +109,8 @@ def plan_one_by_one(
         share = (until - time.monotonic()) / (len(order) - done)
         budget = max(MIN_PERSON_TIME, min(PERSON_TIME, share))
         gains = planner.gains(person)
+        if scarce:
+            gains = {s: g + int(WEEKEND_BONUS * g) if g > 0 and s in weekend else g for s, g in gains.items()}
         mine = planner.by_path(person, gains, budget, options.seed + done)  # fast: a valid schedule first
         if mine is None:
             alone = _alone(problem, person, planner.taken, planner.skilled)
@@ -282,13 +308,27 @@ def _by_path(
     if not person_roster.supported(alone, person):
         return None
     gains = _gains(alone, person) if gains is None else gains
-    mine = person_roster.plan(
-        alone, person, gains, budget, seed, polish=polish, prices=prices, model=not quick
-    )
+    mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices, model=False)
+    for retry in range(1, 1 + (QUICK_RETRIES if quick else PATH_RETRIES)):
+        if mine is not None:
+            break
+        # no greedy shifts fit the days the path chose: other days (the weekends' costs in another
+        # order) before the CP-SAT shift model, which costs up to 2 s a person (Curtois 21: a third
+        # of the construction's time went to it)
+        mine = person_roster.plan(
+            alone, person, gains, budget, seed + 7919 * retry, polish=polish, prices=prices, model=False
+        )
     if quick and mine is None:
         return None
+    if mine is None:
+        mine = person_roster.plan(alone, person, gains, budget, seed, polish=polish, prices=prices)
     if mine is None:  # no shifts fit the days the cover asked for: any valid roster (no gains) instead
         mine = person_roster.plan(alone, person, {}, budget, seed)
+    if mine is None:
+        # nor any days at all (with every shift alike, the path's days are arbitrary; Curtois 21,
+        # where one 12-hour type is capped and after a night only a night may follow): the days the
+        # whole cover would ask for, as if no one else worked
+        mine = person_roster.plan(alone, person, _gains(alone, person), budget, seed, polish=polish)
     if mine is None or validate.validate(alone, mine):
         return None
     return mine

@@ -6,8 +6,10 @@ CP-SAT finds a one-person roster of Curtois 22 (364 days, runs of 2-5 days, at l
 count over the year poorly. A path through the days does it directly: the state is the current run
 (working or off, and its length) and the number of days worked so far; each working day earns what
 its best shift is worth (the cover the others left, the person's wishes); the weekends are priced
-(a Lagrangian price, raised until the limit holds). The shifts on the chosen days then only have to
-respect the caps per type, the forbidden successions and the total minutes: an easy model.
+(a Lagrangian price, the lowest at which the limit holds, each weekend dearer than it by an amount
+of its own so that weekends worth alike are not all taken or all left). The shifts on the chosen
+days then only have to respect the caps per type, the forbidden successions and the total minutes:
+an easy model.
 
 Only for the rules the path knows (see :func:`supported`); the caller checks the result with
 ``solver.validate`` and falls back on the person's full model otherwise.
@@ -16,6 +18,7 @@ Only for the rules the path knows (see :func:`supported`); the caller checks the
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
@@ -25,7 +28,7 @@ from ortools.sat.python import cp_model
 from solver.problem import SATURDAY, Person, Problem, Shift
 
 NONE = np.iinfo(np.int64).min // 4  # an unreachable state
-MAX_PRICE_STEPS = 16  # weekend prices tried at most
+MAX_PRICE_STEPS = 24  # weekend prices tried at most
 LENGTH_STEPS = 4  # prices tried at most on a length of shift the path takes more of than the caps allow
 SHIFTS_TIME = 0.3  # seconds at most for the shifts on the chosen days (the search improves them later)
 UNHINTED_SHIFTS_TIME = 2.0  # the same where the greedy shifts dead-end (no hint for CP-SAT)
@@ -79,6 +82,7 @@ def plan(
     if low > high:
         return None
     hint = None if prices is None else prices.get(person.id)
+    spread = _spread(problem, seed)
     # the shifts of each length the caps per type allow (the path counts lengths, not types)
     room: dict[int, int] = defaultdict(int)
     for t, minutes in {s.type: s.minutes for shifts in by_day.values() for s in shifts}.items():
@@ -87,7 +91,7 @@ def plan(
     for step in range(LENGTH_STEPS + 1):
         found, price = _days(problem, options, (low, high), r.min_consecutive_days or 1,
                              r.max_consecutive_days or problem.days, r.min_consecutive_days_off or 1,
-                             r.max_weekends, hint)
+                             r.max_weekends, hint, spread)
         if found is None:
             return None
         used = Counter(found.values())
@@ -146,38 +150,78 @@ def _reach(supply: list[tuple[int, int]], k: int) -> tuple[int, int] | None:
     return fill(supply), fill(reversed(supply))
 
 
+def _spread(problem: Problem, seed: int) -> list[int]:
+    """Per day, what a weekend costs beyond the weekend price: 0 to the number of weekends less one,
+    a different amount for each weekend, in an order drawn from ``seed`` (0 on weekdays). Weekends
+    that gain alike would all cost the same otherwise, and a path at one price works all of them or
+    none: the price at which the limit holds then left people with half their weekends unworked
+    while the cover went short on every weekend (Curtois 21, 23, 24)."""
+    weeks = sorted({(problem.first_weekday + d) // 7 for d in range(problem.days) if problem.is_weekend(d)})
+    order = list(range(len(weeks)))
+    random.Random(seed).shuffle(order)
+    extra = dict(zip(weeks, order, strict=True))
+    return [
+        extra[(problem.first_weekday + d) // 7] if problem.is_weekend(d) else 0 for d in range(problem.days)
+    ]
+
+
 def _days(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
     min_on: int, max_on: int, min_off: int, max_weekends: int | None, hint: int | None = None,
+    spread: list[int] | None = None,
 ) -> tuple[dict[int, int] | None, int]:
     """The working days (day -> length of its shift, in units): the most valuable path within the
     runs, the total minutes and the weekends; and the weekend price it was found at: the lowest
-    price at which the limit holds, within a quarter. Searched from ``hint`` (the price that held
-    last time: two or three paths, where a search from 0 needs six or more) or from 0."""
+    price at which the limit holds (each weekend costing that and its own ``spread``, so that the
+    weekends worked fall one at a time as the price rises); a path that works exactly the weekends
+    allowed ends the search (it is the best within the limit). Searched from ``hint`` (the price that
+    held last time), in steps away from it, or from 0."""
+    spread = spread or [0] * problem.days
     low_price: int | None = None  # the highest price tried at which the limit did not hold
     high_price: int | None = None  # the lowest price tried at which it held
+    low_worked = high_worked = 0  # the weekends worked at those prices
     best = None
     price = hint or 0
+    # from a hint: steps away from it, doubled while on the same side (at least a quarter of what a
+    # day may gain: the price is of the order of a weekend's worth)
+    top = max((abs(g) for row in options for _, g in row), default=1)
+    step = max(1, price // 8, top // 4)
     for _ in range(MAX_PRICE_STEPS):
-        found = _path(problem, options, counts, min_on, max_on, min_off, price)
+        found = _path(problem, options, counts, min_on, max_on, min_off, _costs(problem, price, spread))
         if found is None:
             break
-        if max_weekends is None or _weekends(problem, list(found)) <= max_weekends:
-            best, high_price = found, price
+        worked = 0 if max_weekends is None else _weekends(problem, list(found))
+        if max_weekends is None or worked <= max_weekends:
+            best, high_price, high_worked = found, price, worked
+            if price == 0 or worked == max_weekends:  # the limit met exactly: no better path within it
+                break
         else:
-            low_price = price
-        if high_price == 0 or (
-            high_price is not None and low_price is not None
-            and high_price - low_price <= max(1, high_price // 4)
-        ):  # near enough
-            break
-        if high_price is None:  # raise it: by 4 from scratch, by 2 from a hint
-            price = max(1, price * (2 if hint else 4))
-        elif low_price is None:
-            price = high_price // 2
-        else:
-            price = (low_price + high_price) // 2
+            low_price, low_worked = price, worked
+        if high_price is not None and low_price is not None:
+            if high_price - low_price <= 1:  # the lowest
+                break
+            # where the weekends worked would meet the limit, were they to fall evenly with the price
+            # (kept a little inside the interval, so that it always narrows)
+            share = (low_worked - max_weekends) / max(1, low_worked - high_worked)
+            price = low_price + round(share * (high_price - low_price))
+            price = min(high_price - 1, max(low_price + 1, price))
+        elif high_price is not None:  # lower it
+            price = max(0, high_price - step)
+            step *= 2
+        elif hint:  # raise it
+            price = low_price + step
+            step *= 2
+        else:  # raise it, from scratch: fourfold
+            price = max(1, price * 4)
     return best, high_price or 0
+
+
+def _costs(problem: Problem, price: int, spread: list[int]) -> list[int]:
+    """What a weekend counted on each day costs the path at ``price`` (nothing at price 0: the limit
+    holds without it)."""
+    if price <= 0:
+        return [0] * problem.days
+    return [price + spread[d] if problem.is_weekend(d) else 0 for d in range(problem.days)]
 
 
 def _weekends(problem: Problem, days: list[int]) -> int:
@@ -186,12 +230,13 @@ def _weekends(problem: Problem, days: list[int]) -> int:
 
 def _path(
     problem: Problem, options: list[list[tuple[int, int]]], counts: tuple[int, int],
-    min_on: int, max_on: int, min_off: int, price: int,
+    min_on: int, max_on: int, min_off: int, price: list[int],
 ) -> dict[int, int] | None:
-    """The best path over the days at this weekend price (see the module's docstring). States: working
-    runs of length 1..max_on (exempt from the minimum when the run began on day 0), runs of days off
-    of length 1..min_off (min_off: long enough), and off since day 0. Values per minutes worked so
-    far (in units of the shifts' common divisor); None where no path reaches the state."""
+    """The best path over the days at these weekend costs (``price``: what a weekend counted on each
+    day costs; see the module's docstring). States: working runs of length 1..max_on (exempt from
+    the minimum when the run began on day 0), runs of days off of length 1..min_off (min_off: long
+    enough), and off since day 0. Values per minutes worked so far (in units of the shifts' common
+    divisor); None where no path reaches the state."""
     size = counts[1] + 1
     states = [
         *(("on", n, False) for n in range(1, max_on + 1)),
@@ -223,7 +268,7 @@ def _path(
                 target = nxt[i][units:]
                 np.maximum(target, values[:-units] + (gain + earn), out=target)
 
-        fresh = -(price if weekend else 0)  # a run that starts today
+        fresh = -(price[day] if weekend else 0)  # a run that starts today
         if day == 0:
             if works:
                 reach(("on", 1, True), start, fresh)
@@ -234,7 +279,7 @@ def _path(
             if kind == "on":
                 if works and length < max_on:
                     # a Sunday after a worked Saturday: that weekend is counted already
-                    reach(("on", length + 1, exempt), values, -(price if saturday else 0))
+                    reach(("on", length + 1, exempt), values, -(price[day] if saturday else 0))
                 if exempt or length >= min_on:
                     reach(("off", 1, False), values)
             elif exempt:  # off since day 0
@@ -278,10 +323,10 @@ def _back(problem, history, states, best, options, price, min_on, min_off) -> di
             if kind == "on":
                 if length == 1:
                     ok = pkind == "off" and (pexempt or plength >= min_off) and not exempt
-                    earn = -(price if weekend else 0)
+                    earn = -(price[day] if weekend else 0)
                 else:
                     ok = pkind == "on" and plength == length - 1 and pexempt == exempt
-                    earn = -(price if saturday else 0)
+                    earn = -(price[day] if saturday else 0)
                 if ok:
                     for units, gain in options[day]:
                         if count >= units and int(before[count - units]) + gain + earn == value:

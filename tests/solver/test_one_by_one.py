@@ -233,3 +233,45 @@ def test_a_site_with_headcount_caps_is_never_planned_one_by_one():
     assert solution.stats.get("first_schedule") != "people one by one"
     if solution.has_schedule:
         assert validate(capped, list(solution.assignments)) == []
+
+
+def _weekends_worked(problem: Problem, shifts) -> int:
+    return len({problem.shift(s).day // 7 for s in shifts if problem.is_weekend(problem.shift(s).day)})
+
+
+def test_the_path_works_every_weekend_it_may_where_the_weekends_gain_more():
+    """Places open only on weekends (the weekdays are covered already): the best roster works all the
+    weekends its limit allows. Weekends that gain alike all cost the path the same price, so at one
+    price it took all of them or none and ended far below the limit (Curtois 21, 23, 24: half the
+    weekends people could work were left unworked, the cover short on every weekend)."""
+    problem = _problem(days=182)
+    person = problem.people[0]
+    alone = one_by_one._alone(problem, person, Counter(), Counter())
+    gains = {s.id: (100 if problem.is_weekend(s.day) else -1) for s in alone.shifts}
+    limit = person.rules.max_weekends
+    for seed in range(3):
+        mine = person_roster.plan(alone, alone.people[0], gains, 1.0, seed, polish=False, prices={})
+        assert mine is not None
+        assert validate(alone, mine) == []
+        assert limit - 1 <= _weekends_worked(problem, [s for _, s in mine]) <= limit
+
+
+def test_where_weekends_are_scarce_the_people_planned_first_work_theirs(monkeypatch):
+    """The weekends people may work barely meet what the weekends' cover asks for: the first people,
+    who find every place open, took weekdays (a weekend counts against their limit and gained no
+    more), and the weekends stayed short for the people after them. With the weekend's places worth
+    more to them, fewer weekend places stay open; the schedule valid, everyone planned."""
+    problem = _problem(days=126)
+    assert one_by_one.weekend_scarcity(problem) >= one_by_one.SCARCE_WEEKENDS
+
+    def weekend_places_open(bonus: float) -> int:
+        monkeypatch.setattr(one_by_one, "WEEKEND_BONUS", bonus)
+        schedule, failed = one_by_one.plan_one_by_one(
+            problem, SolveOptions(workers=1, seed=0), time.monotonic() + 20
+        )
+        assert failed == []
+        assert validate(problem, schedule) == []
+        taken = Counter(s for _, s in schedule)
+        return sum(max(0, s.required - taken[s.id]) for s in problem.shifts if problem.is_weekend(s.day))
+
+    assert weekend_places_open(one_by_one.WEEKEND_BONUS) < weekend_places_open(0)
