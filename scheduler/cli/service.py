@@ -73,6 +73,15 @@ def _logging(name: str | None = None) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: ROTA_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="Default: ROTA_PORT or 8000")] = None,
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-port",
+            help="Listen on a socket of this process's own that other 'rota serve --reuse-port' processes "
+            "may share the port with (SO_REUSEPORT, Linux): run one per core, the kernel spreads the "
+            "connections across them",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service (start workers with 'rota worker')."""
     import uvicorn
@@ -85,14 +94,41 @@ def serve(
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     _logging("rota")  # rota's own messages beside uvicorn's (the migration at start-up, stale jobs)
+    where = {"host": host or settings.host, "port": port or settings.port}
+    if reuse_port:
+        listener = shared_port_socket(where["host"], where["port"])  # open while uvicorn runs
+        where = {"fd": listener.fileno()}
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        **where,
     )
+
+
+def shared_port_socket(host: str, port: int):
+    """A listening TCP socket on host:port that other processes may bind too (SO_REUSEPORT: the kernel
+    gives each new connection to one of them). One process per core, each on a socket of its own, keeps
+    every core busy; uvicorn's ``--workers`` share one socket, and a burst of keep-alive connections (a
+    reverse proxy's pool) lands on whichever process accepts first, whose GIL holds it to one core
+    (``docs/BENCHMARKS.md``, "Load test")."""
+    import socket
+
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - Windows
+        raise fail("--reuse-port needs SO_REUSEPORT (Linux, BSD, macOS)")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    listener.listen(2048)  # uvicorn's backlog
+    listener.set_inheritable(True)
+    return listener
 
 
 @app.command()

@@ -134,3 +134,62 @@ def test_admin_purge(tmp_path):
     assert purged.exit_code == 0, purged.output
     # records made just now were recorded within the retention period: they are kept until it passes
     assert records() == before and "purged 0 health records" in purged.output
+
+
+def test_serve_reuse_port_lets_several_processes_share_one_port(tmp_path):
+    """``rota serve --reuse-port``: a second process binds the same port (each its own socket, the kernel
+    spreads connections across them) and keeps answering when the first stops; without the option the
+    port is taken, and the command says so."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    url = f"sqlite:///{tmp_path}/rota.db"
+    assert run(url, "db", "upgrade").exit_code == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, ROTA_DATABASE_URL=url, ROTA_ENV="development", ROTA_AUTO_MIGRATE="false")
+
+    def serve(*options: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "scheduler.cli.main", "serve", "--port", str(port), *options],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+
+    def healthy(deadline: float = 30) -> bool:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                time.sleep(0.2)
+        return False
+
+    def started(process: subprocess.Popen) -> None:
+        for line in process.stderr:  # uvicorn's log: bound, then the application's start-up done
+            if "Application startup complete" in line:
+                return
+        raise AssertionError(f"exited with {process.wait()}")
+
+    first = serve("--reuse-port")
+    second = None
+    try:
+        assert healthy()
+        second = serve("--reuse-port")
+        started(second)
+        taken = serve()
+        _, message = taken.communicate(timeout=30)
+        assert taken.returncode != 0 and "address already in use" in message.lower(), message
+        first.terminate()
+        first.wait(timeout=20)
+        assert healthy(), "the second process did not take over the port"
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
