@@ -121,6 +121,9 @@ def shared_port_socket(host: str, port: int):
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    # inherited by the connections it accepts: uvicorn takes a socket given by file descriptor for a
+    # Unix one and leaves Nagle's algorithm on, which holds small answers back 40 ms (delayed ACKs)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         listener.bind((host, port))
     except OSError as exc:
