@@ -18,10 +18,16 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
+
+try:
+    from _pytest.nodeid import NodeId  # pytest >= 9.2
+except ImportError:  # pragma: no cover - older pytest: node ids are plain strings
+    NodeId = None
 
 from scheduler.store.db import make_engine, upgrade
 from scheduler.store.tables import metadata
@@ -40,6 +46,26 @@ def sqlite_template(tmp_path_factory) -> Path:
     upgrade(engine)
     engine.dispose()
     return path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test has its own node id. pytest-xdist tells tests apart by node id alone, so two tests
+    with one id would run once between them, silently (the 77 other operations of
+    test_openapi_conformance: schemathesis names each operation's test ``test_...[GET /health]``, but
+    pytest 9.2 builds the node id from the function's original name without it). Such tests get their
+    name as their id; any id still shared stops the run before it starts."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and not item.nodeid.endswith(f"::{item.name}"):
+            unique = f"{item.parent.nodeid}::{item.name}"
+            if NodeId is not None and isinstance(getattr(item, "_id", None), NodeId):  # pytest >= 9.2
+                item._id = NodeId.parse(unique)
+            else:
+                item._nodeid = unique
+    shared = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"tests sharing a node id (xdist would run one of each): {shared[:5]}")
 
 
 def _worker_database(url: str, worker: str | None) -> str:
