@@ -43,9 +43,11 @@ run: $(STAMP)
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/rota serve
 
-## test: install, then run the whole test suite
+## test: install, then run the whole test suite, one pytest-xdist worker per core (TEST_WORKERS=N to
+## choose; on one core, or TEST_WORKERS=0, in a single process); the 25 slowest tests at the end
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; n = len(os.sched_getaffinity(0)); print(n if n > 1 else 0)' 2>/dev/null || echo 0)
 test: $(STAMP)
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest --durations=25 -n $(TEST_WORKERS) --dist loadfile
 
 ## bench: solver benchmarks, written to docs/BENCHMARKS.md (about 50 minutes): generated scenarios,
 ## checker, Curtois 1-12 at 60 s each, worker portfolios, time limits, re-solve, fairness, console page
