@@ -10,15 +10,19 @@ difference. The feed functions render what is stored; no health data is ever rea
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 
 from sqlalchemy import (
     Date,
+    Engine,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
     bindparam,
+    event,
     select,
     tuple_,
     update,
@@ -30,7 +34,7 @@ from scheduler.domain.schedule import Schedule
 from scheduler.domain.visits import is_visit_post, visit_post
 from scheduler.store import residents as resident_store
 from scheduler.store.access import TOKEN_SHAPE, FeedTokenRow
-from scheduler.store.db import Base, UTCDateTime, unit_of_work
+from scheduler.store.db import Base, UTCDateTime, make_engine, unit_of_work
 from scheduler.store.posts import PostRow, list_posts
 from scheduler.store.posts import to_model as to_post
 from scheduler.store.sites import SiteRow, reminders_of
@@ -275,9 +279,11 @@ def polled_feed(
     """A calendar app's poll, as :func:`subscribed_feed` answers it, with one statement and no transaction
     while the feed is unchanged (the service's hot path: ``docs/BENCHMARKS.md``, "Load test").
 
-    On PostgreSQL the one query of :func:`subscribed_feed` runs on a pooled connection of the sessions'
-    engine in autocommit: no ``BEGIN`` and no ``COMMIT``, two round trips (the pool's ping, the query) where a
-    session's unit of work takes six, and none of the session's own work. A feed rendered before under the
+    On PostgreSQL the one query of :func:`subscribed_feed` runs in autocommit on a connection of a small
+    pool of its own beside the sessions' engine (:func:`_poll_engine`, without the ping before each use):
+    no ``BEGIN``, no ``COMMIT``, one round trip where a session's unit of work takes six, and none of the
+    session's own work. A connection that fails is dropped, and the error sends the poll the general way
+    (the route, whose pool pings). A feed rendered before under the
     key it reads is served as it is; otherwise (the first poll after a change, an unknown token) the poll
     is :func:`subscribed_feed`'s, in a unit of work of its own. Other databases always take that path."""
     engine = sessions.kw["bind"]
@@ -287,7 +293,7 @@ def polled_feed(
     if sql is None:
         sql = _SUBSCRIBED_SQL[engine.dialect.name] = str(_SUBSCRIBED.compile(dialect=engine.dialect))
     token_hash = cal.hash_token(token)
-    pooled = engine.raw_connection()
+    pooled = _poll_engine(engine).raw_connection()
     try:
         connection = pooled.driver_connection
         connection.autocommit = True  # one SELECT: no transaction to begin or end
@@ -305,6 +311,37 @@ def polled_feed(
     if hit is not None:
         return hit
     return _subscribed_in_unit(sessions, token, refresh)
+
+
+_POLL_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_POLL_ENGINES_LOCK = threading.Lock()
+POLL_POOL_SIZE = 4  # the service's feed-read threads (api.routes.calendar._FEED_THREADS)
+
+
+def _poll_engine(engine: Engine) -> Engine:
+    """The polls' engine beside ``engine``: the same database, a pool of :data:`POLL_POOL_SIZE` connections
+    and no ping before each use (the ping is a round trip, half of a cached poll's database time). It is
+    disposed with ``engine`` (and made again at the next poll), and goes with it."""
+    poll = _POLL_ENGINES.get(engine)
+    if poll is not None:
+        return poll
+    with _POLL_ENGINES_LOCK:
+        poll = _POLL_ENGINES.get(engine)
+        if poll is None:
+            poll = make_engine(engine.url.render_as_string(hide_password=False), pool_size=POLL_POOL_SIZE,
+                               max_overflow=POLL_POOL_SIZE, pool_timeout=engine.pool.timeout(),
+                               pool_pre_ping=False)
+            _POLL_ENGINES[engine] = poll
+            if not event.contains(engine, "engine_disposed", _dispose_poll_engine):
+                event.listen(engine, "engine_disposed", _dispose_poll_engine)
+    return poll
+
+
+def _dispose_poll_engine(engine: Engine) -> None:
+    with _POLL_ENGINES_LOCK:
+        poll = _POLL_ENGINES.pop(engine, None)
+    if poll is not None:
+        poll.dispose()
 
 
 def _subscribed_in_unit(sessions: sessionmaker[Session], token: str, refresh: dt.timedelta):

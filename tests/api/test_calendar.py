@@ -217,7 +217,8 @@ def test_a_cached_volunteer_feed_is_one_query_and_every_change_shows(client, sit
 
 def _cached_read_is_one_select(client, app, url: str):
     """Read a feed (rendering it if needed), then read it again: the second read, from the cache, is one
-    SELECT and byte-identical, and its ETag gets a 304. The first response."""
+    SELECT (on PostgreSQL the only statement: one round trip) and byte-identical, and its ETag gets a 304.
+    The first response."""
     first = client.get(url)
     assert first.status_code == 200 and parse_feed(first.content)
     seen, stop = statements(app)
@@ -228,8 +229,8 @@ def _cached_read_is_one_select(client, app, url: str):
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
     selects = [i for i, s in enumerate(seen) if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, seen
-    if seen.in_transaction:  # PostgreSQL: in autocommit, no BEGIN and COMMIT around it (two round trips)
-        assert not seen.in_transaction[selects[0]], seen
+    if seen.in_transaction:  # PostgreSQL: in autocommit, no BEGIN and COMMIT around it, and no ping
+        assert not seen.in_transaction[selects[0]] and len(seen) == 1, seen
     assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
     return first
 
@@ -370,3 +371,32 @@ def test_a_coordinators_cached_feed_read_does_not_read_the_events(client, site, 
     after = client.get(url, headers=site.headers)
     assert after.headers["etag"] != named.headers["etag"]
     assert any(e["status"] == "CANCELLED" for e in parse_feed(after.content))
+
+
+def test_a_poll_whose_connection_died_is_answered_and_the_next_one_reconnects(client, site, worker, app):
+    """The polls' own pool does not ping a connection before using it (PostgreSQL): one the server has
+    closed (a restart, an idle timeout) fails the poll's query, is dropped, and the poll is answered by
+    the general path (whose pool pings); the polls after it get new connections."""
+    from sqlalchemy import text
+
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("the polls' own pool is PostgreSQL's")
+    publish(client, site, solve(client, worker, site)["id"])
+    url = feed_url(client, site, busiest(client, site))
+    first = client.get(url)
+    assert first.status_code == 200 and client.get(url).content == first.content  # cached
+    with app.state.engine.connect() as connection:
+        ended = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar_one()
+    assert ended >= 1
+    for _ in range(3):
+        again = client.get(url)
+        assert again.status_code == 200 and again.content == first.content, again.text
+    seen, stop = statements(app)
+    try:
+        assert client.get(url).content == first.content
+    finally:
+        stop()
+    assert len(seen) == 1, seen  # the polls' pool works again: one statement, no fallback
