@@ -129,16 +129,11 @@ def start_server(url: str, port: int, workers: int) -> list[subprocess.Popen]:
     other idles (measured: 64 of 64 connections on one process, 50% against 15% CPU)."""
     env = dict(os.environ, ROTA_DATABASE_URL=url, ROTA_ENV="development",
                ROTA_PUBLIC_URL=f"http://127.0.0.1:{port}", ROTA_AUTO_MIGRATE="false")
+    from scheduler.cli.service import shared_port_socket
+
     servers = []
     for _ in range(workers):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        # inherited by the connections it accepts: uvicorn takes a socket given by ``--fd`` for a Unix
-        # one and leaves Nagle's algorithm on, which held every answer back 40 ms (delayed ACKs)
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        listener.bind(("127.0.0.1", port))
-        listener.listen(2048)
+        listener = shared_port_socket("127.0.0.1", port)  # as `rota serve --reuse-port` listens
         try:
             servers.append(subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
