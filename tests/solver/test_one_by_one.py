@@ -15,6 +15,23 @@ from solver.solve import solve
 from solver.validate import objective, validate
 
 SHIFT = 480
+#: only the cover counts (one person at a time cannot be weighed against the others)
+COVER_ONLY = Weights(
+    uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
+    weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
+)
+
+
+def _early_and(days: int, kind: str, start: int, end: int) -> list[Shift]:
+    """Each day an 8-hour early shift "E" and one of type ``kind`` from ``start`` to ``end`` minutes
+    after midnight, one person each, a missing one costing 100."""
+    shifts = []
+    for d in range(days):
+        midnight = d * MINUTES_PER_DAY
+        shifts.append(Shift(f"d{d}-E", "E", "E", d, midnight, midnight + SHIFT, required=1, under_weight=100))
+        shifts.append(Shift(f"d{d}-{kind}", kind, kind, d, midnight + start, midnight + end, required=1,
+                            under_weight=100))
+    return shifts
 
 
 def _problem(days: int = 126, people: int = 6, slack: int = 1, min_off: int = 2) -> Problem:
@@ -42,13 +59,9 @@ def _problem(days: int = 126, people: int = 6, slack: int = 1, min_off: int = 2)
         unavailable = {f"d{d}-{t}": "day off" for d in off for t in "EL"}
         wants = {f"d{(7 * i + 3) % days}-E": 2}
         staff.append(Person(f"p{i}", rules=rules, unavailable=unavailable, wants=wants))
-    weights = Weights(
-        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
-        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
-    )
     return Problem(
         days=days, shifts=tuple(shifts), people=tuple(staff), forbidden_successions=frozenset({("L", "E")}),
-        weights=weights, name="one by one",
+        weights=COVER_ONLY, name="one by one",
     )
 
 
@@ -102,20 +115,12 @@ def test_a_shift_type_that_only_itself_may_follow_runs_out_and_the_runs_are_foun
     greedy shifts take one on a run's first day and then dead-end (Curtois 24: 40 of its people);
     the search over the run goes back a day and puts both nights at its end, within the total."""
     days = 28
-    shifts = []
-    for d in range(days):
-        start = d * MINUTES_PER_DAY
-        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=1, under_weight=100))
-        shifts.append(Shift(f"d{d}-N", "N", "N", d, start + 900, start + 1500, required=1, under_weight=100))
+    shifts = _early_and(days, "N", 900, 1500)
     rules = Rules(max_consecutive_days=4, min_consecutive_days=4, min_consecutive_days_off=2,
                   min_total_minutes=16 * SHIFT, max_total_minutes=14 * SHIFT + 2 * 600,
                   max_shifts_by_type={"N": 2})
     person = Person("p0", rules=rules)
-    weights = Weights(
-        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
-        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
-    )
-    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=weights, name="nights",
+    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=COVER_ONLY, name="nights",
                       forbidden_successions=frozenset({("N", "E")}))
     gains = {s.id: (500 if s.type == "N" else 100) for s in shifts}  # the nights are worth most
     work = [d for d in range(days) if d % 7 < 4]  # four runs of four days
@@ -133,19 +138,11 @@ def test_the_path_takes_no_more_long_shifts_than_the_caps_allow():
     them in 182 days) and worth most, it took more of them than the cap, and no shifts fitted its
     days (21 had people left without a roster); a price on the length keeps it within."""
     days = 84
-    shifts = []
-    for d in range(days):
-        start = d * MINUTES_PER_DAY
-        shifts.append(Shift(f"d{d}-E", "E", "E", d, start, start + SHIFT, required=1, under_weight=100))
-        shifts.append(Shift(f"d{d}-P", "P", "P", d, start + 600, start + 1320, required=1, under_weight=100))
+    shifts = _early_and(days, "P", 600, 1320)
     rules = Rules(max_consecutive_days=5, min_consecutive_days=2, min_consecutive_days_off=2,
                   min_total_minutes=44 * SHIFT, max_total_minutes=45 * SHIFT, max_shifts_by_type={"P": 10})
     person = Person("p0", rules=rules)
-    weights = Weights(
-        uncovered=1, skill_shortfall=0, overstaffed=1, load_max=0, load_spread=0, nights_spread=0,
-        weekends_spread=0, heavy_spread=0, isolated_day_off=0, isolated_work_day=0,
-    )
-    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=weights, name="long",
+    problem = Problem(days=days, shifts=tuple(shifts), people=(person,), weights=COVER_ONLY, name="long",
                       forbidden_successions=frozenset({("P", "P"), ("P", "E")}))
     for gains in ({s.id: (300 if s.type == "P" else 100) for s in shifts}, {}):
         mine = person_roster.plan(problem, person, gains, 1.0, polish=False)
