@@ -96,9 +96,13 @@ async def admin_token(token: Token) -> access.ApiTokenRow:
 AdminToken = Annotated[access.ApiTokenRow, Depends(admin_token)]
 
 
-async def token_actor(token: Token) -> Actor:
-    """Who the request acts as, for the health audit log: the coordinator token's row id."""
+def actor_of(token: access.ApiTokenRow) -> Actor:
+    """Who a request with ``token`` acts as, for the health audit log: the coordinator token's row id."""
     return Actor("token", token.id)
+
+
+async def token_actor(token: Token) -> Actor:
+    return actor_of(token)
 
 
 Who = Annotated[Actor, Depends(token_actor)]
@@ -147,7 +151,7 @@ class CoordinatorUnit:
         self._open = True
         token = api_token(self.session, credentials)
         self.site = coordinator_site(site_id, token.site_id, self.session)
-        self.who = Actor("token", token.id)
+        self.who = actor_of(token)
 
     async def run(self, work: Callable[[Session, sites.SiteRow, Actor], T]) -> T:
         """``work(session, site, who)``, then the commit (rolled back if either raises), in one hand-over
