@@ -63,6 +63,9 @@ class SolveOptions:
     # instances, docs/BENCHMARKS.md). ``parameters["extra_subsolvers"]`` overrides it.
     portfolio: str = "auto"
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters, by name
+    # a proven lower bound from a linear relaxation (solver.relaxation), solved beside the search in at
+    # most solver.relaxation.LP_SHARE of the time limit: the neighbourhood search proves none itself
+    lp_bound: bool = True
     # The instant (time.monotonic()) by which the whole call returns: ``solve`` sets it from
     # ``time_limit`` when it starts, so the greedy start, model building and every sub-search share one
     # budget; None: ``time_limit`` from the start of whichever function is called.

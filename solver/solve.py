@@ -11,6 +11,7 @@ from solver.greedy import greedy
 from solver.lns import solve_large
 from solver.options import SolveOptions
 from solver.problem import Problem, Solution, Status, candidate_pairs
+from solver.relaxation import LP_SHARE, BoundInBackground, with_bound
 from solver.repair import rescored
 from solver.search import solve_model
 from solver.start import GREEDY_SHARE, valid_start
@@ -29,13 +30,22 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
     started = time.monotonic()
     # one deadline for the whole call: greedy start, model building and search all count
     options = dataclasses.replace(options, deadline=options.deadline_from(started))
+    # a proven bound beside the search (the relaxation counts every term as the checker does: only
+    # the whole objective has one)
+    bound = None
+    if options.lp_bound and not skip:
+        bound = BoundInBackground(problem, LP_SHARE * (options.deadline - started))
     if not skip and candidate_pairs(problem) > options.direct_limit:
-        return solve_large(problem, options)
-    options = _with_start(problem, options)
-    solution = solve_model(problem, options, skip=skip)
-    if solution.status is Status.NO_SOLUTION and not skip and options.hint is not None:
-        solution = _start_if_valid(problem, options.hint, solution)
-    return _timed_from(solution, started)
+        solution = solve_large(problem, options)
+    else:
+        options = _with_start(problem, options)
+        solution = solve_model(problem, options, skip=skip)
+        if solution.status is Status.NO_SOLUTION and not skip and options.hint is not None:
+            solution = _start_if_valid(problem, options.hint, solution)
+        solution = _timed_from(solution, started)
+    if bound is not None:
+        solution = with_bound(solution, bound.result())
+    return solution
 
 
 def _timed_from(solution: Solution, started: float) -> Solution:
