@@ -236,3 +236,17 @@ def test_a_bound_that_comes_too_late_is_stopped():
     assert background.result() is None  # not done at once: stopped, not left running
     background._thread.join(10)
     assert not background._thread.is_alive()
+
+
+def test_the_first_order_solver_proves_a_bound_by_its_duals(monkeypatch):
+    """Large problems are solved by PDLP, whose optimum is approximate: the bound is what its dual
+    values prove, priced exactly, so it is never above the true optimum, and close to it."""
+    import solver.relaxation as relaxation
+
+    problem = _short_by_hours()
+    exact = lp_bound(problem, 10)
+    monkeypatch.setattr(relaxation, "PDLP_PAIRS", 0)
+    built = relaxation.build(problem)
+    assert "PDLP" in built[0].solver.SolverVersion()
+    approximate = lp_bound(problem, 10)
+    assert approximate is not None and 0.99 * exact <= approximate <= exact
