@@ -144,6 +144,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
 
         hood_started, hood_budget = time.monotonic(), min(sub_time, remaining)
         hood_options = sub_options(options, hood_budget, options.seed + tried, current)
+        hood_options = dataclasses.replace(hood_options, portfolio=options.hood_portfolio)
         result = solve_model(sub, hood_options, candidates=candidates, fixed=fixed)
         checked = time.monotonic()
         improved = False

@@ -15,7 +15,7 @@ from solver import validate
 from solver.build import build
 from solver.model import Model
 from solver.objectives import SOFT_TERMS
-from solver.options import MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND, OutOfTime, Progress, SolveOptions
+from solver.options import OutOfTime, Progress, SolveOptions, strong_lp_affordable
 from solver.problem import Problem, Solution, Status, Term
 
 _STATUS = {
@@ -186,8 +186,8 @@ def _portfolio(model: Model, options: SolveOptions, whole: bool) -> str:
     if options.portfolio != "auto":
         return options.portfolio
     pairs = sum(len(row) for row in model.assign)
-    affordable = min(MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND * options.time_limit)
-    return "max_lp" if whole and options.workers >= 2 and pairs <= affordable else "default"
+    strong = whole and strong_lp_affordable(pairs, options.time_limit, options.workers)
+    return "max_lp" if strong else "default"
 
 
 def _stopped(options: SolveOptions) -> bool:

@@ -9,12 +9,12 @@ import time
 from solver import validate
 from solver.greedy import greedy
 from solver.lns import solve_large
-from solver.options import SolveOptions
+from solver.options import Progress, SolveOptions, strong_lp_affordable
 from solver.problem import Problem, Solution, Status, candidate_pairs
 from solver.relaxation import LP_SHARE, BoundInBackground, with_bound
 from solver.repair import rescored
 from solver.search import solve_model
-from solver.start import GREEDY_SHARE, valid_start
+from solver.start import GREEDY_SHARE, stopped, valid_start
 
 __all__ = ["candidate_pairs", "solve"]
 
@@ -39,13 +39,66 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
         solution = solve_large(problem, options)
     else:
         options = _with_start(problem, options)
-        solution = solve_model(problem, options, skip=skip)
+        if not skip and _polishes(problem, options):
+            solution = _polished(problem, options)
+        else:
+            solution = solve_model(problem, options, skip=skip)
         if solution.status is Status.NO_SOLUTION and not skip and options.hint is not None:
             solution = _start_if_valid(problem, options.hint, solution)
         solution = _timed_from(solution, started)
     if bound is not None:
         solution = with_bound(solution, bound.result())
     return solution
+
+
+def _polishes(problem: Problem, options: SolveOptions) -> bool:
+    """Whether the whole model is searched for a share of the time, then improved by neighbourhoods
+    (``SolveOptions.polish``): by default where the model is too large for the strong-LP worker."""
+    if options.polish is not None:
+        return options.polish
+    if options.portfolio != "auto" or options.parameters or problem.reference or options.workers < 2:
+        return False  # measured with two workers, the "auto" portfolio, and no previous schedule
+    return not strong_lp_affordable(candidate_pairs(problem), options.time_limit, options.workers)
+
+
+def _polished(problem: Problem, options: SolveOptions) -> Solution:
+    """The whole model for ``polish_share`` of the time left, then neighbourhoods solved with the
+    strong LP from its schedule (solver.lns) for the rest; the better schedule, the better bound."""
+    began = time.monotonic()
+    whole_until = began + options.polish_share * (options.deadline - began)
+    first = solve_model(problem, dataclasses.replace(options, deadline=whole_until))
+    if not first.has_schedule or first.status is Status.OPTIMAL or stopped(options):
+        return first
+    report = options.on_progress
+    offset = time.monotonic() - began
+
+    def shifted(progress: Progress) -> None:  # the neighbourhoods' times, from this call's start
+        report(dataclasses.replace(progress, elapsed=progress.elapsed + offset))
+
+    hoods = dataclasses.replace(
+        options,
+        hint=tuple(first.assignments),
+        hood_portfolio="max_lp",
+        one_by_one=False,
+        rolling_start=False,
+        on_progress=None if report is None else shifted,
+    )
+    then = solve_large(problem, hoods)
+    best = then if then.has_schedule and then.objective < first.objective else first
+    return dataclasses.replace(
+        best,
+        best_bound=max(first.best_bound or 0, then.best_bound or 0),
+        wall_time=time.monotonic() - began,
+        first_solution_time=first.first_solution_time,
+        stats={
+            **then.stats,
+            "method": "CP-SAT model, then neighbourhoods",
+            "first_schedule": "whole model",
+            "whole_model_seconds": round(offset, 3),
+            "whole_model_objective": first.objective,
+            "whole_model_portfolio": first.stats.get("portfolio", ""),
+        },
+    )
 
 
 def _timed_from(solution: Solution, started: float) -> Solution:

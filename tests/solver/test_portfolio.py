@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from solver.options import MAX_LP_PAIRS, SolveOptions
+from solver.options import MAX_LP_PAIRS, MAX_LP_PAIRS_PER_SECOND, SolveOptions
 from solver.problem import Status
 from solver.solve import candidate_pairs, solve
 from solver.validate import objective, validate
@@ -42,3 +42,38 @@ def test_the_portfolio_can_be_chosen(options, expected):
 def test_an_unknown_portfolio_is_refused():
     with pytest.raises(ValueError, match="portfolio"):
         SolveOptions(time_limit=2, workers=2, portfolio="fastest")
+
+
+def test_a_whole_model_too_large_for_the_strong_lp_is_polished_by_neighbourhoods():
+    problem = _gate(days=14, people=24)
+    pairs = candidate_pairs(problem)
+    limit = 4.0
+    assert pairs > MAX_LP_PAIRS_PER_SECOND * limit  # "auto" would search it with the default portfolio
+    seen = []
+    solution = solve(problem, SolveOptions(time_limit=limit, workers=2, seed=0, on_progress=seen.append))
+    assert solution.stats["method"] == "CP-SAT model, then neighbourhoods"
+    assert solution.stats["whole_model_portfolio"] == "default"
+    assert solution.has_schedule and validate(problem, solution.assignments, solution.uncovered) == []
+    assert solution.objective == objective(problem, solution.assignments)
+    assert solution.objective <= solution.stats["whole_model_objective"]
+    assert solution.best_bound is not None and solution.best_bound <= solution.objective
+    assert solution.wall_time <= limit * 1.05 + 0.3
+    # the neighbourhoods' progress counts from the call's start, after the whole model's
+    hoods = [p for p in seen if p.phase == "neighbourhoods"]
+    assert hoods and min(p.elapsed for p in hoods) >= solution.stats["whole_model_seconds"]
+
+
+@pytest.mark.parametrize(
+    ("options", "polished"),
+    [
+        (SolveOptions(time_limit=60, workers=2, seed=0), False),  # affordable: the strong LP itself
+        (SolveOptions(time_limit=4, workers=2, seed=0, polish=False), False),
+        (SolveOptions(time_limit=4, workers=2, seed=0), True),
+        (SolveOptions(time_limit=4, workers=1, seed=0), False),  # measured with two workers only
+        (SolveOptions(time_limit=4, workers=2, seed=0, portfolio="default"), False),  # chosen by hand
+    ],
+)
+def test_when_the_whole_model_is_polished(options, polished):
+    from solver.solve import _polishes
+
+    assert _polishes(_gate(days=14, people=24), options) is polished
