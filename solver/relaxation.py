@@ -44,7 +44,7 @@ from solver.load import balanced, history_load, load_share, target_load
 from solver.problem import WEEK, Problem, Solution
 from solver.validate import change_cost
 
-LP_SHARE = 0.25  # at most this share of a call's time limit goes to the relaxation
+LP_SHARE = 0.5  # at most this share of a call's time limit goes to the relaxation (in its own thread)
 MAX_PAIRS = 400_000  # larger problems get no relaxation (building it alone would take seconds)
 # above this many pairs the LP is solved by PDLP (OR-Tools' first-order solver) instead of GLOP's
 # simplex: measured on a generated 100 x 28 site (70,000 variables) 18.6 s against 111 s
