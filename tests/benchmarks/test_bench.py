@@ -347,6 +347,19 @@ def test_target_verdict(first, gap, verdict):
     assert text.endswith(f"Target {verdict} at this commit.")
 
 
+def test_the_gap_to_the_relaxation_computed_after_the_run_counts():
+    r = bench.ScenarioResult(200, 28, first_feasible=1.0, gap=1.0, bound=0, objective=100_000,
+                             compile_seconds=0.2, wall_seconds=60)
+    assert r.relaxation_gap is None
+    r.relaxation_bound, r.relaxation_seconds = 99_500, 80.0
+    assert r.relaxation_gap == pytest.approx(0.005)
+    text = bench.target_verdict([r])
+    assert "0.50% to the relaxation's bound (99,500, computed after the run in 80 s)" in text
+    assert text.endswith("Target **met** at this commit.")
+    r.relaxation_bound = 50_000
+    assert bench.target_verdict([r]).endswith("Target **not met** at this commit.")
+
+
 def test_rota_bench_needs_a_source_checkout(tmp_path, monkeypatch):
     from scheduler.cli import bench as cli_bench
 
