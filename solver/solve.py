@@ -66,14 +66,24 @@ def _polished(problem: Problem, options: SolveOptions) -> Solution:
     strong LP from its schedule (solver.lns) for the rest; the better schedule, the better bound."""
     began = time.monotonic()
     whole_until = began + options.polish_share * (options.deadline - began)
-    first = solve_model(problem, dataclasses.replace(options, deadline=whole_until))
+    report = options.on_progress
+    found = [0]  # schedules the whole model reported
+
+    def counted(progress: Progress) -> None:
+        found[0] = max(found[0], progress.solutions)
+        report(progress)
+
+    first = solve_model(
+        problem, dataclasses.replace(options, deadline=whole_until, on_progress=report and counted)
+    )
     if not first.has_schedule or first.status is Status.OPTIMAL or stopped(options):
         return first
-    report = options.on_progress
     offset = time.monotonic() - began
 
-    def shifted(progress: Progress) -> None:  # the neighbourhoods' times, from this call's start
-        report(dataclasses.replace(progress, elapsed=progress.elapsed + offset))
+    def shifted(progress: Progress) -> None:  # the neighbourhoods' times and counts, from this call's
+        report(dataclasses.replace(  # start and the whole model's
+            progress, elapsed=progress.elapsed + offset, solutions=progress.solutions + found[0]
+        ))
 
     hoods = dataclasses.replace(
         options,

@@ -61,6 +61,8 @@ def test_a_whole_model_too_large_for_the_strong_lp_is_polished_by_neighbourhoods
     # the neighbourhoods' progress counts from the call's start, after the whole model's
     hoods = [p for p in seen if p.phase == "neighbourhoods"]
     assert hoods and min(p.elapsed for p in hoods) >= solution.stats["whole_model_seconds"]
+    # and the schedules count on from the whole model's (the last count is the best schedule)
+    assert [p.solutions for p in seen] == sorted(p.solutions for p in seen)
 
 
 @pytest.mark.parametrize(
