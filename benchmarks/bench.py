@@ -924,7 +924,10 @@ def curtois_section(results: Sequence[CurtoisResult], command: str, out_dir: Pat
         "objective / best known (1.000 = best known reached). *Best at* is the elapsed time of the "
         "last improving schedule. The published 10-minute results (Curtois & Qu 2014, Rahimian et al. "
         "2017; other hardware, 10 minutes rather than T) are the best of Gurobi, the ejection chain "
-        "and the IP+VNS hybrid, where the README lists them.\n"
+        "and the IP+VNS hybrid, where the README lists them. *Bound* is the proven lower bound the "
+        "solve returned: the better of CP-SAT's own and the linear relaxation's (`solver.relaxation`, "
+        "solved beside the search within half the time limit); rows run before 2026-12-02 have "
+        "CP-SAT's alone (0 or none for the neighbourhood search).\n"
     )
     this_run = {r.instance for r in results}
     merged = sorted([*results, *(k for k in kept if k.instance not in this_run)], key=lambda r: r.instance)
