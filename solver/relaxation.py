@@ -21,11 +21,11 @@ Every inequality holds for every schedule the checker accepts and every term lef
 so the LP optimum is at most the objective of every valid schedule: a lower bound. The bound taken is
 what the solver's dual values prove, priced exactly from the rows (:func:`_dual_bound`), so a solver's
 tolerances never make it too high. The variables stay fractional: the bound is
-only as tight as the relaxation (far tighter than CP-SAT's on Curtois 5-24, measured in
-docs/BENCHMARKS.md).
+only as tight as the relaxation (on Curtois 12-20 0.85-0.99 of the best known, where CP-SAT's own
+bound was near 0; measured in docs/BENCHMARKS.md).
 
-:class:`BoundInBackground` computes it in a thread beside the search (GLOP releases the GIL while it
-solves), within a share of the time limit; :func:`with_bound` lifts a solution's bound to it.
+:class:`BoundInBackground` computes it in a thread beside the search (GLOP and PDLP release the GIL while
+they solve), within a share of the time limit; :func:`with_bound` lifts a solution's bound to it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from solver.load import balanced, history_load, load_share, target_load
-from solver.problem import WEEK, Problem, Solution
+from solver.problem import WEEK, Problem, Solution, candidate_pairs
 from solver.validate import change_cost
 
 LP_SHARE = 0.5  # at most this share of a call's time limit goes to the relaxation (in its own thread)
@@ -96,7 +96,7 @@ def build(
     problem: Problem, deadline: float | None = None, stop: threading.Event | None = None
 ) -> tuple[_LP, float] | None:
     """The relaxation of ``problem`` and its objective's constant; None past ``deadline`` or ``stop``."""
-    large = sum(len(problem.shifts) - len(p.unavailable) for p in problem.people) > PDLP_PAIRS
+    large = candidate_pairs(problem) > PDLP_PAIRS
     solver = pywraplp.Solver.CreateSolver("PDLP" if large else "GLOP")
     lp = _LP(solver, {}, solver.infinity())
     w = problem.weights
@@ -353,7 +353,7 @@ def lp_bound(problem: Problem, time_limit: float, stop: threading.Event | None =
     ``time_limit`` seconds (or once ``stop`` is set), a problem too large, or rules no schedule can
     keep. ``solving`` is handed GLOP before it starts, so that it can be interrupted."""
     started = time.monotonic()
-    if sum(len(problem.shifts) - len(p.unavailable) for p in problem.people) > MAX_PAIRS:
+    if candidate_pairs(problem) > MAX_PAIRS:
         return None
     built = build(problem, deadline=started + time_limit, stop=stop)
     if built is None:

@@ -47,7 +47,11 @@ def solve(problem: Problem, options: SolveOptions | None = None, *, skip: tuple[
             solution = _start_if_valid(problem, options.hint, solution)
         solution = _timed_from(solution, started)
     if bound is not None:
-        solution = with_bound(solution, bound.result())
+        # a search that ended early without proving its schedule optimal leaves the rest of the time
+        # limit to the bound; a proven optimum needs none, a stopped call waits for nothing
+        done = solution.status is Status.OPTIMAL or stopped(options)
+        left = 0.0 if done else options.deadline - time.monotonic()
+        solution = with_bound(solution, bound.result(timeout=left))
     return solution
 
 
@@ -95,9 +99,10 @@ def _polished(problem: Problem, options: SolveOptions) -> Solution:
     )
     then = solve_large(problem, hoods)
     best = then if then.has_schedule and then.objective < first.objective else first
+    bound = max(first.best_bound or 0, then.best_bound or 0)
     return dataclasses.replace(
         best,
-        best_bound=max(first.best_bound or 0, then.best_bound or 0),
+        best_bound=bound,
         wall_time=time.monotonic() - began,
         first_solution_time=first.first_solution_time,
         stats={
@@ -107,6 +112,7 @@ def _polished(problem: Problem, options: SolveOptions) -> Solution:
             "whole_model_seconds": round(offset, 3),
             "whole_model_objective": first.objective,
             "whole_model_portfolio": first.stats.get("portfolio", ""),
+            "gap": round(max(0.0, (best.objective - bound) / best.objective), 4) if best.objective else 0.0,
         },
     )
 

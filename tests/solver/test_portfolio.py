@@ -57,6 +57,7 @@ def test_a_whole_model_too_large_for_the_strong_lp_is_polished_by_neighbourhoods
     assert solution.objective == objective(problem, solution.assignments)
     assert solution.objective <= solution.stats["whole_model_objective"]
     assert solution.best_bound is not None and solution.best_bound <= solution.objective
+    assert solution.stats["gap"] == pytest.approx(solution.gap, abs=1e-4)
     assert solution.wall_time <= limit * 1.05 + 0.3
     # the neighbourhoods' progress counts from the call's start, after the whole model's
     hoods = [p for p in seen if p.phase == "neighbourhoods"]

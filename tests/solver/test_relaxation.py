@@ -207,8 +207,9 @@ def test_the_neighbourhood_search_reports_the_relaxation_and_its_gap():
 def test_a_single_model_keeps_the_better_of_the_two_bounds():
     problem = _short_by_hours()
     solution = solve(problem, SolveOptions(time_limit=4, workers=1, seed=0))
-    assert solution.stats["lp_bound"] == problem.weights.uncovered * 13
-    assert solution.best_bound >= solution.stats["lp_bound"]
+    # the relaxation's bound, unless CP-SAT proved the optimum before it was in (then it needs none)
+    assert solution.stats.get("lp_bound") == problem.weights.uncovered * 13 or solution.gap == 0.0
+    assert solution.best_bound >= lp_bound(problem, 10)
     off = solve(problem, SolveOptions(time_limit=2, workers=1, seed=0, lp_bound=False))
     assert "lp_bound" not in off.stats
 
