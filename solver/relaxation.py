@@ -445,8 +445,6 @@ def with_bound(solution: Solution, bound: int | None) -> Solution:
     own = solution.best_bound or 0
     if bound <= own:
         return dataclasses.replace(solution, stats={**solution.stats, "lp_bound": bound})
-    lifted = min(bound, solution.objective)
-    gap = round(max(0.0, (solution.objective - lifted) / solution.objective), 4)
-    return dataclasses.replace(
-        solution, best_bound=lifted, stats={**solution.stats, "lp_bound": bound, "gap": gap}
-    )
+    lifted = dataclasses.replace(solution, best_bound=min(bound, solution.objective))
+    stats = {**solution.stats, "lp_bound": bound, "gap": round(lifted.gap, 4)}
+    return dataclasses.replace(lifted, stats=stats)

@@ -99,10 +99,9 @@ def _polished(problem: Problem, options: SolveOptions) -> Solution:
     )
     then = solve_large(problem, hoods)
     best = then if then.has_schedule and then.objective < first.objective else first
-    bound = max(first.best_bound or 0, then.best_bound or 0)
-    return dataclasses.replace(
+    polished = dataclasses.replace(
         best,
-        best_bound=bound,
+        best_bound=max(first.best_bound or 0, then.best_bound or 0),
         wall_time=time.monotonic() - began,
         first_solution_time=first.first_solution_time,
         stats={
@@ -112,9 +111,9 @@ def _polished(problem: Problem, options: SolveOptions) -> Solution:
             "whole_model_seconds": round(offset, 3),
             "whole_model_objective": first.objective,
             "whole_model_portfolio": first.stats.get("portfolio", ""),
-            "gap": round(max(0.0, (best.objective - bound) / best.objective), 4) if best.objective else 0.0,
         },
     )
+    return dataclasses.replace(polished, stats={**polished.stats, "gap": round(polished.gap, 4)})
 
 
 def _timed_from(solution: Solution, started: float) -> Solution:
