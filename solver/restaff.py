@@ -28,6 +28,7 @@ problem by the caller, like every schedule.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,11 +62,14 @@ class Neighbourhood:
         return sum(len(s) for s in self.candidates.values())
 
 
-def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str]) -> Neighbourhood:
+def neighbourhood(
+    problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str], until: float | None = None
+) -> Neighbourhood:
     """The chains of at most two people around the ``short`` slots of schedule ``start``: who could
     take each one as they are, and (``MOVERS`` per slot: those who bring a skill it lacks first,
     then the cheapest chains) who could by giving up shifts someone else could take over, and who
-    (``BACKFILLS`` per shift given up)."""
+    (``BACKFILLS`` per shift given up). Once ``until`` (``time.monotonic()``) has passed, the slots
+    not reached yet are left out (the first slot is always modelled)."""
     cut = problem.freeze_before if problem.freeze_before is not None else -(10**9)
     start = list(start)
     mine: dict[str, set[str]] = {}
@@ -98,6 +102,8 @@ def neighbourhood(problem: Problem, start: Iterable[tuple[str, str]], short: Ite
     candidates: dict[str, set[str]] = {}
     movers = 0
     for sid in sorted(set(short)):
+        if until is not None and candidates and time.monotonic() > until:
+            break
         shift = problem.shift(sid)
         here = on.get(sid, set())
         need = {k for k, n in shift.skills.items() if sum(k in problem.person(p).skills for p in here) < n}
@@ -168,16 +174,18 @@ def _backfills(problem: Problem, sid: str, here: set[str], load: dict[str, int],
 
 
 def restaff(
-    problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str], options: SolveOptions
+    problem: Problem, start: Iterable[tuple[str, str]], short: Iterable[str], options: SolveOptions,
+    until: float | None = None,
 ) -> tuple[Solution, Neighbourhood]:
     """Solve the local model of :func:`neighbourhood` from ``start`` (its hint) on coverage and
     changes. The model holds only the modelled people, on the shifts as the fixed people leave them
     (``solver.start.residual``): building it takes no time for the hundreds of people it does not
     touch. The solution's status is OPTIMAL when no chain of the neighbourhood does better; its
     assignments are the whole schedule (the fixed ones included), its objective and terms the local
-    model's: the caller scores it on the whole problem."""
+    model's: the caller scores it on the whole problem. ``until`` bounds the time spent building the
+    neighbourhood (see :func:`neighbourhood`)."""
     start = list(start)
-    hood = neighbourhood(problem, start, short)
+    hood = neighbourhood(problem, start, short, until)
     modelled = set(hood.candidates)
     # a shift worked in pairs keeps its rule only if the people on it are in the model too
     paired = {s for shifts in hood.candidates.values() for s in shifts if problem.shift(s).pair}

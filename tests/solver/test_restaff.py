@@ -143,3 +143,43 @@ def greedy_fill(problem: Problem) -> list[tuple[str, str]]:
     pinned), as ``solver.repair.search_problem`` makes it."""
     kept = kept_pairs(problem)
     return greedy(dataclasses.replace(problem, pinned=problem.pinned | frozenset(kept)))
+
+
+def _medic_spent_early() -> Problem:
+    """The greedy start walks the shifts in time order: the morning A goes to the medic m (u and w
+    would rather not), so the afternoon B, which needs a medic, gets u and stays a medic short (m may
+    work one shift a day). The chain mends it: m moves to B, w takes A. One change at a time cannot: a
+    place left open on A costs twice a medic missing on B, and A holds one person."""
+    shifts = (
+        Shift(id="A", post="gate", type="A", day=0, start=6 * H_, end=14 * H_, under_weight=2,
+              max_staff=1),
+        Shift(id="B", post="clinic", type="B", day=0, start=14 * H_, end=22 * H_, skills={"medical": 1}),
+    )
+    people = (
+        Person("m", skills=frozenset({"medical"})),
+        Person("u", avoids={"A": 5}),
+        Person("w", avoids={"A": 5}, unavailable={"B": "not trained"}),
+    )
+    return Problem(days=1, shifts=shifts, people=people)
+
+
+def test_the_neighbourhood_search_restaffs_the_places_its_start_leaves_short(monkeypatch) -> None:
+    from solver import lns
+    from solver.solve import solve
+
+    problem = _medic_spent_early()
+    assert evaluate_terms(problem, greedy(problem))["skill_shortfall"] == 1  # what the start leaves
+    # five pairs in all: a neighbourhood (at most a third of them) cannot move the medic, the chain can
+    options = SolveOptions(time_limit=5, workers=1, seed=0, direct_limit=1, lp_bound=False)
+    solution = solve(problem, options)
+    assert solution.stats["method"] == "large neighbourhood search"
+    assert solution.stats["restaff_rounds"] == 1
+    assert validate(problem, solution.assignments) == []
+    terms = evaluate_terms(problem, solution.assignments)
+    assert terms["skill_shortfall"] == 0 and terms["uncovered"] == 0
+    assert solution.objective == sum(v * getattr(problem.weights, k) for k, v in terms.items())
+
+    monkeypatch.setattr(lns, "RESTAFF_ROUNDS", 0)  # without the chains the place stays short
+    without = solve(problem, options)
+    assert without.stats["restaff_rounds"] == 0
+    assert evaluate_terms(problem, without.assignments)["skill_shortfall"] == 1
