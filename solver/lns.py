@@ -5,7 +5,9 @@ time is up: pick a *neighbourhood* — some people over a window of days — kee
 as it is (pinned), let CP-SAT re-plan the neighbourhood under the full objective, and keep the result
 if the whole schedule got better. Neighbourhoods aim at what costs most: days with uncovered places,
 the most and least loaded people, or a random slice. Their size adapts: a neighbourhood solved to
-optimality quickly grows, one that times out shrinks.
+optimality quickly grows, one that times out shrinks. The places left short are re-staffed first, and
+again as the neighbourhoods change the schedule, by the exact local model of the chains around them
+(``solver.restaff``): a neighbourhood of days mends about one such place, a chain model dozens.
 
 Every accepted schedule is checked by ``solver.validate`` against the full problem, so a bug in a
 neighbourhood can never let a broken schedule through.
@@ -128,7 +130,7 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     improvements = 2 if replanned else 1  # the replanning's schedule counts as an improvement
     first_solution_time = time.monotonic() - started if first_valid is None else first_valid
     _report(options, started, best, improvements)
-    current, best, restaffed = _restaff_gaps(problem, current, best, options, deadline)
+    current, best, restaffed = _restaff_gaps(problem, current, best, options, deadline, RESTAFF_ROUNDS)
     if restaffed:
         improvements += restaffed
         _report(options, started, best, improvements)
@@ -143,10 +145,25 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     # seconds the bookkeeping after a neighbourhood takes (scoring it, then checking and scoring the
     # whole schedule, a few times what scoring the start took; then measured as it goes)
     reserve = max(0.05, 4 * scoring)
+    # the chains are tried again once neighbourhoods have changed the schedule: after the next
+    # improvement, and after twice as many each time a try gains nothing
+    retry_after, patience = improvements + 1, 1
     while not stopped(options):
         remaining = deadline - time.monotonic() - reserve
         if remaining < MIN_SUB_TIME:
             break
+        if improvements >= retry_after:
+            current, best, gained = _restaff_gaps(
+                problem, current, best, options, deadline, rounds=1, most=min(SUB_TIME, remaining)
+            )
+            if gained:
+                restaffed += gained
+                improvements += gained
+                _report(options, started, best, improvements)
+            else:
+                patience *= 2
+            retry_after = improvements + patience
+            continue
         hood = _choose(problem, current, rng, eligible_by_day, target, tried)
         tried += 1
         sub, fixed = _pin_outside(problem, current, hood)
@@ -203,28 +220,21 @@ def solve_large(problem: Problem, options: SolveOptions) -> Solution:
     )
 
 
-
-
-
-
-
-
-
-
 def _restaff_gaps(
-    problem: Problem, current: list[tuple[str, str]], best: int, options: SolveOptions, deadline: float
+    problem: Problem, current: list[tuple[str, str]], best: int, options: SolveOptions, deadline: float,
+    rounds: int = RESTAFF_ROUNDS, most: float = RESTAFF_TIME,
 ) -> tuple[list[tuple[str, str]], int, int]:
     """The places ``current`` leaves short, re-staffed by the exact local model of the chains around
     them (``solver.restaff``), in rounds while a round gains. A round's schedule is kept only if it is
     valid and the whole objective is lower (the local model weighs coverage alone). Returns the
-    schedule, its objective and the rounds kept."""
+    schedule, its objective and the rounds kept (``rounds`` at most, ``most`` seconds each)."""
     kept = 0
-    for rnd in range(RESTAFF_ROUNDS):
+    for rnd in range(rounds):
         if stopped(options):
             break
         short = sorted({u.shift for u in validate.expected_shortfalls(problem, current)})
         left = deadline - time.monotonic()
-        budget = min(RESTAFF_TIME, RESTAFF_SHARE * left)
+        budget = min(most, RESTAFF_SHARE * left)
         if not short or budget < MIN_SUB_TIME:
             break
         local = dataclasses.replace(
