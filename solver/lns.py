@@ -47,7 +47,7 @@ REPLAN_SHARE = 0.8  # at most this share of the time left then goes to planning 
 # them (solver.restaff: who could take each one, as they are or by giving up shifts others take over),
 # in rounds while a round covers more; each round has at most this share of the time left and
 # RESTAFF_TIME seconds. A neighbourhood of days closes about one place in its 3 s; a round closes
-# dozens (a 400 x 14 site's greedy start: 45 people and skills short, 2 after one round, 0 after two)
+# dozens (a 400 x 14 site's greedy start: 45 people and skills short, 11 after one round, 0 after two)
 RESTAFF_SHARE, RESTAFF_TIME, RESTAFF_ROUNDS = 0.25, 10.0, 4
 
 

@@ -69,7 +69,7 @@ def neighbourhood(
     take each one as they are, and (``MOVERS`` per slot: those who bring a skill it lacks first,
     then the cheapest chains) who could by giving up shifts someone else could take over, and who
     (``BACKFILLS`` per shift given up). Once ``until`` (``time.monotonic()``) has passed, the slots
-    not reached yet are left out (the first slot is always modelled)."""
+    not reached yet are left out (slots are taken until one has someone who could take it)."""
     cut = problem.freeze_before if problem.freeze_before is not None else -(10**9)
     start = list(start)
     mine: dict[str, set[str]] = {}
