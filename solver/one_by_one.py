@@ -36,11 +36,6 @@ RECREATE_PEOPLE = 4  # people planned again together at most, once planning each
 # terms that compare people with each other: meaningless for one person alone (the neighbourhood
 # search weighs them afterwards)
 _ACROSS_PEOPLE = ("load_max", "load_spread", "nights_spread", "weekends_spread", "heavy_spread", "partners")
-# days of horizon from which a large problem (one the neighbourhood search solves) is planned one
-# person at a time when no option says otherwise (see ``chosen``): on Curtois 13-19 (28-84 days) the
-# greedy start and its per-person repair give a valid schedule in seconds, on 20-24 (182 and 364 days)
-# late or never (docs/BENCHMARKS.md)
-AUTO_DAYS = 120
 # where the weekends people may work are this near what the weekends' cover asks for (or below), a
 # place still open on a weekend is worth this much more to the people planned first than a weekday's
 # (Curtois 20-24: 0.95-1.03, every weekend worked by someone is needed). Otherwise the first people,
@@ -62,13 +57,15 @@ def per_person(problem: Problem) -> bool:
 def chosen(problem: Problem, options: SolveOptions) -> bool:
     """Is the first schedule of the neighbourhood search planned one person at a time?
     ``options.one_by_one`` True or False decides (True still needs rules that bind one person each);
-    None: over a horizon of at least ``AUTO_DAYS`` days, where the rules set minimums the greedy start
-    cannot meet."""
+    None: where the rules set minimums the greedy start cannot meet, unless ``options.rolling_start``
+    asks for blocks of weeks instead. Measured on Curtois 13 (28 days,
+    120 s, docs/BENCHMARKS.md): a valid schedule at 3 s instead of 34 s, and 4,736 instead of 5,967;
+    on 20-24 (182 and 364 days) the greedy start and its repair give one late or never."""
     if options.hint is not None or not per_person(problem):
         return False
     if options.one_by_one is not None:
         return options.one_by_one
-    return problem.days >= AUTO_DAYS and sets_minimums(problem)
+    return not options.rolling_start and sets_minimums(problem)
 
 
 def sets_minimums(problem: Problem) -> bool:

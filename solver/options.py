@@ -50,9 +50,9 @@ class SolveOptions:
     rolling_start: bool = False
     # Neighbourhood search only, where every hard rule binds one person (no headcount caps, no pairs, no
     # previous schedule): plan the first schedule one person at a time, each by a small model of their
-    # own wanting the cover the others left (solver.one_by_one). None: over horizons of at least
-    # solver.one_by_one.AUTO_DAYS days where the rules set minimums; True / False: always / never (True
-    # still needs rules that bind one person each).
+    # own wanting the cover the others left (solver.one_by_one). None: where the rules set minimums
+    # (blocks of days, hours over the horizon; solver.one_by_one.chosen); True / False: always / never
+    # (True still needs rules that bind one person each).
     one_by_one: bool | None = None
     # above this many decision variables, search by large neighbourhoods (solver.lns) instead of one model
     direct_limit: int = 8_000

@@ -74,9 +74,12 @@ def test_only_rules_that_bind_one_person_let_people_be_planned_alone():
                                                   *problem.shifts[1:]))
     again = dataclasses.replace(problem, reference=frozenset({("p0", "d0-E")}))
     assert not any(one_by_one.per_person(p) for p in (capped, paired, again))
-    # chosen on its own over a long horizon with minimums; never across people, whatever the option
+    # chosen on its own where the rules set minimums, whatever the horizon; never across people,
+    # whatever the option
     assert one_by_one.chosen(problem, SolveOptions())
-    assert not one_by_one.chosen(_problem(days=84), SolveOptions())
+    assert one_by_one.chosen(_problem(days=28), SolveOptions())
+    assert not one_by_one.chosen(_problem(days=28), SolveOptions(one_by_one=False))
+    assert not one_by_one.chosen(problem, SolveOptions(rolling_start=True))  # blocks of weeks asked for
     assert one_by_one.chosen(_problem(days=84), SolveOptions(one_by_one=True))
     assert not one_by_one.chosen(problem, SolveOptions(one_by_one=False))
     assert not one_by_one.chosen(capped, SolveOptions(one_by_one=True))
