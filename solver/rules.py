@@ -220,14 +220,20 @@ def total_minutes(m: Model) -> None:
         low, high = person.rules.min_total_minutes, person.rules.max_total_minutes
         if low is None and high is None:
             continue
-        total = sum(m.shifts[s].minutes * var for s, var in m.assign[p].items())
+        # a person outside a neighbourhood has no variables, only the shifts fixed as constants
+        constant = sum(m.shifts[s].minutes for s in m.fixed_shifts.get(p, ()))
+        if not m.assign[p]:
+            if (high is not None and constant > high) or (low and constant < low):
+                m.cp.add_bool_or([]).with_name(f"total_minutes[{person.id}]")  # a constant that breaks it
+            continue
+        total = constant + sum(m.shifts[s].minutes * var for s, var in m.assign[p].items())
         if high is not None:
             m.cp.add(total <= high).with_name(f"max_total_minutes[{person.id}]")
         if low:
             m.cp.add(total >= low).with_name(f"min_total_minutes[{person.id}]")
         # Redundant, to tighten the linear relaxation: the number of shifts those minutes allow.
         lengths = [m.shifts[s].minutes for s in m.assign[p]]
-        if lengths:
+        if lengths and not constant:
             count = sum(m.assign[p].values())
             if high is not None:
                 m.cp.add(count <= high // min(lengths))

@@ -364,3 +364,31 @@ def test_pairs_staff_a_pair_when_two_can():
     # 3 people, 5 places, one shift each at most for cy: both shifts staffed in pairs or more
     assert all(len(people) >= 2 for people in on.values())
     assert sum(sf.missing for sf in solution.uncovered) == 5 - len(solution.assignments)
+
+
+@pytest.mark.parametrize(("fixed_days", "status"), [(2, "optimal"), (1, "infeasible")])
+def test_total_minutes_of_a_person_outside_a_neighbourhood_are_their_fixed_shifts(fixed_days, status):
+    """Outside a neighbourhood a person is a constant (no variables): their total minutes are those of
+    their fixed shifts, not nothing. Ben's 16 h meet his 16 h minimum, so ana's neighbourhood is
+    feasible; 8 h do not, and no choice of ana's mends that (found on Curtois 13, where every
+    neighbourhood was infeasible because everyone's minimum was read as broken by 0 minutes)."""
+    from solver.search import solve_model
+
+    rules = Rules(min_total_minutes=16 * H, max_total_minutes=24 * H)
+    problem = Problem(
+        days=3,
+        shifts=daily(3, required=2),
+        people=(Person("ana", rules=LOOSE), Person("ben", rules=rules)),
+        weights=ONLY_COVERAGE,
+    )
+    fixed = {("ben", f"day-{d}-8") for d in range(fixed_days)}
+    candidates = {"ana": {s.id for s in problem.shifts}}
+    options = SolveOptions(time_limit=10, workers=1, seed=0, greedy_start=False)
+    solution = solve_model(problem, options, candidates=candidates, fixed=fixed)
+    assert solution.status.value == status
+    if solution.has_schedule:
+        assert validate(problem, solution.assignments, solution.uncovered) == []
+        assert len(solution.assignments) == 3 + fixed_days  # ana works every day
+    # the rule alone decides: without it the same neighbourhood is feasible either way
+    alone = solve_model(problem, options, candidates=candidates, fixed=fixed, skip=("total_minutes",))
+    assert alone.has_schedule
