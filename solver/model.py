@@ -33,6 +33,7 @@ class Model:
     _works: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _nights: dict[tuple[int, int], Literal] = field(default_factory=dict)
     _heavy: dict[tuple[int, int], Literal] = field(default_factory=dict)
+    _fixed_days: dict[int, dict[int, list[Shift]]] = field(default_factory=dict)  # p -> day -> fixed shifts
     _minutes: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
     skipped: frozenset[str] = frozenset()  # rules and terms left out (tests only)
     # In a neighbourhood, people outside it are constants: the shifts they keep, by person and by shift
@@ -109,6 +110,8 @@ class Model:
         if day < 0:
             return int(self.people[p].history.day(day).worked)
         key = (p, day)
+        if not self.assign[p]:
+            return self._fixed_day(p, day, lambda shift: True)
         if key not in self._works:
             self._works[key] = self.same_day_any(
                 p, self.vars_on_day(p, day), f"works[{self.people[p].id},d{day}]"
@@ -120,6 +123,8 @@ class Model:
         if day < 0:
             return int(self.people[p].history.day(day).night)
         key = (p, day)
+        if not self.assign[p]:
+            return self._fixed_day(p, day, lambda shift: shift.night)
         if key not in self._nights:
             a = self.assign[p]
             nights = [
@@ -135,6 +140,8 @@ class Model:
         if day < 0:
             return int(self.people[p].history.day(day).heavy)
         key = (p, day)
+        if not self.assign[p]:
+            return self._fixed_day(p, day, lambda shift: shift.intensity is Intensity.HEAVY)
         if key not in self._heavy:
             a = self.assign[p]
             heavy = [
@@ -144,6 +151,17 @@ class Model:
             ]
             self._heavy[key] = self.same_day_any(p, heavy, f"heavy[{self.people[p].id},d{day}]")
         return self._heavy[key]
+
+    def _fixed_day(self, p: int, day: int, counts) -> int:
+        """1 if person p, outside a neighbourhood (no variables, only the constants of their fixed
+        shifts), works a shift that ``counts`` on the day (visits never make a day on their own)."""
+        if p not in self._fixed_days:
+            by_day: dict[int, list[Shift]] = {}
+            for s in self.fixed_shifts.get(p, ()):
+                if not self.shifts[s].visit:
+                    by_day.setdefault(self.shifts[s].day, []).append(self.shifts[s])
+            self._fixed_days[p] = by_day
+        return int(any(counts(shift) for shift in self._fixed_days[p].get(day, ())))
 
     def day_minutes(self, p: int, day: int) -> cp_model.LinearExprT:
         """Minutes person p works in shifts starting on the given (horizon) day."""

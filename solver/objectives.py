@@ -191,13 +191,13 @@ def preference(m: Model) -> cp_model.LinearExprT:
     total = []
     for p, person in enumerate(m.people):
         a = m.assign[p]
+        fixed = set(m.fixed_shifts.get(p, ()))  # outside a neighbourhood: constants
+        worked = {sid: a.get(s, int(s in fixed)) for sid in (*person.avoids, *person.wants)
+                  for s in (index.get(sid, -1),)}
         for shift_id, weight in sorted(person.avoids.items()):
-            var = a.get(index.get(shift_id, -1))
-            if var is not None:
-                total.append(weight * var)
+            total.append(weight * worked[shift_id])
         for shift_id, weight in sorted(person.wants.items()):
-            var = a.get(index.get(shift_id, -1))
-            total.append(weight * (1 - var) if var is not None else weight)
+            total.append(weight * (1 - worked[shift_id]))
     return sum(total)
 
 
@@ -227,6 +227,19 @@ def change(m: Model) -> cp_model.LinearExprT:
                 continue
             cost = change_cost(problem, shift)
             total.append(cost * (1 - var) if (person.id, shift.id) in problem.reference else cost * var)
+    # the pairs without a variable are constants: a shift of the previous schedule nobody may put the
+    # person back on, a shift fixed outside a neighbourhood that the previous schedule did not have
+    index = {shift.id: s for s, shift in enumerate(m.shifts)}
+    people = {person.id: p for p, person in enumerate(m.people)}
+    fixed = {(p, s) for p, shifts in m.fixed_shifts.items() for s in shifts}
+    reference = {
+        (people[pid], index[sid]) for pid, sid in problem.reference if pid in people and sid in index
+    }
+    for p, s in reference ^ fixed:
+        shift, person = m.shifts[s], m.people[p]
+        if s in m.assign[p] or not person.may_work(shift.id) or (cutoff is not None and shift.start < cutoff):
+            continue
+        total.append(change_cost(problem, shift))
     return sum(total)
 
 
@@ -321,8 +334,8 @@ def _patterns(m: Model, pattern: tuple[int, int, int], name: str) -> cp_model.Li
     """Count days d in 0..days-2 where (works[d-1], works[d], works[d+1]) equals the pattern."""
     total = []
     for p, person in enumerate(m.people):
-        if not m.assign[p]:
-            continue
+        if not m.assign[p] and p not in m.fixed_shifts:
+            continue  # works no day
         for d in range(m.problem.days - 1):
             window = [m.works(p, d - 1), m.works(p, d), m.works(p, d + 1)]
             matching = [w if bit else 1 - w for w, bit in zip(window, pattern, strict=True)]

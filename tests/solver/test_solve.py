@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from solver.options import SolveOptions
 from solver.problem import Person, Problem, Rules, Shift, Status
@@ -183,3 +184,35 @@ def test_a_search_that_finds_nothing_in_time_answers_with_its_valid_start():
     # without a start to fall back on, nothing is what was found
     bare = solve(problem, dataclasses.replace(options, greedy_start=False))
     assert bare.status == Status.NO_SOLUTION and not bare.assignments
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.data())
+def test_a_neighbourhood_model_scores_a_valid_schedule_as_the_checker_does(problem, data):
+    """The model of a neighbourhood (some people free, everyone else fixed as constants), with the free
+    people held to a valid schedule, is feasible and its every term is the checker's. A person outside
+    the neighbourhood has no variables: a rule or term that read their shifts as none made every
+    neighbourhood of Curtois 13 infeasible (total minutes) and over-counted its wishes (preference)."""
+    from ortools.sat.python import cp_model
+
+    from solver.build import build
+
+    solution = solve(problem, dataclasses.replace(ONE_WORKER, time_limit=5))
+    assume(solution.has_schedule)
+    schedule = set(solution.assignments)
+    ids = [p.id for p in problem.people]
+    free = data.draw(st.sets(st.sampled_from(ids), max_size=len(ids) - 1), label="free people")
+    fixed = {(p, s) for p, s in schedule if p not in free}
+    candidates = {p: {s.id for s in problem.shifts} for p in free}
+    model = build(problem, candidates=candidates, fixed=fixed)
+    for p, row in enumerate(model.assign):
+        for s, var in row.items():
+            model.cp.add(var == int((problem.people[p].id, problem.shifts[s].id) in schedule))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 10
+    assert solver.solve(model.cp) == cp_model.OPTIMAL
+    truth = evaluate_terms(problem, schedule)
+    assert {n: round(solver.value(e)) for n, e in model.terms.items()} == {n: truth[n] for n in model.terms}
+    assert round(solver.objective_value) == objective(problem, schedule)
