@@ -173,8 +173,8 @@ def min_consecutive_days_off(m: Model) -> None:
 def _min_blocks(m: Model, p: int, k: int | None, value) -> None:
     """A block of days with ``value`` 1 that starts on day d >= 1 goes on through day d + k - 1 (or the
     last day): for each j < k, value[d-1] or not value[d] or value[d+j]."""
-    if not k or k <= 1:
-        return
+    if not k or k <= 1 or not m.assign[p]:
+        return  # (a person outside a neighbourhood is a constant)
     for d in range(1, m.problem.days):
         for j in range(1, min(k, m.problem.days - d)):
             _clause(m, [value(d - 1), _not(value(d)), value(d + j)])
@@ -263,8 +263,11 @@ def max_weekends(m: Model) -> None:
 def max_shifts_by_type(m: Model) -> None:
     """At most the given number of shifts of each type over the horizon."""
     for p, person in enumerate(m.people):
+        by_type: dict[str, list] = defaultdict(list)
+        for s, var in m.assign[p].items():
+            by_type[m.shifts[s].type].append(var)
         for shift_type, limit in sorted(person.rules.max_shifts_by_type.items()):
-            variables = [var for s, var in m.assign[p].items() if m.shifts[s].type == shift_type]
+            variables = by_type.get(shift_type, [])
             if len(variables) > limit:
                 m.cp.add(sum(variables) <= limit).with_name(f"max_shifts_by_type[{person.id},{shift_type}]")
 
@@ -275,8 +278,13 @@ def forbidden_succession(m: Model) -> None:
     forbidden = m.problem.forbidden_successions
     if not forbidden:
         return
+    following: dict[str, list[str]] = defaultdict(list)  # type -> the types that may not follow it
+    for first, second in sorted(forbidden):
+        following[first].append(second)
     for p, person in enumerate(m.people):
         a = m.assign[p]
+        if not a:
+            continue  # outside a neighbourhood: constants
         # the person's variables by day and type, once (looked up for every forbidden pair and day)
         typed: dict[tuple[int, str], list] = defaultdict(list)
         for s, var in a.items():
@@ -284,18 +292,18 @@ def forbidden_succession(m: Model) -> None:
             if not shift.visit:
                 typed[shift.day, shift.type].append((s, var))
         ordered = {key: [var for _, var in sorted(row, key=lambda sv: sv[0])] for key, row in typed.items()}
-
-        def of_type(day: int, shift_type: str, ordered: dict = ordered) -> list:
-            return ordered.get((day, shift_type), [])
-
-        for first, second in sorted(forbidden):
-            if first in person.history.day(-1).types:
-                for var in of_type(0, second) if m.problem.days else []:
+        for first in sorted(person.history.day(-1).types & set(following)):
+            for second in following[first]:
+                for var in ordered.get((0, second), []) if m.problem.days else []:
                     m.cp.add(var == 0)
-            for d in range(m.problem.days - 1):
-                before, after = of_type(d, first), of_type(d + 1, second)
-                if before and after:
-                    worked = m.same_day_any(p, before, f"type[{person.id},d{d},{first}]")
+        # only the days and types the person has variables on (a neighbourhood's window, in a long
+        # horizon: looping over every day and pair took 34 s of a 39 s build on Curtois 24)
+        for d, first in sorted(k for k in ordered if k[0] < m.problem.days - 1 and k[1] in following):
+            before = ordered[d, first]
+            afters = [ordered[d + 1, second] for second in following[first] if (d + 1, second) in ordered]
+            if afters:
+                worked = m.same_day_any(p, before, f"type[{person.id},d{d},{first}]")
+                for after in afters:
                     for var in after:
                         m.cp.add(worked + var <= 1)
 
@@ -477,8 +485,8 @@ def _at_most_one_per_clique(m: Model, p: int, gap: int, name: str, visits: bool 
 
 def _limit_runs(m: Model, p: int, limit: int | None, literal, name: str) -> None:
     """No ``limit + 1`` consecutive days with ``literal(p, day)`` true (history included)."""
-    if limit is None:
-        return
+    if limit is None or not m.assign[p]:
+        return  # (a person outside a neighbourhood is a constant)
     length = limit + 1
     for start in range(-limit, m.problem.days - limit):
         window = [literal(p, d) for d in range(start, start + length)]
