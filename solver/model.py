@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ortools.sat.python import cp_model
 
@@ -151,6 +152,22 @@ class Model:
             ]
             self._heavy[key] = self.same_day_any(p, heavy, f"heavy[{self.people[p].id},d{day}]")
         return self._heavy[key]
+
+    @cached_property
+    def shift_index(self) -> dict[str, int]:
+        """Shift id -> its index in ``shifts``."""
+        return {shift.id: s for s, shift in enumerate(self.shifts)}
+
+    @cached_property
+    def fixed_pairs(self) -> frozenset[tuple[int, int]]:
+        """(person, shift) indexes fixed as constants outside a neighbourhood."""
+        return frozenset((p, s) for p, shifts in self.fixed_shifts.items() for s in shifts)
+
+    def worked(self, p: int, s: int) -> Literal:
+        """Person p works shift s: their variable, or the constant of a shift fixed outside a
+        neighbourhood (1) or of one they cannot be put on (0)."""
+        var = self.assign[p].get(s)
+        return var if var is not None else int((p, s) in self.fixed_pairs)
 
     def _fixed_day(self, p: int, day: int, counts) -> int:
         """1 if person p, outside a neighbourhood (no variables, only the constants of their fixed

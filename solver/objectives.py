@@ -187,17 +187,13 @@ def heavy_spread(m: Model) -> cp_model.LinearExprT:
 
 def preference(m: Model) -> cp_model.LinearExprT:
     """Unwanted shifts worked plus wanted shifts not worked, by their weights."""
-    index = {shift.id: s for s, shift in enumerate(m.shifts)}
+    index = m.shift_index
     total = []
     for p, person in enumerate(m.people):
-        a = m.assign[p]
-        fixed = set(m.fixed_shifts.get(p, ()))  # outside a neighbourhood: constants
-        worked = {sid: a.get(s, int(s in fixed)) for sid in (*person.avoids, *person.wants)
-                  for s in (index.get(sid, -1),)}
         for shift_id, weight in sorted(person.avoids.items()):
-            total.append(weight * worked[shift_id])
+            total.append(weight * m.worked(p, index.get(shift_id, -1)))
         for shift_id, weight in sorted(person.wants.items()):
-            total.append(weight * (1 - worked[shift_id]))
+            total.append(weight * (1 - m.worked(p, index.get(shift_id, -1))))
     return sum(total)
 
 
@@ -229,13 +225,12 @@ def change(m: Model) -> cp_model.LinearExprT:
             total.append(cost * (1 - var) if (person.id, shift.id) in problem.reference else cost * var)
     # the pairs without a variable are constants: a shift of the previous schedule nobody may put the
     # person back on, a shift fixed outside a neighbourhood that the previous schedule did not have
-    index = {shift.id: s for s, shift in enumerate(m.shifts)}
+    index = m.shift_index
     people = {person.id: p for p, person in enumerate(m.people)}
-    fixed = {(p, s) for p, shifts in m.fixed_shifts.items() for s in shifts}
     reference = {
         (people[pid], index[sid]) for pid, sid in problem.reference if pid in people and sid in index
     }
-    for p, s in reference ^ fixed:
+    for p, s in reference ^ m.fixed_pairs:
         shift, person = m.shifts[s], m.people[p]
         if s in m.assign[p] or not person.may_work(shift.id) or (cutoff is not None and shift.start < cutoff):
             continue
